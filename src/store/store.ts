@@ -1,0 +1,301 @@
+// The store: one DuckDB file holding every Defender table. Rows go in by batches through DuckDB's
+// appender into a staging table, then one INSERT … SELECT moves the batch into its table, skipping
+// rows whose key (ReportId, DeviceId, Timestamp) is already there: each batch is atomic (a single
+// statement, one transaction) and re-ingesting the same rows changes nothing.
+
+import { mkdirSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBAppender } from '@duckdb/node-api';
+import { UserError } from '../cli/types.js';
+import { TABLES, STORE_ENV, getTable, quoteIdent, type TableDef, type ColumnDef } from './types.js';
+
+export interface OpenStoreOptions {
+  /** Open without write access (several readers may share a file; no tables are created). */
+  readOnly?: boolean;
+}
+
+/**
+ * The store file used when no `--db` is given: `$WIREHUNT_DB`, else
+ * `$XDG_DATA_HOME/wirehunt/wirehunt.duckdb`, else `~/.local/share/wirehunt/wirehunt.duckdb`.
+ * `:memory:` is accepted anywhere a path is and gives a private in-memory store.
+ */
+export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[STORE_ENV];
+  if (fromEnv) return fromEnv;
+  const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'wirehunt', 'wirehunt.duckdb');
+}
+
+/** `--db` value if given, else the default store path. */
+export function resolveStorePath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return flag === ':memory:' ? flag : resolve(flag);
+  const p = defaultStorePath(env);
+  return p === ':memory:' ? p : resolve(p);
+}
+
+/** A cell for BatchWriter.appendRow, by the column's Kusto type:
+ *  string/guid → string (null/undefined → ''); datetime → number of microseconds since the Unix
+ *  epoch (UTC); long/timespan → number or bigint; int → number; real → number; bool → boolean;
+ *  dynamic → JSON text (invalid JSON becomes null). null/undefined → NULL for non-string columns. */
+export type Cell = string | number | bigint | boolean | null | undefined;
+
+export class Store {
+  private stageSeq = 0;
+  private constructor(
+    readonly path: string,
+    readonly readOnly: boolean,
+    readonly instance: DuckDBInstance,
+    /** The store's main connection; the KQL engine may run its SQL here. */
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(path: string, opts: OpenStoreOptions = {}): Promise<Store> {
+    const readOnly = !!opts.readOnly;
+    if (path !== ':memory:') {
+      if (readOnly && !existsSync(path)) {
+        throw new UserError(`no store at ${path} (run 'wirehunt ingest' first, or pass --db)`);
+      }
+      if (!readOnly) {
+        try {
+          mkdirSync(dirname(path), { recursive: true });
+        } catch (err) {
+          throw new UserError(`cannot create the store folder ${dirname(path)}: ${(err as Error).message}`);
+        }
+      }
+    }
+    let instance: DuckDBInstance;
+    let connection: DuckDBConnection;
+    try {
+      instance = await DuckDBInstance.create(path, readOnly && path !== ':memory:' ? { access_mode: 'READ_ONLY' } : {});
+      connection = await instance.connect();
+    } catch (err) {
+      const msg = String((err as Error).message ?? err).split('\n')[0];
+      throw new UserError(`cannot open the store ${path}: ${msg}`);
+    }
+    const store = new Store(path, readOnly, instance, connection);
+    if (!readOnly) await store.createTables();
+    return store;
+  }
+
+  /** Creates every Defender table that does not exist yet. */
+  async createTables(): Promise<void> {
+    const existing = new Set(
+      (await this.connection.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = current_database()`))
+        .getRows()
+        .map((r) => String(r[0])),
+    );
+    const ddl: string[] = [];
+    for (const t of TABLES) if (!existing.has(t.name)) ddl.push(createTableSql(t));
+    if (ddl.length) await this.connection.run(`BEGIN TRANSACTION; ${ddl.join(';\n')}; COMMIT`);
+  }
+
+  /** Opens another connection to the same database (each runs its own transactions). */
+  async connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
+  /** A batch writer into `table` for the given Kusto column names (a subset, in any order). */
+  async writer(table: string, columns: readonly string[], opts: { batchSize?: number } = {}): Promise<BatchWriter> {
+    if (this.readOnly) throw new UserError(`the store ${this.path} is open read-only`);
+    const def = getTable(table);
+    if (!def) throw new UserError(`unknown table '${table}'`);
+    const cols = columns.map((c) => {
+      const col = def.columns.find((x) => x.name === c);
+      if (!col) throw new UserError(`table ${def.name} has no column '${c}'`);
+      return col;
+    });
+    const stage = `__stage_${def.name}_${++this.stageSeq}`;
+    const w = new BatchWriter(this, def, cols, stage, opts.batchSize ?? 100_000);
+    await w.init();
+    return w;
+  }
+
+  /** Row count of a table (0 when it does not exist). */
+  async count(table: string): Promise<number> {
+    const def = getTable(table);
+    if (!def) return 0;
+    const r = await this.connection.runAndReadAll(`SELECT count(*) FROM ${quoteIdent(def.name)}`);
+    return Number(r.getRows()[0]![0]);
+  }
+
+  close(): void {
+    try {
+      this.connection.closeSync();
+    } finally {
+      this.instance.closeSync();
+    }
+  }
+}
+
+/** Opens (creating when writable and absent) the store at `path`. */
+export function openStore(path: string, opts: OpenStoreOptions = {}): Promise<Store> {
+  return Store.open(path, opts);
+}
+
+export function createTableSql(t: TableDef): string {
+  const cols = t.columns.map((c) => `${quoteIdent(c.sqlName)} ${c.duckType}${c.duckType === 'VARCHAR' ? " DEFAULT ''" : ''}`);
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdent(t.name)} (${cols.join(', ')})`;
+}
+
+type Appendfn = (ap: DuckDBAppender, v: Cell) => void;
+
+const appendString: Appendfn = (ap, v) => ap.appendVarchar(v == null ? '' : typeof v === 'string' ? v : String(v));
+const appendMicros: Appendfn = (ap, v) => {
+  if (typeof v === 'number' && Number.isFinite(v)) ap.appendDouble(Math.round(v));
+  else if (typeof v === 'bigint') ap.appendBigInt(v);
+  else ap.appendNull();
+};
+const appendLong: Appendfn = (ap, v) => {
+  if (typeof v === 'number' && Number.isFinite(v)) ap.appendDouble(Math.trunc(v));
+  else if (typeof v === 'bigint') ap.appendBigInt(v);
+  else if (typeof v === 'boolean') ap.appendDouble(v ? 1 : 0);
+  else ap.appendNull();
+};
+const appendInt: Appendfn = (ap, v) => {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= -2147483648 && v <= 2147483647) ap.appendInteger(Math.trunc(v));
+  else if (typeof v === 'bigint' && v >= -2147483648n && v <= 2147483647n) ap.appendInteger(Number(v));
+  else ap.appendNull();
+};
+const appendReal: Appendfn = (ap, v) => {
+  if (typeof v === 'number') ap.appendDouble(v);
+  else if (typeof v === 'bigint') ap.appendDouble(Number(v));
+  else ap.appendNull();
+};
+const appendBool: Appendfn = (ap, v) => {
+  if (typeof v === 'boolean') ap.appendBoolean(v);
+  else if (typeof v === 'number') ap.appendBoolean(v !== 0);
+  else ap.appendNull();
+};
+const appendJson: Appendfn = (ap, v) => {
+  if (v == null || v === '') ap.appendNull();
+  else ap.appendVarchar(typeof v === 'string' ? v : JSON.stringify(typeof v === 'bigint' ? Number(v) : v));
+};
+
+function appenderFor(c: ColumnDef): Appendfn {
+  switch (c.kustoType) {
+    case 'string': case 'guid': return appendString;
+    case 'datetime': return appendMicros;
+    case 'long': case 'timespan': return appendLong;
+    case 'int': return appendInt;
+    case 'real': case 'decimal': return appendReal;
+    case 'bool': return appendBool;
+    case 'dynamic': return appendJson;
+  }
+}
+
+/** Staging column type: datetime is staged as BIGINT microseconds, dynamic as VARCHAR text. */
+function stageType(c: ColumnDef): string {
+  if (c.kustoType === 'datetime') return 'BIGINT';
+  if (c.duckType === 'JSON') return 'VARCHAR';
+  return c.duckType;
+}
+
+/** SQL turning the staged column into the table's type. */
+function fromStage(c: ColumnDef, ref: string): string {
+  if (c.kustoType === 'datetime') return `make_timestamp(${ref})`;
+  if (c.duckType === 'JSON') return `CASE WHEN json_valid(${ref}) THEN CAST(${ref} AS JSON) END`;
+  return ref;
+}
+
+/**
+ * Appends rows of one table. `appendRow` is synchronous (DuckDB's appender into a staging table);
+ * `flush` moves the staged batch into the table atomically, skipping rows already present.
+ * Callers flush when `pending >= batchSize` (see `full`) and once at the end.
+ */
+export class BatchWriter {
+  private appender: DuckDBAppender | undefined;
+  private fns: Appendfn[];
+  private n = 0;
+  /** Rows added to the table by all flushes so far (duplicates excluded). */
+  inserted = 0;
+  /** Rows staged by all flushes so far. */
+  staged = 0;
+
+  constructor(
+    private readonly store: Store,
+    readonly table: TableDef,
+    readonly columns: readonly ColumnDef[],
+    private readonly stage: string,
+    readonly batchSize: number,
+  ) {
+    this.fns = columns.map(appenderFor);
+  }
+
+  async init(): Promise<void> {
+    const cols = this.columns.map((c) => `${quoteIdent(c.sqlName)} ${stageType(c)}`).join(', ');
+    await this.store.connection.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(this.stage)} (${cols})`);
+    this.appender = await this.store.connection.createAppender(this.stage, 'main', 'temp');
+  }
+
+  get pending(): number {
+    return this.n;
+  }
+
+  get full(): boolean {
+    return this.n >= this.batchSize;
+  }
+
+  /** One row, cells in the writer's column order. */
+  appendRow(cells: ArrayLike<Cell>): void {
+    const ap = this.appender!;
+    const fns = this.fns;
+    for (let i = 0; i < fns.length; i++) fns[i]!(ap, cells[i]);
+    ap.endRow();
+    this.n++;
+  }
+
+  /** Moves the staged rows into the table (one statement: all or nothing). Returns rows added. */
+  async flush(): Promise<number> {
+    if (!this.appender) return 0;
+    if (this.n === 0) return 0;
+    this.appender.flushSync();
+    this.appender.closeSync();
+    this.appender = undefined;
+    const conn = this.store.connection;
+    const t = quoteIdent(this.table.name);
+    const st = quoteIdent(this.stage);
+    const names = this.columns.map((c) => quoteIdent(c.sqlName));
+    const conv = this.columns.map((c) => `${fromStage(c, `s.${quoteIdent(c.sqlName)}`)} AS ${quoteIdent(c.sqlName)}`);
+    let sql: string;
+    const keys = this.table.keyColumns.map((k) => this.table.columns.find((c) => c.name === k)!);
+    if (keys.length) {
+      const keyNames = keys.map((k) => quoteIdent(k.sqlName));
+      // Key columns the writer does not supply take the column default in the table.
+      const present = new Set(this.columns.map((c) => c.name));
+      const keyExpr = (k: ColumnDef) => (present.has(k.name) ? `b.${quoteIdent(k.sqlName)}` : k.duckType === 'VARCHAR' ? "''" : 'NULL');
+      const cond = keys.map((k) => `t.${quoteIdent(k.sqlName)} IS NOT DISTINCT FROM ${keyExpr(k)}`).join(' AND ');
+      const distinctOn = keys.filter((k) => present.has(k.name)).map((k) => quoteIdent(k.sqlName));
+      const batch = distinctOn.length
+        ? `SELECT DISTINCT ON (${distinctOn.join(', ')}) * FROM (SELECT ${conv.join(', ')} FROM ${st} s)`
+        : `SELECT ${conv.join(', ')} FROM ${st} s`;
+      void keyNames;
+      sql = `INSERT INTO ${t} (${names.join(', ')}) SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b WHERE NOT EXISTS (SELECT 1 FROM ${t} t WHERE ${cond})`;
+    } else {
+      sql = `INSERT INTO ${t} (${names.join(', ')}) SELECT DISTINCT ${conv.join(', ')} FROM ${st} s EXCEPT SELECT ${names.join(', ')} FROM ${t}`;
+    }
+    const staged = this.n;
+    try {
+      const r = await conn.run(sql);
+      const added = Number(r.rowsChanged);
+      this.inserted += added;
+      this.staged += staged;
+      return added;
+    } finally {
+      this.n = 0;
+      await conn.run(`DELETE FROM ${st}`);
+      this.appender = await conn.createAppender(this.stage, 'main', 'temp');
+    }
+  }
+
+  /** Flushes what is left and drops the staging table. */
+  async close(): Promise<number> {
+    const added = await this.flush();
+    if (this.appender) {
+      this.appender.closeSync();
+      this.appender = undefined;
+    }
+    await this.store.connection.run(`DROP TABLE IF EXISTS ${quoteIdent(this.stage)}`);
+    return added;
+  }
+}
