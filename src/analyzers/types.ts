@@ -40,6 +40,12 @@ export interface AnalyzerContext {
   expectConnection(origH: string | undefined, respH: string, respP: number, proto: TransportProto, analyzer: string, timeout: number): void;
   /** Hand the rest of this connection's stream to another analyzer (STARTTLS → SSL). */
   startChild(analyzer: string): StreamAnalyzer | undefined;
+  /**
+   * Optional: Zeek's Connection::FlipRoles (DNS whose first message is a reply from the originator).
+   * After the call ctx.conn describes the swapped connection and later deliveries use the new isOrig.
+   * When absent, an analyzer swaps the addresses it logs itself.
+   */
+  flipRoles?(): void;
   /** Shared per-run services (file analysis, x509 cache, …), looked up by name. */
   service<T>(name: string): T | undefined;
 }
