@@ -216,6 +216,7 @@ export function generateMixedCapture(path: string, opts: MixOptions): MixResult 
       }
       sched.run();
       gen.planned = w.bytes;
+      arrival = Math.max(arrival, lastTs + 1);
     }
   } finally {
     w.close();
