@@ -1,0 +1,407 @@
+// Reads Zeek logs as an existing deployment keeps them: the ASCII writer's TSV with its `#` headers,
+// JSON lines (LogAscii::use_json=T), either one gzip-compressed, and rotated names such as
+// conn.2024-01-01-00-00-00.log.gz or conn.00:00:00-01:00:00.log.gz. Records come out as the
+// ZeekRecords the sensor emits (byte strings, numbers, booleans, arrays; unset fields absent), so
+// both paths feed the event model identically.
+//
+// A malformed line (wrong field count, a value that does not parse as its type, bad JSON) is
+// reported with file:line and skipped. A btest banner line (`### BTest baseline data …`) and any
+// other unknown `#` line are ignored. A masked timestamp (`XXXXXXXXXX.XXXXXX`, what btest's
+// canonifier leaves in Zeek's test baselines) never occurs in a real log: by default such a record
+// is skipped and counted (`maskedTime: 'skip'`); `maskedTime: 'zero'` keeps it with time 0.
+
+import { createReadStream, readdirSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { LogField, LogSchema, ZeekRecord, ZeekType, ZeekValue } from './types.js';
+
+export interface ReadOptions {
+  /** Called once per malformed line; the line is skipped. Default: print a warning on stderr. */
+  onMalformed?: (file: string, line: number, reason: string) => void;
+  /** What to do with a btest-masked timestamp: skip the record (default) or read it as 0. */
+  maskedTime?: 'skip' | 'zero';
+}
+
+export interface ReadStats {
+  file: string;
+  path: string;
+  format: 'tsv' | 'json';
+  records: number;
+  malformed: number;
+  masked: number;
+  /** Largest `ts` seen (seconds), NaN when none. */
+  maxTs: number;
+  bytes: number;
+}
+
+export type RecordCallback = (schema: LogSchema, rec: ZeekRecord, line: number) => void | Promise<void>;
+
+const MASKED = /^X{10}\.X{6}$/;
+
+/** The log path a file holds, from its name: `conn.2024-01-01-00-00-00.log.gz` → `conn`. */
+export function logPathOf(file: string): string {
+  let b = basename(file);
+  if (b.endsWith('.gz')) b = b.slice(0, -3);
+  const dot = b.indexOf('.');
+  return dot > 0 ? b.slice(0, dot) : b;
+}
+
+/** True for names Zeek gives its logs (TSV or JSON alike): `x.log`, `x.log.gz`, `x.<stamp>.log[.gz]`. */
+export function isZeekLogName(file: string): boolean {
+  return /\.log(\.gz)?$/.test(basename(file)) && !basename(file).startsWith('.');
+}
+
+/** Logs whose records others depend on come first (x509 before ssl: ssl rows take the leaf cert's subject). */
+const ORDER: Record<string, number> = { x509: 0, dhcp: 1 };
+
+/**
+ * Expands folders (recursively) to the Zeek log files in them, in a deterministic order: by log
+ * path (x509 and dhcp first), then by name (rotated files sort by their time stamp).
+ */
+export function listZeekLogFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string, top: boolean) => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      if (top) out.push(p); // reported when opened
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) walk(join(p, name), false);
+    } else if (top || isZeekLogName(p)) out.push(p);
+  };
+  for (const p of paths) walk(p, true);
+  const rank = (f: string) => ORDER[logPathOf(f)] ?? 2;
+  return out.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
+}
+
+function isGzip(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const b = Buffer.alloc(2);
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Opens a log (gzip or not, by its magic bytes) as a byte stream. */
+export function openLogStream(file: string): Readable {
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  return isGzip(file) ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
+}
+
+const TSV_HEX = /\\x([0-9a-fA-F]{2})/g;
+
+/** Undoes the ASCII writer's `\xNN` escapes (byte strings: one char per byte). */
+export function unescapeZeek(s: string): string {
+  if (s.indexOf('\\x') < 0) return s;
+  return s.replace(TSV_HEX, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+interface TsvHeader {
+  separator: string;
+  setSeparator: string;
+  emptyField: string;
+  unsetField: string;
+  path: string;
+  fields: string[];
+  types: string[];
+}
+
+function headerValue(v: string): string {
+  return unescapeZeek(v);
+}
+
+const INT_RE = /^-?\d+$/;
+const NUM_RE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+class Malformed extends Error {}
+
+function parseScalar(type: string, s: string): string | number | boolean {
+  switch (type) {
+    case 'time':
+    case 'interval':
+    case 'double':
+      if (!NUM_RE.test(s)) {
+        if (s === 'nan' || s === 'inf' || s === '-inf') return s === 'nan' ? NaN : s === 'inf' ? Infinity : -Infinity;
+        throw new Malformed(`'${s}' is not a ${type}`);
+      }
+      return +s;
+    case 'count':
+    case 'int':
+    case 'port':
+      if (!INT_RE.test(s)) throw new Malformed(`'${s}' is not a ${type}`);
+      return +s;
+    case 'bool':
+      if (s === 'T') return true;
+      if (s === 'F') return false;
+      throw new Malformed(`'${s}' is not a bool`);
+    default:
+      return unescapeZeek(s);
+  }
+}
+
+function containerElement(type: string): string | undefined {
+  if (type.startsWith('set[') || type.startsWith('vector[')) return type.slice(type.indexOf('[') + 1, -1);
+  return undefined;
+}
+
+/** Reads one log file, calling `onRecord` for every record (awaited when it returns a promise). */
+export async function readZeekLog(file: string, onRecord: RecordCallback, opts: ReadOptions = {}): Promise<ReadStats> {
+  const onMalformed = opts.onMalformed ?? ((f, l, r) => process.stderr.write(`wirehunt: ${f}:${l}: ${r}; line skipped\n`));
+  const maskedZero = opts.maskedTime === 'zero';
+  const stats: ReadStats = { file, path: logPathOf(file), format: 'tsv', records: 0, malformed: 0, masked: 0, maxTs: NaN, bytes: 0 };
+  let stream: Readable;
+  try {
+    statSync(file);
+    stream = openLogStream(file);
+  } catch (err) {
+    throw new ReaderError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+
+  let format: 'tsv' | 'json' | undefined;
+  let header: TsvHeader = { separator: '\t', setSeparator: ',', emptyField: '(empty)', unsetField: '-', path: stats.path, fields: [], types: [] };
+  let schema: LogSchema | undefined;
+  let elemTypes: (string | undefined)[] = [];
+  let jsonSchemas = new Map<string, LogSchema>();
+  let lineNo = 0;
+
+  const bad = (reason: string) => {
+    stats.malformed++;
+    onMalformed(file, lineNo, reason);
+  };
+
+  const buildSchema = () => {
+    const fields: LogField[] = header.fields.map((name, i) => ({ name, type: (header.types[i] ?? 'string') as ZeekType }));
+    schema = { path: header.path || stats.path, fields };
+    elemTypes = header.types.map(containerElement);
+  };
+
+  const handleTsv = (line: string): ZeekRecord | undefined => {
+    if (line.charCodeAt(0) === 35 /* # */) {
+      const sp = line.indexOf(line.startsWith('#separator') ? ' ' : header.separator);
+      const key = sp < 0 ? line : line.slice(0, sp);
+      const val = sp < 0 ? '' : line.slice(sp + 1);
+      switch (key) {
+        case '#separator': header.separator = headerValue(val); break;
+        case '#set_separator': header.setSeparator = headerValue(val); break;
+        case '#empty_field': header.emptyField = headerValue(val); break;
+        case '#unset_field': header.unsetField = headerValue(val); break;
+        case '#path': header.path = val; break;
+        case '#fields': header.fields = val.split(header.separator); schema = undefined; break;
+        case '#types': header.types = val.split(header.separator); schema = undefined; break;
+        default: break; // #open, #close, btest banner, comments
+      }
+      return undefined;
+    }
+    if (!schema) {
+      if (!header.fields.length) {
+        bad('data before a #fields header');
+        return undefined;
+      }
+      if (header.types.length !== header.fields.length) header.types = header.fields.map((f, i) => header.types[i] ?? (f === 'ts' ? 'time' : 'string'));
+      buildSchema();
+    }
+    const parts = line.split(header.separator);
+    const fields = schema!.fields;
+    if (parts.length !== fields.length) {
+      bad(`${parts.length} fields where the header has ${fields.length}`);
+      return undefined;
+    }
+    const rec: ZeekRecord = {};
+    for (let i = 0; i < parts.length; i++) {
+      const s = parts[i]!;
+      if (s === header.unsetField) continue;
+      const f = fields[i]!;
+      const et = elemTypes[i];
+      let v: ZeekValue;
+      if (f.name === 'ts' && MASKED.test(s)) {
+        stats.masked++;
+        if (!maskedZero) return undefined;
+        v = 0;
+      } else if (et !== undefined) {
+        if (s === header.emptyField) v = [];
+        else v = s.split(header.setSeparator).map((e) => parseScalar(et, e) as string | number);
+      } else if (s === header.emptyField) {
+        v = '';
+      } else {
+        v = parseScalar(f.type, s);
+      }
+      rec[f.name] = v;
+    }
+    return rec;
+  };
+
+  const handleJson = (line: string): { schema: LogSchema; rec: ZeekRecord } | undefined => {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      bad('not a JSON object');
+      return undefined;
+    }
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
+      bad('not a JSON object');
+      return undefined;
+    }
+    const src = obj as Record<string, unknown>;
+    const rec: ZeekRecord = {};
+    let path = stats.path;
+    for (const k in src) {
+      const v = src[k];
+      if (k === '_path') {
+        if (typeof v === 'string') path = v;
+        continue;
+      }
+      if (k === '_write_ts') continue;
+      if (k === 'ts') {
+        if (typeof v === 'number') rec.ts = v;
+        else if (typeof v === 'string') {
+          if (MASKED.test(v)) {
+            stats.masked++;
+            if (!maskedZero) return undefined;
+            rec.ts = 0;
+          } else {
+            const t = Date.parse(v);
+            if (Number.isNaN(t)) { bad(`'ts' is not a time: ${v.slice(0, 40)}`); return undefined; }
+            rec.ts = t / 1000;
+          }
+        } else { bad("'ts' is not a time"); return undefined; }
+        continue;
+      }
+      if (v === null || v === undefined) continue;
+      if (typeof v === 'string') rec[k] = toBytes(v);
+      else if (typeof v === 'number' || typeof v === 'boolean') rec[k] = v;
+      else if (Array.isArray(v)) rec[k] = v.map((e) => (typeof e === 'string' ? toBytes(e) : typeof e === 'number' ? e : String(e)));
+      else if (typeof v === 'object') flattenInto(rec, k, v as Record<string, unknown>);
+    }
+    let schema = jsonSchemas.get(path);
+    if (!schema) {
+      schema = { path, fields: Object.keys(rec).map((name) => ({ name, type: inferType(rec[name]) })) };
+      jsonSchemas.set(path, schema);
+    }
+    if (path !== stats.path && stats.records === 0) stats.path = path;
+    return { schema, rec };
+  };
+
+  const emit = (line: string): void | Promise<void> => {
+    if (line.length === 0) return;
+    if (format === undefined) format = stats.format = line.charCodeAt(0) === 123 /* { */ ? 'json' : 'tsv';
+    let rec: ZeekRecord | undefined;
+    let sch: LogSchema;
+    if (format === 'tsv') {
+      rec = handleTsv(line);
+      if (!rec) return;
+      sch = schema!;
+    } else {
+      const x = handleJson(line);
+      if (!x) return;
+      rec = x.rec;
+      sch = x.schema;
+    }
+    const ts = rec.ts;
+    if (typeof ts === 'number' && !(ts <= stats.maxTs)) stats.maxTs = ts;
+    stats.records++;
+    return onRecord(sch, rec, lineNo);
+  };
+
+  // Split into lines on raw bytes; TSV lines are decoded as latin1 (byte strings), JSON as UTF-8.
+  let carry: Buffer | undefined;
+  let skipping = false; // inside an overlong line, dropping bytes up to its newline
+  const MAX_LINE = 64 << 20;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      stats.bytes += chunk.length;
+      let buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+      carry = undefined;
+      let start = 0;
+      if (skipping) {
+        const nl = buf.indexOf(10);
+        if (nl < 0) continue;
+        skipping = false;
+        start = nl + 1;
+      }
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        if (nl < 0) break;
+        lineNo++;
+        let end = nl;
+        if (end > start && buf[end - 1] === 13) end--;
+        const isJson = format === 'json' || (format === undefined && buf[start] === 123);
+        const r = emit(buf.toString(isJson ? 'utf8' : 'latin1', start, end));
+        if (r) await r;
+        start = nl + 1;
+      }
+      if (start < buf.length) {
+        if (buf.length - start > MAX_LINE) {
+          lineNo++;
+          bad(`line longer than ${MAX_LINE} bytes`);
+          skipping = true;
+        } else carry = buf === chunk ? Buffer.from(buf.subarray(start)) : buf.subarray(start);
+      }
+    }
+    if (carry && carry.length) {
+      lineNo++;
+      const isJson = format === 'json' || (format === undefined && carry[0] === 123);
+      const r = emit(carry.toString(isJson ? 'utf8' : 'latin1'));
+      if (r) await r;
+    }
+  } catch (err) {
+    if (err instanceof ReaderError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header/i.test(e.message)) {
+      bad(`gzip data is corrupt or truncated (${e.message})`);
+    } else if (e.code && e.code.startsWith('E')) {
+      throw new ReaderError(`cannot read ${file}: ${e.message}`);
+    } else throw err;
+  } finally {
+    stream.destroy();
+  }
+  return stats;
+}
+
+/** Reading failed as a whole (missing file, I/O error): one line for the user. */
+export class ReaderError extends Error {
+  override name = 'ReaderError';
+}
+
+/** JSON strings are Unicode; records hold byte strings (UTF-8 bytes as latin1 chars). */
+function toBytes(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 127) return Buffer.from(s, 'utf8').toString('latin1');
+  }
+  return s;
+}
+
+function flattenInto(rec: ZeekRecord, prefix: string, o: Record<string, unknown>): void {
+  for (const k in o) {
+    const v = o[k];
+    const key = `${prefix}.${k}`;
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'string') rec[key] = toBytes(v);
+    else if (typeof v === 'number' || typeof v === 'boolean') rec[key] = v;
+    else if (Array.isArray(v)) rec[key] = v.map((e) => (typeof e === 'string' ? toBytes(e) : typeof e === 'number' ? e : String(e)));
+    else if (typeof v === 'object') flattenInto(rec, key, v as Record<string, unknown>);
+  }
+}
+
+function inferType(v: ZeekValue): ZeekType {
+  if (typeof v === 'number') return Number.isInteger(v) ? 'count' : 'double';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return typeof v[0] === 'number' ? 'vector[count]' : 'vector[string]';
+  return 'string';
+}
+
+/** Reads every log under `paths` (files or folders) in listZeekLogFiles order. */
+export async function readZeekLogs(paths: readonly string[], onRecord: RecordCallback, opts: ReadOptions = {}): Promise<ReadStats[]> {
+  const out: ReadStats[] = [];
+  for (const f of listZeekLogFiles(paths)) out.push(await readZeekLog(f, onRecord, opts));
+  return out;
+}
