@@ -1,0 +1,31 @@
+// A fixed RSA-2048 key used ONLY to sign the demo's synthetic X.509 certificates, so that the demo capture
+// is the same bytes on every run (RSA PKCS#1 v1.5 signatures are deterministic). It protects nothing.
+export const DEMO_RSA_KEY_PEM = `
+-----BEGIN RSA PRIVATE KEY-----
+MIIEpAIBAAKCAQEAyoVQehmBVO6OdincHKNwlPmBFm4pgjnM/sTamXc8fo9aPKKh
+Y7lx+bNkzMHZ+DfjZc7NMj9KPwkC483vkO8+LEzO9hqX2k1eCo5MN6QikBz9ZWzp
+iE7ZhUrcenfb9/9hoYmnjQAdyjGHa+UyrSvsDYPv+VpZeXIBP7xkXH8CgMX4n0lV
+g6Fj2iv0ey8BQnubMHF09/qaAe9vee05IYelutau7LEGGRms1annTcm2jR+RWPBk
+lw6doEF1W0AMP1vorSjeWKCB2a1B0TsmZpSYvKv6ALJT5oVW9zmCUp0LMbTCmjpK
+te0NoN/tu078uc6mhBz/2h+T8rdKVGeI7jTSZQIDAQABAoIBAB539nbFiI+Ca9Im
+Pmnb7a+pZqeSalH1J+dlLsLWTWEjExSP88+g559awyhfunndequR9I2B4nCKXAdx
+hQCH+zwcpX8hhXAVTLfc1xBV9Cc8sqOEQmbnVKgjmPkfOEEJiHg4/AllbOtDDq3d
+EoXlgkLkSIHPeypKIcWjg8aQteExOETYZrRx+ZTIOWN6Ey5VIuM5r7m2ppI3LqdU
+jST/ug2Sg5kAS2G0AIlxqZjpVRTQcB0zKPFR8xvttVVU4vZKFaSRmMC7yG/OcZpi
+KEJ4Px7ANzmL0z+IesgdgsKQQqxzYdevZGCkS6oE8GGz310EaN53TU5Mv1H62Zq9
+FIwsR08CgYEA9mhS/tZ2AWPjeKx7V7UoPoD4Nl6lUj13KhkB2VEN8BgmzLOlSQdl
+7ZMd8yoga0lGem5Zwh0P8a4OBEkJ3snvXHeOX4+CRjvEIvPCfPrvf1aE2zw75y1g
+cZCNPXNCnqJbtEK2D81P7ciSOghlje3gqDcKyyar3z4c5PqSVuNVwJ8CgYEA0mee
+WquToQzRghXiAzHl/fAhaga2thQkZvrbytCR1CKmBYmnVs5TDje4CPb7yTHm8FWv
+1DcdUdDDnwjv0hiAkmx8KlVtHZMCRfeKf+e7DtuVUOjzA3yHnaJh4rfexfqDNaHX
+QKIAGGOyZIONJqVNHXuOGl3Y92aiIqJhPwJa+nsCgYEAzklUgkhlDpDjlNlBgZIG
+GR27rzjZStpucu3woFC9TG3Lvb//9f2dlaF+h16TOX5k5IaR2nKeMIS481l6S+ve
+2hi1NsdcFxReBazw+9TQwFhcbXYl6EoS3cBYnkNqWIgwId9fsCcAbV9nG/J/oqyt
+UeaSwLSlWwYTBpfH/7nexp0CgYBD0+GJqzwZM++qNvG4Q/K3rRyoeGeYROADTqVi
+OWB5eX351QlcA4Fk2PN7+Frs3ihrm8Pl7qqGAH2/m/rryLhR+6T/ZLCbUxPtiEJe
+v05fGMyG28HTguaZG4rgspOfUQXRWU3x6QeM1T7iBkKPjcRRV85Uk6JpBu4Hqj8d
+N94qVwKBgQD0aAlKf6SVD6ETX4ipfSPyZ954pOIA5NHSrD2rM5J3CB0mj/H2ZQZS
+y+X1/C3bPTMuKGPSv6mG1kTi+FZ7HrYBfK34lFey/KPRd4vW7eAY2aNb7KoWSZua
+FgeVipnaphTqrZ1Gcahr39vsuEqpmVNRafSJn+kfJn3hiZQeVMua2w==
+-----END RSA PRIVATE KEY-----
+`;
