@@ -1,0 +1,318 @@
+// The analyzer framework: attaches protocol analyzers to connections by well-known port, by content
+// (Zeek's dynamic protocol detection: the first bytes of each side are buffered and every candidate's
+// `detect` is tried; a match attaches the analyzer and replays what was buffered), by expectation
+// (FTP data channels), and as children (STARTTLS). It delivers streams, datagrams, gaps and
+// end-of-data, turns confirmations into conn.log `service` and removes analyzers on violations.
+
+import type { AnalyzerContext, AnalyzerSpec, ConnInfo, DatagramAnalyzer, StreamAnalyzer, TransportProto } from '../types.js';
+import type { LogSchema, ZeekRecord } from '../../zeek/types.js';
+import { type AppLayer, type Conn, Transport } from '../../flow/conn.js';
+
+/** Zeek's dpd_buffer_size and dpd_max_packets. */
+export const DPD_BUFFER_SIZE = 1024;
+export const DPD_MAX_PACKETS = 100;
+/** DPD::ignore_violations_after. */
+export const IGNORE_VIOLATIONS_AFTER = 10 * 1024;
+
+export interface FrameworkHost {
+  /** Write a record (the sensor filters by the logs enabled for the run). */
+  write(schema: LogSchema, rec: ZeekRecord): void;
+  weird(c: Conn | null, name: string, addl?: string, source?: string): void;
+  /** Network time. */
+  now(): number;
+  /** Ask the flow layer to hand this TCP connection's reassembled streams to the framework. */
+  wantStreams(c: Conn): void;
+  /** Zeek's Connection::FlipRoles, on an analyzer's request. */
+  flipRoles(c: Conn): void;
+}
+
+interface Expectation {
+  origH: string | undefined;
+  respH: string;
+  respP: number;
+  proto: TransportProto;
+  analyzer: string;
+  until: number;
+}
+
+class Entry implements AnalyzerContext {
+  inst: StreamAnalyzer | DatagramAnalyzer | null = null;
+  confirmed = false;
+  removed = false;
+  /** Children (startChild) are fed by their parent, not by the framework. */
+  child = false;
+  constructor(readonly fw: AnalyzerFramework, readonly c: Conn, readonly app: ConnApp, readonly spec: AnalyzerSpec) {}
+
+  get conn(): ConnInfo { return this.c; }
+  now(): number { return this.fw.host.now(); }
+  write(schema: LogSchema, rec: ZeekRecord): void { this.fw.host.write(schema, rec); }
+  weird(name: string, addl?: string): void { this.fw.host.weird(this.c, name, addl, this.spec.name); }
+  confirm(service?: string): void {
+    if (this.confirmed || this.removed) return;
+    this.confirmed = true;
+    const s = (service ?? this.spec.service).toLowerCase();
+    if (s && !this.c.services.includes(s)) this.c.services.push(s);
+  }
+  violation(reason: string, data?: string): void {
+    void reason; void data;
+    if (this.removed) return;
+    if (this.c.payloadSize() > IGNORE_VIOLATIONS_AFTER) return;
+    this.removed = true;
+    this.app.violated.add(this.spec.name);
+    if (this.confirmed) {
+      const s = this.spec.service.toLowerCase();
+      const i = this.c.services.indexOf(s);
+      if (i >= 0) this.c.services.splice(i, 1);
+    }
+    try { this.inst?.done?.(); } catch { /* an analyzer failing on removal must not stop the run */ }
+  }
+  expectConnection(origH: string | undefined, respH: string, respP: number, proto: TransportProto, analyzer: string, timeout: number): void {
+    this.fw.expect({ origH, respH, respP, proto, analyzer, until: this.now() + timeout });
+  }
+  startChild(analyzer: string): StreamAnalyzer | undefined {
+    const spec = this.fw.byName(analyzer, 'tcp');
+    if (!spec) return undefined;
+    const e = this.app.attach(spec, true);
+    return e?.inst && 'deliverStream' in e.inst ? e.inst : undefined;
+  }
+  flipRoles(): void { this.fw.host.flipRoles(this.c); }
+  service<T>(name: string): T | undefined { return this.fw.service<T>(name); }
+}
+
+/** Per-connection analyzer state (Conn.app). */
+export class ConnApp {
+  readonly entries: Entry[] = [];
+  readonly violated = new Set<string>();
+  // DPD state: buffered prefixes of both sides and the order they came in.
+  dpdActive = false;
+  candidates: AnalyzerSpec[] = [];
+  origBuf: Buffer | null = null;
+  origLen = 0;
+  respBuf: Buffer | null = null;
+  respLen = 0;
+  /** Replay order: [isOrig ? 1 : 0, start, end] triples into the side buffers. */
+  chunks: number[] = [];
+  packets = 0;
+
+  constructor(readonly fw: AnalyzerFramework, readonly c: Conn) {}
+
+  attach(spec: AnalyzerSpec, child = false): Entry | undefined {
+    for (const e of this.entries) if (e.spec === spec && !e.removed) return e;
+    const e = new Entry(this.fw, this.c, this, spec);
+    e.child = child;
+    try {
+      e.inst = spec.create(e);
+    } catch {
+      return undefined;
+    }
+    this.entries.push(e);
+    if (this.c.transport === Transport.TCP) this.fw.host.wantStreams(this.c);
+    return e;
+  }
+
+  /** Buffer a prefix and run detection; returns analyzers attached now (they still need the replay). */
+  private dpd(isOrig: boolean, data: Buffer, off: number, len: number): Entry[] | null {
+    this.packets++;
+    const room = DPD_BUFFER_SIZE - this.origLen - this.respLen;
+    const take = Math.min(room, len);
+    if (take > 0) {
+      if (isOrig) {
+        if (!this.origBuf) this.origBuf = Buffer.allocUnsafe(DPD_BUFFER_SIZE);
+        data.copy(this.origBuf, this.origLen, off, off + take);
+        this.chunks.push(1, this.origLen, this.origLen + take);
+        this.origLen += take;
+      } else {
+        if (!this.respBuf) this.respBuf = Buffer.allocUnsafe(DPD_BUFFER_SIZE);
+        data.copy(this.respBuf, this.respLen, off, off + take);
+        this.chunks.push(0, this.respLen, this.respLen + take);
+        this.respLen += take;
+      }
+    }
+    let found: Entry[] | null = null;
+    if (take > 0) {
+      const op = this.origBuf ? this.origBuf.subarray(0, this.origLen) : undefined;
+      const rp = this.respBuf ? this.respBuf.subarray(0, this.respLen) : undefined;
+      for (let i = 0; i < this.candidates.length; i++) {
+        const spec = this.candidates[i]!;
+        if (this.violated.has(spec.name)) continue;
+        let hit = false;
+        try { hit = spec.detect!(op, rp); } catch { hit = false; }
+        if (!hit) continue;
+        this.candidates.splice(i--, 1);
+        const e = this.attach(spec);
+        if (e) (found ??= []).push(e);
+      }
+    }
+    if (this.origLen + this.respLen >= DPD_BUFFER_SIZE || this.packets >= DPD_MAX_PACKETS || this.candidates.length === 0) this.stopDpd();
+    return found;
+  }
+
+  private stopDpd(): void {
+    this.dpdActive = false;
+    this.origBuf = this.respBuf = null;
+    this.chunks = [];
+    this.candidates = [];
+  }
+
+  /** Replay the buffered prefix to a newly attached analyzer; the current chunk goes in full. */
+  private replay(e: Entry, stream: boolean, isOrig: boolean, data: Buffer, off: number, len: number): void {
+    const ch = this.chunks;
+    // The last recorded chunk (if any) is the current one; replay the earlier ones from the buffers.
+    const lastIsCurrent = ch.length >= 3 && (ch[ch.length - 3] === 1) === isOrig;
+    const n = lastIsCurrent ? ch.length - 3 : ch.length;
+    for (let i = 0; i < n && !e.removed; i += 3) {
+      const o = ch[i] === 1;
+      const buf = o ? this.origBuf! : this.respBuf!;
+      this.feed(e, stream, o, buf, ch[i + 1]!, ch[i + 2]! - ch[i + 1]!);
+    }
+    if (!e.removed) this.feed(e, stream, isOrig, data, off, len);
+  }
+
+  private feed(e: Entry, stream: boolean, isOrig: boolean, data: Buffer, off: number, len: number): void {
+    const inst = e.inst;
+    if (!inst) return;
+    try {
+      if (stream) (inst as StreamAnalyzer).deliverStream?.(isOrig, data, off, len);
+      else (inst as DatagramAnalyzer).deliverPacket?.(isOrig, data, off, len);
+    } catch {
+      e.violation('analyzer error');
+    }
+  }
+
+  deliver(stream: boolean, isOrig: boolean, data: Buffer, off: number, len: number): void {
+    const n = this.entries.length;
+    for (let i = 0; i < n; i++) {
+      const e = this.entries[i]!;
+      if (!e.removed && !e.child) this.feed(e, stream, isOrig, data, off, len);
+    }
+    if (this.dpdActive && len > 0) {
+      const found = this.dpd(isOrig, data, off, len);
+      if (found) for (const e of found) this.replay(e, stream, isOrig, data, off, len);
+    }
+  }
+
+  gap(isOrig: boolean, len: number): void {
+    for (const e of this.entries) {
+      if (e.removed || e.child) continue;
+      try { (e.inst as StreamAnalyzer).gap?.(isOrig, len); } catch { e.violation('analyzer error'); }
+    }
+    // Zeek's PIA gives up on content detection after a gap.
+    if (this.dpdActive) this.stopDpd();
+  }
+
+  endOfData(isOrig: boolean): void {
+    for (const e of this.entries) {
+      if (e.removed || e.child) continue;
+      try { (e.inst as StreamAnalyzer).endOfData?.(isOrig); } catch { e.violation('analyzer error'); }
+    }
+  }
+
+  done(): void {
+    for (const e of this.entries) {
+      if (e.removed) continue;
+      e.removed = true;
+      try { e.inst?.done?.(); } catch { /* keep going */ }
+    }
+  }
+}
+
+export class AnalyzerFramework implements AppLayer {
+  private readonly tcpPorts = new Map<number, AnalyzerSpec[]>();
+  private readonly udpPorts = new Map<number, AnalyzerSpec[]>();
+  private readonly tcpDetect: AnalyzerSpec[] = [];
+  private readonly udpDetect: AnalyzerSpec[] = [];
+  private expectations: Expectation[] = [];
+  private readonly services = new Map<string, unknown>();
+
+  constructor(readonly specs: readonly AnalyzerSpec[], readonly host: FrameworkHost,
+    private readonly serviceFactories: Record<string, () => unknown> = {}) {
+    for (const s of specs) {
+      const ports = s.transport === 'tcp' ? this.tcpPorts : this.udpPorts;
+      for (const p of s.ports) {
+        const l = ports.get(p);
+        if (l) l.push(s); else ports.set(p, [s]);
+      }
+      if (s.detect) (s.transport === 'tcp' ? this.tcpDetect : this.udpDetect).push(s);
+    }
+  }
+
+  byName(name: string, transport: 'tcp' | 'udp'): AnalyzerSpec | undefined {
+    const up = name.toUpperCase();
+    return this.specs.find((s) => s.name === up && s.transport === transport) ?? this.specs.find((s) => s.name === up);
+  }
+
+  service<T>(name: string): T | undefined {
+    if (!this.services.has(name)) {
+      const f = this.serviceFactories[name];
+      this.services.set(name, f ? f() : undefined);
+    }
+    return this.services.get(name) as T | undefined;
+  }
+
+  expect(x: Expectation): void {
+    const now = this.host.now();
+    if (this.expectations.length > 1000) this.expectations = this.expectations.filter((e) => e.until >= now);
+    this.expectations.push(x);
+  }
+
+  private takeExpectation(c: Conn, transport: 'tcp' | 'udp'): AnalyzerSpec | undefined {
+    if (!this.expectations.length) return undefined;
+    const now = this.host.now();
+    for (let i = 0; i < this.expectations.length; i++) {
+      const x = this.expectations[i]!;
+      if (x.until < now) { this.expectations.splice(i--, 1); continue; }
+      if (x.proto !== transport || x.respP !== c.rPort) continue;
+      if (x.respH !== c.respH) continue;
+      if (x.origH !== undefined && x.origH !== c.origH) continue;
+      this.expectations.splice(i, 1);
+      return this.byName(x.analyzer, transport);
+    }
+    return undefined;
+  }
+
+  newConnection(c: Conn): void {
+    let transport: 'tcp' | 'udp';
+    if (c.transport === Transport.TCP) transport = 'tcp';
+    else if (c.transport === Transport.UDP) transport = 'udp';
+    else return;
+    const expected = this.takeExpectation(c, transport);
+    const byPort = expected ? [expected] : (transport === 'tcp' ? this.tcpPorts : this.udpPorts).get(c.rPort);
+    const detect = transport === 'tcp' ? this.tcpDetect : this.udpDetect;
+    if (!byPort && !detect.length) return;
+    const app = new ConnApp(this, c);
+    c.app = app;
+    if (byPort) for (const s of byPort) app.attach(s);
+    if (!expected) {
+      for (const s of detect) if (!byPort || !byPort.includes(s)) app.candidates.push(s);
+      if (app.candidates.length) {
+        app.dpdActive = true;
+        if (transport === 'tcp') this.host.wantStreams(c);
+      }
+    }
+  }
+
+  deliverStream(c: Conn, isOrig: boolean, data: Buffer, off: number, len: number): void {
+    const app = c.app as ConnApp | null;
+    if (app) app.deliver(true, isOrig, data, off, len);
+  }
+
+  gap(c: Conn, isOrig: boolean, len: number): void {
+    const app = c.app as ConnApp | null;
+    if (app) app.gap(isOrig, len);
+  }
+
+  endOfData(c: Conn, isOrig: boolean): void {
+    const app = c.app as ConnApp | null;
+    if (app) app.endOfData(isOrig);
+  }
+
+  deliverPacket(c: Conn, isOrig: boolean, data: Buffer, off: number, len: number): void {
+    const app = c.app as ConnApp | null;
+    if (app) app.deliver(false, isOrig, data, off, len);
+  }
+
+  removed(c: Conn): void {
+    const app = c.app as ConnApp | null;
+    if (app) app.done();
+  }
+}

@@ -1,0 +1,17 @@
+// Every protocol analyzer wirehunt has. One line per protocol folder: each exports
+// `specs: AnalyzerSpec[]` from src/analyzers/<proto>/index.ts. Add yours to the list below.
+import type { AnalyzerSpec } from './types.js';
+
+import { specs as dns } from './dns/index.js';
+import { specs as ssh } from './ssh/index.js';
+
+export const allSpecs: readonly AnalyzerSpec[] = [
+  ...dns,
+  ...ssh,
+];
+
+/**
+ * Shared per-run services analyzers look up with ctx.service(name) (file analysis, x509 cache, ...).
+ * A factory per name; the framework makes one instance per run on first use.
+ */
+export const serviceFactories: Record<string, () => unknown> = {};
