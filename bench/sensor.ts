@@ -1,12 +1,12 @@
 // Sensor benchmark (never run as a test): `npm run bench:sensor [-- options]`.
 //
-// Generates once (cached in bench/.data/, git-ignored) a deterministic mixed capture of ≥ 1 GB, then in the
+// Generates once (cached in bench/.data/, git-ignored) a deterministic mixed capture of 1 GiB, then in the
 // same run times `wirehunt zeek <file> --out <tmp> --analyzers conn` and, as the named peer,
 // `tshark -r <file> -T fields -e frame.number -e ip.src -e tcp.stream`. Prints MB/s, packets/s and peak
 // RSS of both, and the speed ratio to tshark.
 //
 // Options:
-//   --size <n>[KB|MB|GB|KiB|MiB|GiB]  capture size (default 1GB = 1e9 bytes)
+//   --size <n>[KB|MB|GB|KiB|MiB|GiB]  capture size (default 1GiB = 1,073,741,824 bytes)
 //   --mix opaque|apps                 opaque payloads (default) or real HTTP/DNS payloads
 //   --seed <n>                        generator seed (default 1)
 //   --analyzers <list>                passed to wirehunt (default conn)
@@ -35,7 +35,7 @@ function parseSize(s: string): number {
 
 interface Args { size: number; mix: 'opaque' | 'apps'; seed: number; analyzers: string; runs: number; tshark: boolean; regen: boolean; extra: string[] }
 function parseArgs(argv: string[]): Args {
-  const a: Args = { size: 1e9, mix: 'opaque', seed: 1, analyzers: 'conn', runs: 1, tshark: true, regen: false, extra: [] };
+  const a: Args = { size: 1024 ** 3, mix: 'opaque', seed: 1, analyzers: 'conn', runs: 1, tshark: true, regen: false, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
