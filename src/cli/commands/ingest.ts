@@ -1,0 +1,126 @@
+import { UserError, type Command } from '../types.js';
+import { openStore, resolveStorePath } from '../../store/store.js';
+import { STORE_ENV } from '../../store/types.js';
+import { ingestPaths, type IngestOptions, type IngestProgress } from '../../events/ingest.js';
+
+const usage = `usage: wirehunt ingest <path…> [--db <file>] [--devices <inventory.json>] [--table <Name>]
+                      [--rebase-time] [--legacy-signatures] [--masked-time skip|zero] [--batch-size <n>] [--quiet]
+
+Loads into the store:
+  - captures (pcap, pcapng) through the sensor
+  - Zeek logs: files or folders, TSV or JSON, gzip-compressed and rotated (conn.<stamp>.log.gz)
+  - Defender rows: JSON Lines, a JSON array, the API's {"Schema","Results"} or the portal's CSV
+    (the table comes from --table, the file name, or the columns)
+Ingesting the same input twice leaves the store unchanged; each batch is committed atomically.
+
+options:
+  --db <file>             the store (default: $${STORE_ENV}, else $XDG_DATA_HOME/wirehunt/wirehunt.duckdb,
+                          else ~/.local/share/wirehunt/wirehunt.duckdb)
+  --devices <file>        device inventory (docs/devices.md); without it, devices recorded by earlier
+                          ingests are used and private/loopback/link-local addresses are discovered
+  --table <Name>          the Defender table of the rows in the given files
+  --rebase-time           shift times so the input's last event lands at now (for ago() queries)
+  --legacy-signatures     also write the deprecated NetworkSignatureInspected rows
+  --masked-time <m>       Zeek test baselines mask ts as XXXXXXXXXX.XXXXXX: skip such records (default)
+                          or read them as time 0
+  --batch-size <n>        rows per committed batch (default 100000)
+  --quiet                 no progress or summary`;
+
+function parse(argv: string[]): { paths: string[]; db?: string; quiet: boolean; opts: IngestOptions } {
+  const paths: string[] = [];
+  const opts: IngestOptions = {};
+  let db: string | undefined;
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const eq = a.indexOf('=');
+      if (eq > 0) return a.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined || v === '') throw new UserError(`${a} needs a value`);
+      return v;
+    };
+    const name = a.startsWith('--') && a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    switch (name) {
+      case '--db': db = value(); break;
+      case '--devices': opts.devicesFile = value(); break;
+      case '--table': opts.table = value(); break;
+      case '--rebase-time': opts.rebaseTime = true; break;
+      case '--legacy-signatures': opts.legacySignatures = true; break;
+      case '--masked-time': {
+        const v = value();
+        if (v !== 'skip' && v !== 'zero') throw new UserError(`--masked-time takes skip or zero, not '${v}'`);
+        opts.maskedTime = v;
+        break;
+      }
+      case '--batch-size': {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 1 || v > 10_000_000) throw new UserError('--batch-size takes a whole number from 1 to 10000000');
+        opts.batchSize = v;
+        break;
+      }
+      case '--quiet': case '-q': quiet = true; break;
+      default:
+        if (a.startsWith('-') && a !== '-') throw new UserError(`unknown option '${a}'\n${usage}`);
+        paths.push(a);
+    }
+  }
+  if (!paths.length && !opts.devicesFile) throw new UserError(`nothing to ingest\n${usage}`);
+  return { paths, db, quiet, opts };
+}
+
+function fmtBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(0)} kB`;
+  return `${n} B`;
+}
+
+export const command: Command = {
+  name: 'ingest',
+  summary: 'load captures, Zeek logs or Defender exports into the store',
+  usage,
+  async run(argv) {
+    const { paths, db, quiet, opts } = parse(argv);
+    const path = resolveStorePath(db);
+    const tty = !quiet && process.stderr.isTTY;
+    const t0 = performance.now();
+    let lastDraw = 0;
+    if (tty) {
+      opts.onProgress = (p: IngestProgress) => {
+        const now = performance.now();
+        if (now - lastDraw < 100) return;
+        lastDraw = now;
+        const secs = (now - t0) / 1000;
+        const pct = p.bytesTotal ? Math.min(100, Math.floor((p.bytesDone / p.bytesTotal) * 100)) : 0;
+        const rate = secs > 0 ? Math.round(p.rows / secs) : 0;
+        const file = p.file.length > 40 ? '…' + p.file.slice(-39) : p.file;
+        process.stderr.write(`\r\x1b[K${pct}% ${fmtBytes(p.bytesDone)}/${fmtBytes(p.bytesTotal)}  ${p.rows.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  ${file}`);
+      };
+    }
+    const store = await openStore(path);
+    try {
+      const r = await ingestPaths(store, paths, opts);
+      if (tty) process.stderr.write('\r\x1b[K');
+      if (!quiet) {
+        const secs = (performance.now() - t0) / 1000;
+        const acts = Object.entries(r.events.byAction).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+        const lines = [
+          `ingested ${r.inputs.length} input(s) into ${path} in ${secs.toFixed(1)} s`,
+        ];
+        if (r.events.records || r.events.rows) {
+          lines.push(`  DeviceNetworkEvents: ${r.networkRows} rows (${r.networkInserted} new) from ${r.events.records} Zeek records${acts ? `: ${acts}` : ''}`);
+        }
+        if (r.devices) lines.push(`  devices: ${r.devices} (${r.deviceRows} new DeviceInfo/DeviceNetworkInfo rows)`);
+        for (const im of r.imports) lines.push(`  ${im.table}: ${im.rows} rows (${im.inserted} new) from ${im.file}`);
+        if (r.shiftSeconds) lines.push(`  times shifted by ${r.shiftSeconds.toFixed(0)} s (--rebase-time)`);
+        if (r.malformed) lines.push(`  ${r.malformed} malformed line(s) skipped`);
+        if (r.masked && opts.maskedTime !== 'zero') lines.push(`  ${r.masked} record(s) with masked timestamps skipped`);
+        console.log(lines.join('\n'));
+      }
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,355 @@
+// `wirehunt ingest` as a library: captures (through the sensor), Zeek logs and Defender exports into
+// the store, with devices from an inventory, an earlier ingest or discovery.
+
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { gunzipSync, constants as zc } from 'node:zlib';
+import { UserError } from '../cli/types.js';
+import { listZeekLogFiles, readZeekLog, ReaderError, type ReadStats } from '../zeek/reader.js';
+import type { LogSink } from '../zeek/types.js';
+import type { BatchWriter, Store } from '../store/store.js';
+import { quoteIdent } from '../store/types.js';
+import {
+  DeviceRegistry, DEVICE_INFO_COLUMNS, DEVICE_NETWORK_INFO_COLUMNS, deviceInfoRow, deviceNetworkInfoRow, devicesFromRows, loadInventory,
+  type Device,
+} from './devices.js';
+import { DNE_COLUMNS, EventModel, type EventStats } from './model.js';
+import { StoreSink } from './sink.js';
+import { importDefenderFile, type ImportStats } from './import.js';
+
+export type InputKind = 'capture' | 'zeek' | 'defender';
+
+export interface IngestOptions {
+  /** Inventory file (docs/devices.md); without it devices come from the store and discovery. */
+  devicesFile?: string;
+  /** Devices given directly (tests, the demo); wins over devicesFile. */
+  devices?: Device[];
+  /** Defender import: the table for rows whose table cannot be inferred. Forces Defender import. */
+  table?: string;
+  /** Shift times so the input's last event lands at `now`. */
+  rebaseTime?: boolean;
+  /** Emit the deprecated NetworkSignatureInspected rows too. */
+  legacySignatures?: boolean;
+  /** btest-masked ts in Zeek logs: skip the record (default) or read it as time 0. */
+  maskedTime?: 'skip' | 'zero';
+  batchSize?: number;
+  /** "Now" in ms since the epoch for --rebase-time (default Date.now()). */
+  now?: number;
+  onProgress?: (p: IngestProgress) => void;
+  /** One-line warnings (malformed lines, skipped masked records). Default: stderr. */
+  warn?: (line: string) => void;
+}
+
+export interface IngestProgress {
+  file: string;
+  /** Rows handed to the store so far (all tables). */
+  rows: number;
+  /** Input bytes read so far and in total (Zeek logs and Defender files; captures count by file). */
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface IngestResult {
+  inputs: { file: string; kind: InputKind }[];
+  events: EventStats;
+  /** DeviceNetworkEvents rows staged and actually added (duplicates of earlier ingests excluded). */
+  networkRows: number;
+  networkInserted: number;
+  deviceRows: number;
+  devices: number;
+  imports: ImportStats[];
+  zeek: ReadStats[];
+  malformed: number;
+  masked: number;
+  shiftSeconds: number;
+}
+
+const PCAP_MAGICS = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a]);
+
+function readHead(file: string, n = 65536): Buffer {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const b = Buffer.alloc(n);
+    const got = readSync(fd, b, 0, n, 0);
+    return b.subarray(0, got);
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** First bytes of a file as text, decompressed when gzip. */
+export function headText(file: string): string {
+  let b = readHead(file);
+  if (b[0] === 0x1f && b[1] === 0x8b) {
+    try {
+      b = gunzipSync(b, { finishFlush: zc.Z_SYNC_FLUSH });
+    } catch {
+      return '';
+    }
+  }
+  return b.toString('utf8');
+}
+
+/** What a file holds: a capture (pcap/pcapng magic), a Zeek log, or Defender rows. */
+export function classifyFile(file: string, tableFlag?: string): InputKind {
+  const b = readHead(file, 4);
+  if (b.length === 4 && (PCAP_MAGICS.has(b.readUInt32BE(0)) || PCAP_MAGICS.has(b.readUInt32LE(0)))) return 'capture';
+  if (tableFlag) return 'defender';
+  const head = headText(file).replace(/^\uFEFF/, '');
+  if (head.startsWith('#separator') || head.startsWith('### BTest') || head.startsWith('#fields')) return 'zeek';
+  const first = head.split('\n', 1)[0]!.trim();
+  if (first.startsWith('{')) {
+    try {
+      const o = JSON.parse(first) as Record<string, unknown>;
+      if ('Timestamp' in o || 'Schema' in o || 'schema' in o) return 'defender';
+      if ('ts' in o || '_path' in o || 'uid' in o) return 'zeek';
+    } catch {
+      /* a pretty-printed document */
+    }
+    return 'defender';
+  }
+  if (first.startsWith('[')) return 'defender';
+  if (/\.log(\.gz)?$/.test(file)) return 'zeek';
+  return 'defender';
+}
+
+/** Expands the command-line paths into classified input files (folders: Zeek logs and captures in them). */
+export function collectInputs(paths: readonly string[], tableFlag?: string): { file: string; kind: InputKind }[] {
+  const out: { file: string; kind: InputKind }[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UserError(`cannot read ${p}: no such file or folder`);
+    }
+    if (st.isDirectory()) {
+      const logs = listZeekLogFiles([p]);
+      for (const f of logs) out.push({ file: f, kind: 'zeek' });
+      if (!logs.length) throw new UserError(`${p}: no Zeek logs (*.log, *.log.gz) in this folder`);
+    } else out.push({ file: p, kind: classifyFile(p, tableFlag) });
+  }
+  // Zeek logs in dependency order across all inputs (x509 before ssl, dhcp early).
+  const zeek = listZeekLogFiles(out.filter((x) => x.kind === 'zeek').map((x) => x.file));
+  const others = out.filter((x) => x.kind !== 'zeek');
+  return [...others.filter((x) => x.kind === 'capture'), ...zeek.map((file) => ({ file, kind: 'zeek' as const })), ...others.filter((x) => x.kind === 'defender')];
+}
+
+/** Devices recorded by earlier ingests into this store. */
+export async function loadStoredDevices(store: Store): Promise<Device[]> {
+  const net = await store.connection.runAndReadAll(
+    `SELECT DeviceId, arg_max(DeviceName, Timestamp) AS DeviceName, arg_max(MacAddress, Timestamp) AS MacAddress,
+            arg_max(IPAddresses, Timestamp) AS IPAddresses, arg_max(DnsAddresses, Timestamp) AS DnsAddresses,
+            arg_max(DefaultGateways, Timestamp) AS DefaultGateways
+       FROM DeviceNetworkInfo GROUP BY DeviceId ORDER BY DeviceId`,
+  );
+  const info = await store.connection.runAndReadAll(
+    `SELECT DeviceId, arg_max(IsInternetFacing, Timestamp) AS IsInternetFacing, arg_max(OSPlatform, Timestamp) AS OSPlatform,
+            arg_max(OSVersion, Timestamp) AS OSVersion, arg_max(DeviceType, Timestamp) AS DeviceType,
+            arg_max(AdditionalFields, Timestamp) AS AdditionalFields
+       FROM DeviceInfo GROUP BY DeviceId`,
+  );
+  return devicesFromRows(
+    net.getRowObjectsJS() as unknown as Parameters<typeof devicesFromRows>[0],
+    info.getRowObjectsJS() as unknown as Parameters<typeof devicesFromRows>[1],
+  );
+}
+
+interface SensorModule {
+  analyzeCapture(opts: Record<string, unknown>): Promise<unknown>;
+}
+
+async function loadSensor(): Promise<SensorModule> {
+  try {
+    const mod = (await import(new URL('../sensor/index.js', import.meta.url).href)) as Partial<SensorModule>;
+    if (typeof mod.analyzeCapture === 'function') return mod as SensorModule;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  }
+  throw new UserError('ingesting captures needs the sensor, which is not in this build yet; ingest Zeek logs of the capture instead', 1);
+}
+
+/** Runs the sensor over a capture, records into `sink`. */
+async function analyzeInto(file: string, sink: LogSink): Promise<void> {
+  const sensor = await loadSensor();
+  await sensor.analyzeCapture({ input: file, path: file, sink });
+}
+
+/** Last packet time of a capture (seconds), for --rebase-time. */
+async function captureLastTs(file: string): Promise<number> {
+  const { openCapture } = await import('../capture/index.js');
+  let last = NaN;
+  await openCapture(file).run((p) => {
+    if (!(p.ts <= last)) last = p.ts;
+  });
+  return last;
+}
+
+export async function ingestPaths(store: Store, paths: readonly string[], opts: IngestOptions = {}): Promise<IngestResult> {
+  const warn = opts.warn ?? ((line: string) => process.stderr.write(`wirehunt: ${line}\n`));
+  const inputs = collectInputs(paths, opts.table);
+  const bytesTotal = inputs.reduce((a, x) => a + statSync(x.file).size, 0);
+  let bytesDone = 0;
+  let rowsHanded = 0;
+  let currentFile = '';
+  const progress = () => opts.onProgress?.({ file: currentFile, rows: rowsHanded, bytesDone, bytesTotal });
+
+  // Devices.
+  let inventory: Device[] | undefined = opts.devices ?? (opts.devicesFile ? loadInventory(opts.devicesFile) : undefined);
+  const registry = inventory ? new DeviceRegistry(inventory, false) : new DeviceRegistry(await loadStoredDevices(store), true);
+
+  // --rebase-time: find the input's last event first.
+  let shiftSeconds = 0;
+  const maskedTime = opts.maskedTime ?? 'skip';
+  const traffic = inputs.filter((x) => x.kind !== 'defender');
+  if (opts.rebaseTime && traffic.length) {
+    let last = NaN;
+    for (const x of traffic) {
+      let t: number;
+      if (x.kind === 'capture') t = await captureLastTs(x.file);
+      else {
+        const st = await readZeekLog(x.file, () => {}, { maskedTime, onMalformed: () => {} });
+        t = st.maxTs;
+        // conn records end at ts + duration; close enough for rebasing: use ts.
+      }
+      if (!(t <= last)) last = t;
+    }
+    if (Number.isFinite(last)) shiftSeconds = ((opts.now ?? Date.now()) / 1000) - last;
+  }
+
+  const result: IngestResult = {
+    inputs, events: undefined as unknown as EventStats, networkRows: 0, networkInserted: 0, deviceRows: 0, devices: 0,
+    imports: [], zeek: [], malformed: 0, masked: 0, shiftSeconds,
+  };
+
+  let writer: BatchWriter | undefined;
+  let model: EventModel | undefined;
+  const modelOpts = { legacySignatures: opts.legacySignatures, shiftSeconds };
+  if (traffic.length) {
+    writer = await store.writer('DeviceNetworkEvents', DNE_COLUMNS, { batchSize: opts.batchSize });
+    model = new EventModel(registry, writer, modelOpts);
+  }
+  const flush = async () => {
+    const n = writer!.pending;
+    await writer!.flush();
+    rowsHanded += n;
+    progress();
+  };
+
+  try {
+    for (const x of inputs) {
+      currentFile = x.file;
+      progress();
+      if (x.kind === 'zeek') {
+        let st: ReadStats;
+        try {
+          st = await readZeekLog(
+            x.file,
+            (schema, rec) => {
+              model!.write(schema, rec);
+              if (writer!.full) return flush();
+            },
+            { maskedTime, onMalformed: (f, l, r) => warn(`${f}:${l}: ${r}; line skipped`) },
+          );
+        } catch (err) {
+          if (err instanceof ReaderError) throw new UserError(err.message, 1);
+          throw err;
+        }
+        result.zeek.push(st);
+        result.malformed += st.malformed;
+        result.masked += st.masked;
+        if (st.masked && maskedTime === 'skip') {
+          warn(`${x.file}: ${st.masked} record(s) with a masked timestamp (XXXXXXXXXX.XXXXXX, a btest baseline) skipped; --masked-time zero keeps them at 1970-01-01`);
+        }
+      } else if (x.kind === 'capture') {
+        const sink = new StoreSink(registry, writer!, modelOpts, false, (n) => {
+          rowsHanded += n;
+          progress();
+        });
+        // share device/cert state with the log path: same registry; the sink has its own model
+        await analyzeInto(x.file, sink);
+        await sink.close();
+        mergeStats(model!.stats, sink.model.stats);
+      } else {
+        const st = await importDefenderFile(store, x.file, headText(x.file), {
+          table: opts.table,
+          batchSize: opts.batchSize,
+          onMalformed: (f, l, r) => warn(`${f}:${l}: ${r}; row skipped`),
+          onBatch: (n) => {
+            rowsHanded += n;
+            progress();
+          },
+        });
+        result.imports.push(st);
+        result.malformed += st.malformed;
+      }
+      bytesDone += statSync(x.file).size;
+      progress();
+    }
+    if (writer) {
+      const n = writer.pending;
+      await writer.close();
+      rowsHanded += n;
+      result.networkRows = writer.staged;
+      result.networkInserted = writer.inserted;
+    }
+  } finally {
+    writer = undefined;
+  }
+  result.events = model?.stats ?? { records: 0, rows: 0, skipped: 0, byAction: {}, maxTs: NaN, minTs: NaN };
+
+  // Devices: names learned late, then DeviceInfo / DeviceNetworkInfo rows.
+  if (traffic.length || inventory) {
+    const devs = inventory ? registry.devices : registry.devices.filter((d) => registry.seen.has(d));
+    await fixDeviceNames(store, devs);
+    const maxTs = result.events.maxTs;
+    const micros = Number.isFinite(maxTs) ? Math.round(maxTs * 1e6) : Math.floor((opts.now ?? Date.now()) / 86_400_000) * 86_400_000_000;
+    const info = await store.writer('DeviceInfo', DEVICE_INFO_COLUMNS);
+    const net = await store.writer('DeviceNetworkInfo', DEVICE_NETWORK_INFO_COLUMNS);
+    for (const d of devs) {
+      info.appendRow(deviceInfoRow(d, micros));
+      net.appendRow(deviceNetworkInfoRow(d, micros));
+    }
+    await info.close();
+    await net.close();
+    result.deviceRows = info.inserted + net.inserted;
+    result.devices = devs.length;
+    rowsHanded += devs.length * 2;
+    progress();
+  }
+  void inventory;
+  inventory = undefined;
+  return result;
+}
+
+function mergeStats(into: EventStats, from: EventStats): void {
+  into.records += from.records;
+  into.rows += from.rows;
+  into.skipped += from.skipped;
+  for (const [k, v] of Object.entries(from.byAction)) into.byAction[k] = (into.byAction[k] ?? 0) + v;
+  if (!(from.maxTs <= into.maxTs)) into.maxTs = from.maxTs;
+  if (!(from.minTs >= into.minTs)) into.minTs = from.minTs;
+}
+
+/** Rows written before a discovered device's name was learned get the name (DeviceName '' only). */
+async function fixDeviceNames(store: Store, devices: readonly Device[]): Promise<void> {
+  const named = devices.filter((d) => d.DeviceName && d.source !== 'inventory');
+  if (!named.length) return;
+  const conn = store.connection;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE __device_names (DeviceId VARCHAR, DeviceName VARCHAR)`);
+  const ap = await conn.createAppender('__device_names', 'main', 'temp');
+  for (const d of named) {
+    ap.appendVarchar(d.DeviceId);
+    ap.appendVarchar(d.DeviceName);
+    ap.endRow();
+  }
+  ap.flushSync();
+  ap.closeSync();
+  const t = quoteIdent('DeviceNetworkEvents');
+  await conn.run(
+    `UPDATE ${t} SET DeviceName = n.DeviceName FROM temp.main.__device_names n WHERE ${t}.DeviceId = n.DeviceId AND ${t}.DeviceName = ''`,
+  );
+  await conn.run(`DROP TABLE temp.main.__device_names`);
+}
