@@ -126,10 +126,11 @@ export interface InventoryEntry {
   IsInternetFacing: boolean;
   DnsAddresses: string[];
   DefaultGateways: string[];
-  DomainName: string;
+  DeviceCategory: string;
+  NetworkAdapterDnsSuffix: string;
 }
 
-/** The device inventory for `wirehunt ingest --devices`. */
+/** The device inventory for `wirehunt ingest --devices` (format: docs/devices.md, src/events/devices.ts). */
 export function inventory(): { devices: InventoryEntry[] } {
   return {
     devices: DEVICES.map((d) => ({
@@ -143,7 +144,8 @@ export function inventory(): { devices: InventoryEntry[] } {
       IsInternetFacing: d.internetFacing,
       DnsAddresses: [...d.dns],
       DefaultGateways: [d.ip.startsWith('10.20.1.') ? '10.20.1.1' : GATEWAY],
-      DomainName: DOMAIN,
+      DeviceCategory: 'Endpoint',
+      NetworkAdapterDnsSuffix: DOMAIN,
     })),
   };
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { demoCapture, writeDemo } from '../../src/demo/index.js';
 import { ACTORS, DEVICES, DNS_SERVER, device, inventory } from '../../src/demo/network.js';
 import { EXE_URIS, EXFIL, SPRAY_USERS, SSH_BRUTE_CONNECTIONS, SSH_BRUTE_PASSWORDS_PER_CONNECTION, TRICK_UA } from '../../src/demo/generate.js';
+import { parseInventory } from '../../src/events/devices.js';
 import { clientStreams, nbssMessages, readFlows, reverse, tlsHandshakes, zeekSshAuth, type Flows } from './flows.js';
 
 const END = Date.UTC(2026, 10, 26, 6, 0, 0);
@@ -54,6 +55,13 @@ test('inventory: a dozen devices, one internet-facing, DNS servers configured', 
   assert.ok(inv.devices.every((d) => d.DnsAddresses.length > 0));
   assert.equal(new Set(inv.devices.map((d) => d.DeviceId)).size, 12);
   assert.ok(inv.devices.every((d) => /^[0-9a-f]{40}$/.test(d.DeviceId)));
+  // the store's inventory reader accepts it as is
+  const parsed = parseInventory(JSON.stringify(inv), 'demo.devices.json');
+  assert.equal(parsed.length, 12);
+  const w = parsed.find((d) => d.IPAddresses.includes(web01.ip))!;
+  assert.equal(w.IsInternetFacing, true);
+  assert.deepEqual(w.DnsAddresses, [DNS_SERVER]);
+  assert.equal(w.DeviceName, 'web01.corp.contoso.com');
 });
 
 test('SSH brute force: many connections from one host, each failing with > 3 attempts by Zeek\'s size heuristic', () => {

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError, type Command } from '../types.js';
 import { writeDemo } from '../../demo/index.js';
+import { resolveStorePath } from '../../store/store.js';
 
 const USAGE = `usage: wirehunt demo [--db <file>] [--pcap-out <file>] [--no-serve] [--end <iso>] [--seed <n>] [--port <n>]
 
@@ -13,8 +14,8 @@ Generates a deterministic capture of a small office network (twelve devices, thr
 TLS, SSH, SMB and ICMP traffic, plus the attacks the seed hunting queries look for), writes its device
 inventory beside it, ingests both into the store and serves it.
 
-  --db <file>        store file (default: the ingest default, WIREHUNT_DB or ./wirehunt.duckdb)
-  --pcap-out <file>  where to write the capture (default: wirehunt-demo.pcap next to the store);
+  --db <file>        store file (default: as for ingest: $WIREHUNT_DB, else the per-user data folder)
+  --pcap-out <file>  where to write the capture (default: wirehunt-demo.pcap in the store's folder);
                      the inventory goes to <file without .pcap>.devices.json
   --no-serve         stop after ingesting
   --end <iso>        time of the capture's last packet (default: now, to the minute), so that
@@ -86,7 +87,8 @@ export const command: Command = {
   async run(argv) {
     const a = parse(argv);
     const tty = process.stderr.isTTY;
-    const pcap = resolve(a.pcapOut ?? (a.db ? join(dirname(resolve(a.db)), 'wirehunt-demo.pcap') : 'wirehunt-demo.pcap'));
+    const store = resolveStorePath(a.db);
+    const pcap = resolve(a.pcapOut ?? (store === ':memory:' ? 'wirehunt-demo.pcap' : join(dirname(store), 'wirehunt-demo.pcap')));
     mkdirSync(dirname(pcap), { recursive: true });
     const devices = pcap.replace(/\.pcap$/i, '') + '.devices.json';
 
@@ -102,8 +104,8 @@ export const command: Command = {
     if (tty) process.stderr.write('demo: ingesting …\n');
     const ing = await wirehunt(['ingest', pcap, '--devices', devices, ...dbArgs]);
     if (ing.code !== 0) {
-      if (/not available in this build/.test(ing.stderr)) {
-        console.log(`demo: 'wirehunt ingest' is not available in this build yet; the capture is at ${pcap}`);
+      if (/not (?:available )?in this build/.test(ing.stderr)) {
+        console.log(`demo: ingesting a capture is not available in this build yet; the capture is at ${pcap}`);
         console.log(`demo: try 'wirehunt zeek ${pcap} --out <dir>' to see its Zeek logs`);
         return 0;
       }
@@ -115,7 +117,7 @@ export const command: Command = {
       return 0;
     }
     const srv = await wirehunt(['serve', ...dbArgs, ...(a.port ? ['--port', a.port] : [])]);
-    if (srv.code !== 0 && /not available in this build/.test(srv.stderr)) {
+    if (srv.code !== 0 && /not (?:available )?in this build/.test(srv.stderr)) {
       console.log(`demo: 'wirehunt serve' is not available in this build yet; query the store with: ${queryHint}`);
       return 0;
     }
