@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TABLES, KUSTO_TO_DUCKDB, getTable, findTable, type KustoType } from '../../src/store/types.js';
+import { openStore, resolveStorePath, defaultStorePath } from '../../src/store/store.js';
+import { UserError } from '../../src/cli/types.js';
+
+const shared = new URL('../../../../shared/', import.meta.url);
+const schemaJson = JSON.parse(readFileSync(new URL('schema/defender-tables.json', shared), 'utf8')) as {
+  tables: Record<string, { name: string; type: string }[]>;
+  aliases: Record<string, string>;
+};
+
+test('the generated schema is exactly shared/schema/defender-tables.json (names, types, order)', () => {
+  assert.deepEqual(TABLES.map((t) => t.name), Object.keys(schemaJson.tables));
+  for (const t of TABLES) {
+    assert.deepEqual(
+      t.columns.map((c) => [c.name, c.kustoType]),
+      schemaJson.tables[t.name]!.map((c) => [c.name, c.type]),
+      t.name,
+    );
+    for (const c of t.columns) assert.equal(c.duckType, KUSTO_TO_DUCKDB[c.kustoType as KustoType]);
+  }
+  assert.equal(getTable('GraphApiAuditEvents')?.name, 'GraphAPIAuditEvents');
+  assert.equal(findTable('devicenetworkevents')?.name, 'DeviceNetworkEvents');
+  const dpe = getTable('DeviceProcessEvents')!;
+  assert.deepEqual(dpe.columns.filter((c) => c.name.toLowerCase() === 'logonid').map((c) => c.sqlName), ['LogonId', 'LogonID_2']);
+  assert.deepEqual(getTable('DeviceNetworkEvents')!.keyColumns, ['ReportId', 'DeviceId', 'Timestamp']);
+});
+
+test('openStore creates every table with the mapped DuckDB types; strings default to empty', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wh-store-'));
+  try {
+    const path = join(dir, 's.duckdb');
+    const s = await openStore(path);
+    const r = await s.connection.runAndReadAll(`SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name='main' AND database_name = current_database() ORDER BY table_name, column_index`);
+    const got = new Map<string, string[]>();
+    for (const [t, c, ty] of r.getRows() as [string, string, string][]) {
+      if (!got.has(t)) got.set(t, []);
+      got.get(t)!.push(`${c}:${ty}`);
+    }
+    assert.equal(got.size, TABLES.length);
+    for (const t of TABLES) assert.deepEqual(got.get(t.name), t.columns.map((c) => `${c.sqlName}:${c.duckType}`), t.name);
+    const w = await s.writer('DeviceNetworkEvents', ['Timestamp', 'DeviceId', 'ReportId', 'RemotePort', 'AdditionalFields']);
+    w.appendRow([1_700_000_000_123_456, 'd1', 42, 443, '{"a":1}']);
+    w.appendRow([1_700_000_000_123_456, 'd1', 42, 443, '{"a":1}']); // same key in one batch
+    w.appendRow([1_700_000_001_000_000, 'd1', 43, null, undefined]);
+    assert.equal(await w.close(), 2);
+    const rows = (await s.connection.runAndReadAll(`SELECT strftime(Timestamp, '%Y-%m-%dT%H:%M:%S.%f') t, DeviceName, ActionType, RemotePort, ReportId FROM DeviceNetworkEvents ORDER BY ReportId`)).getRows();
+    assert.deepEqual(rows, [['2023-11-14T22:13:20.123456', '', '', 443, 42n], ['2023-11-14T22:13:21.000000', '', '', null, 43n]]);
+    s.close();
+    const ro = await openStore(path, { readOnly: true });
+    assert.equal(await ro.count('DeviceNetworkEvents'), 2);
+    await assert.rejects(ro.writer('DeviceInfo', ['DeviceId']), UserError);
+    ro.close();
+    await assert.rejects(openStore(join(dir, 'missing.duckdb'), { readOnly: true }), (e: unknown) => e instanceof UserError && /no store at/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('store path: --db wins, then WIREHUNT_DB, then the XDG data folder', () => {
+  assert.equal(resolveStorePath('/x/y.duckdb', { WIREHUNT_DB: '/a.duckdb' }), '/x/y.duckdb');
+  assert.equal(resolveStorePath(undefined, { WIREHUNT_DB: '/a.duckdb' }), '/a.duckdb');
+  assert.equal(defaultStorePath({ XDG_DATA_HOME: '/data' }), '/data/wirehunt/wirehunt.duckdb');
+  assert.equal(resolveStorePath(':memory:', {}), ':memory:');
+});
