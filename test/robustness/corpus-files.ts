@@ -1,0 +1,21 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** ../shared/corpus/pcaps relative to the repository root (this file runs from dist/test/robustness/). */
+export const pcapsDir = fileURLToPath(new URL('../../../../shared/corpus/pcaps/', import.meta.url));
+
+/** Every capture of the robustness corpus (sorted), optionally only those up to maxBytes. */
+export function corpusCaptures(maxBytes = Infinity): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (d !== pcapsDir.replace(/\/$/, '') && st.size <= maxBytes) out.push(p);
+    }
+  };
+  walk(pcapsDir.replace(/\/$/, ''));
+  return out;
+}
