@@ -9,7 +9,7 @@ import { Scheduler } from '../synth/scheduler.js';
 import { IcmpEchoSeries, TcpSession, UdpExchange, type Message } from '../synth/sessions.js';
 import type { PacketSink } from '../synth/pcap-writer.js';
 import { dnsQuery, dnsResponse, QTYPE, type DnsAnswer } from './proto/dns.js';
-import { htmlBody, httpRequest, httpResponse, peBody } from './proto/http.js';
+import { htmlBody, httpRequest, httpResponse, peBody, pngBody } from './proto/http.js';
 import { appData, clientFinish, clientHello, serverFinish, serverFlight } from './proto/tls.js';
 import { buildCertificate } from './proto/x509.js';
 import {
@@ -305,7 +305,7 @@ export function generateDemo(sink: PacketSink, o: DemoOptions): DemoStats {
           const page = rng.pick(['/', '/index.html', '/news/today', '/static/app.css', '/api/v1/status', '/images/logo.png']);
           const type = page.endsWith('.css') ? 'text/css' : page.endsWith('.png') ? 'image/png' : page.startsWith('/api') ? 'application/json' : undefined;
           const body = type === 'image/png'
-            ? Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), rng.fill(Buffer.alloc(rng.int(2000, 20000)))])
+            ? pngBody(rng.int(40, 120), rng.int(40, 120), rng.fill(Buffer.alloc(4096)))
             : type === 'application/json' ? Buffer.from(`{"status":"ok","ts":${Math.floor(t / SEC)}}`) : htmlBody(site.host, rng.int(1500, 25000));
           reqs.push({ uri: page, ua: site.host.startsWith('ocsp') || site.host.startsWith('ctldl') ? USER_AGENTS[3]! : ua, body, type });
         }

@@ -184,6 +184,7 @@ test('NTLM password spraying over SMB2 against the internet-facing server: > 3 u
     const last = replies[replies.length - 1]!;
     assert.equal(last.readUInt16LE(12), 1, 'SESSION_SETUP');
     assert.equal(last.readUInt32LE(8), 0xc000006d, 'STATUS_LOGON_FAILURE');
+    assert.equal(last.readUInt16LE(64), 9, 'an SMB2 ERROR response');
   }
   assert.deepEqual(users, [...SPRAY_USERS]);
   assert.ok(new Set(users).size > 3);

@@ -6,7 +6,7 @@ import { Rng } from '../../src/synth/rng.js';
 import { dnsQuery, dnsResponse, encodeName, QTYPE } from '../../src/demo/proto/dns.js';
 import { httpRequest, httpResponse } from '../../src/demo/proto/http.js';
 import { AUTH_SIZES, encryptedSize, kexInit, CLIENT_KEX, sshPacket, ed25519FromSeed, ecdhReplyAndNewKeys } from '../../src/demo/proto/ssh.js';
-import { ntlmAuthenticate, ntlmNegotiate, ntlmChallenge, nbss, sessionSetupResponse, spnegoResp, spnegoInit, STATUS_LOGON_FAILURE } from '../../src/demo/proto/smb.js';
+import { ntlmAuthenticate, ntlmNegotiate, ntlmChallenge, nbss, errorResponse, spnegoResp, spnegoInit, STATUS_LOGON_FAILURE } from '../../src/demo/proto/smb.js';
 import { clientHello, record, serverFlight } from '../../src/demo/proto/tls.js';
 import { buildCertificate, int, oid, tlv } from '../../src/demo/proto/x509.js';
 
@@ -73,8 +73,10 @@ test('NTLMSSP messages and SPNEGO wrapping', () => {
   assert.equal(init[0], 0x60);
   assert.ok(init.includes(Buffer.from('2b0601050502', 'hex')), 'SPNEGO OID');
   assert.ok(init.includes(n));
-  const resp = sessionSetupResponse(2, 5n, STATUS_LOGON_FAILURE, spnegoResp(2));
+  const resp = errorResponse(1, 2, 5n, STATUS_LOGON_FAILURE);
   assert.equal(resp.readUInt32BE(0), resp.length - 4);
+  assert.equal(resp.length, 4 + 64 + 9);
+  assert.equal(resp.subarray(4 + 64).toString('hex'), '090000000000000000', 'StructureSize 9, ByteCount 0');
   assert.equal(resp.subarray(4, 8).toString('latin1'), '\xfeSMB');
   assert.equal(resp.readUInt32LE(4 + 8), 0xc000006d);
   assert.equal(resp.readUInt16LE(4 + 12), 1);

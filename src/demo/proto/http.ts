@@ -1,4 +1,6 @@
-// HTTP/1.1 request and response bytes.
+// HTTP/1.1 request and response bytes, and bodies that look like what they claim to be.
+
+import { crc32, deflateSync } from 'node:zlib';
 
 export interface HttpRequest {
   method?: string;
@@ -59,4 +61,30 @@ export function peBody(filler: Buffer): Buffer {
   h.write('This program cannot be run in DOS mode.', 0x4e, 'latin1');
   const pe = Buffer.from('PE\0\0', 'latin1');
   return Buffer.concat([h, pe, filler]);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt32BE(data.length, 0);
+  h.write(type, 4, 'latin1');
+  const c = Buffer.alloc(4);
+  c.writeUInt32BE(crc32(Buffer.concat([h.subarray(4), data])) >>> 0);
+  return Buffer.concat([h, data, c]);
+}
+
+/** A valid PNG of `w`×`h` grey pixels whose values come from `noise` (each row: filter byte 0 + w bytes). */
+export function pngBody(w: number, h: number, noise: Buffer): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  const raw = Buffer.alloc((w + 1) * h);
+  for (let y = 0; y < h; y++) noise.copy(raw, y * (w + 1) + 1, (y * w) % Math.max(1, noise.length - w), (y * w) % Math.max(1, noise.length - w) + w);
+  return Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw, { level: 1 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }

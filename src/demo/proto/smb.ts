@@ -1,6 +1,6 @@
 // SMB2 over NetBIOS session service (TCP 445): NEGOTIATE and SESSION_SETUP carrying SPNEGO-wrapped NTLMSSP
 // NEGOTIATE / CHALLENGE / AUTHENTICATE (MS-SMB2, MS-NLMP, RFC 4178). The final SESSION_SETUP response is
-// STATUS_SUCCESS with negState accept-completed, or STATUS_LOGON_FAILURE with negState reject.
+// STATUS_SUCCESS with negState accept-completed, or an SMB2 ERROR response with STATUS_LOGON_FAILURE.
 
 import type { Rng } from '../../synth/rng.js';
 import { ctx, oid, octets, seq, tlv } from './x509.js';
@@ -104,6 +104,16 @@ export function sessionSetupResponse(messageId: number, sessionId: bigint, statu
   body.writeUInt16LE(blob.length, 6);
   blob.copy(body, 8);
   return nbss(Buffer.concat([smb2Header({ command: SMB2_SESSION_SETUP, messageId, response: true, status, sessionId }), body]));
+}
+
+/**
+ * An SMB2 ERROR response (MS-SMB2 2.2.2), what a server sends for a failed SESSION_SETUP
+ * (STATUS_LOGON_FAILURE): no security blob, so no SPNEGO verdict reaches the wire.
+ */
+export function errorResponse(command: number, messageId: number, sessionId: bigint, status: number): Buffer {
+  const body = Buffer.alloc(9);
+  body.writeUInt16LE(9, 0);
+  return nbss(Buffer.concat([smb2Header({ command, messageId, response: true, status, sessionId }), body]));
 }
 
 // ---- SPNEGO ----
@@ -243,7 +253,7 @@ export function smbNtlmLogon(rng: Rng, o: {
       sessionSetupRequest(2, o.sessionId, spnegoResp(undefined, auth)),
       o.success
         ? sessionSetupResponse(2, o.sessionId, STATUS_SUCCESS, spnegoResp(0))
-        : sessionSetupResponse(2, o.sessionId, STATUS_LOGON_FAILURE, spnegoResp(2)),
+        : errorResponse(SMB2_SESSION_SETUP, 2, o.sessionId, STATUS_LOGON_FAILURE),
     ],
   ];
 }
