@@ -169,7 +169,7 @@ async function main(): Promise<number> {
   const out = mkdtempSync(join(tmpdir(), 'wh-bench-'));
   try {
     const wh = await best('wirehunt zeek', process.execPath, [wirehuntBin, 'zeek', path, '--out', out, '--analyzers', a.analyzers, ...a.extra],
-      () => `conn.log rows: ${countLines(join(out, 'conn.log'))}`);
+      () => `conn.log rows: ${countLines(join(out, 'conn.log'))} (flows generated: ${info.flows.tcp + info.flows.udp + info.flows.icmp})`);
     if (!wh) console.log('wirehunt did not complete; see its error above');
   } finally {
     rmSync(out, { recursive: true, force: true });
