@@ -216,7 +216,9 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
       return undefined;
     }
     const rec: ZeekRecord = {};
-    for (let i = 0; i < parts.length; i++) {
+    let i = 0;
+    try {
+    for (; i < parts.length; i++) {
       const s = parts[i]!;
       if (s === header.unsetField) continue;
       const f = fields[i]!;
@@ -235,6 +237,11 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
         v = parseScalar(f.type, s);
       }
       rec[f.name] = v;
+    }
+    } catch (err) {
+      if (!(err instanceof Malformed)) throw err;
+      bad(`${fields[i]!.name}: ${err.message}`);
+      return undefined;
     }
     return rec;
   };
