@@ -320,7 +320,12 @@ export class FlowTable {
    */
   lastIsOrig = false;
 
-  processPacket(p: DecodedPacket, encap: EncapStack | null): Conn | null {
+  /** Zeek's Connection::FlipRoles on an analyzer's request (e.g. DNS reply seen first). */
+  flipConn(c: Conn): void {
+    this.flipRoles(c);
+  }
+
+  processPacket(p: DecodedPacket, encap: EncapStack | null, connWeird = ''): Conn | null {
     const t = p.ts;
     if (t >= this.nextTimer) this.advance(t);
     else if (t > this.now) this.now = t;
@@ -374,6 +379,12 @@ export class FlowTable {
     }
 
     let isOrig = c.o3 === this.s3 && c.oPort === sport && c.o0 === this.s0 && c.o1 === this.s1 && c.o2 === this.s2;
+    if (connWeird && !p.badChecksum) {
+      // The decoder found the packet unusable past the transport header (Zeek: weird, skip).
+      this.weird(c, connWeird, undefined, transport === Transport.TCP ? 'TCP' : undefined);
+      this.lastIsOrig = isOrig;
+      return c;
+    }
     switch (transport) {
       case Transport.TCP: isOrig = this.tcpPacket(c, isOrig, p, t); break;
       case Transport.UDP: this.udpPacket(c, isOrig, p, t); break;

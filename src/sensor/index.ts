@@ -1,0 +1,259 @@
+// The sensor: capture reader → decoder → (capture filter) → flow table → analyzers → Zeek logs.
+// One pass, bounded memory (connections expire as network time advances, as Zeek's timers do),
+// every remaining connection flushed at the end of the input (Zeek's end-of-trace behaviour).
+
+import type { Readable } from 'node:stream';
+import { openCapture } from '../capture/index.js';
+import type { RawPacket } from '../capture/types.js';
+import { Decoder, DecodeStatus, DecodedPacket } from '../decode/index.js';
+import { L3 } from '../decode/packet.js';
+import { FlowTable } from '../flow/table.js';
+import { type Conn, type EncapStack, Transport } from '../flow/conn.js';
+import { UidGenerator } from '../flow/uid.js';
+import { AnalyzerFramework } from '../analyzers/framework/manager.js';
+import { likelyServerPorts } from '../analyzers/framework/ports.js';
+import { allSpecs, serviceFactories } from '../analyzers/registry.js';
+import type { AnalyzerSpec } from '../analyzers/types.js';
+import type { LogSchema, LogSink, ZeekRecord } from '../zeek/types.js';
+import { openLogDirectory } from '../zeek/sink.js';
+import { connSchema } from '../zeek/schemas/conn.js';
+import { weirdSchema } from '../zeek/schemas/weird.js';
+import { connRecord, weirdRecord } from './records.js';
+import { TUNNEL_MAX_DEPTH, TunnelTracker, UDP_TUNNELS } from './tunnels.js';
+
+/** Script names `--analyzers` knows besides the protocol analyzers' own (Zeek's base scripts). */
+export const ZEEK_SCRIPT_NAMES = ['conn', 'http', 'dns', 'ssl', 'x509', 'ssh', 'ftp', 'ntlm', 'smb', 'dce-rpc', 'ldap',
+  'smtp', 'xmpp', 'websocket', 'dhcp', 'ntp', 'tunnels', 'weird', 'files'];
+
+export interface SensorProgress {
+  packets: number;
+  /** Capture bytes read so far. */
+  bytes: number;
+  connections: number;
+  active: number;
+}
+
+export interface SensorOptions {
+  /** A capture file path, '-' for standard input, or a stream. */
+  input: string | Readable;
+  /** Where records go: a log folder (`out`, with `json`) or any LogSink. */
+  out?: string;
+  json?: boolean;
+  sink?: LogSink;
+  /** Zeek's bare mode: only these scripts (conn, http, dns, …, tunnels); null/undefined = default scripts. */
+  analyzers?: readonly string[] | null;
+  /** Zeek's -C. */
+  ignoreChecksums?: boolean;
+  /** A capture filter predicate (compileFilter) applied to each frame's outer packet. */
+  filter?: (p: DecodedPacket) => boolean;
+  /** Called every ~`progressEvery` packets and at the end. */
+  onProgress?: (p: SensorProgress) => void;
+  progressEvery?: number;
+  /** Analyzer specs to use instead of the registry (tests). */
+  specs?: readonly AnalyzerSpec[];
+}
+
+export interface SensorStats {
+  packets: number;
+  bytes: number;
+  ipPackets: number;
+  connections: number;
+  truncated: boolean;
+  warnings: string[];
+  /** Log paths written. */
+  logs: string[];
+}
+
+/** What a run enables for a given `--analyzers` selection. */
+export interface Selection {
+  specs: AnalyzerSpec[];
+  conn: boolean;
+  tunnel: boolean;
+  weird: boolean;
+  /** Log paths allowed (null = all). */
+  logs: Set<string> | null;
+  /** Names nothing in wirehunt provides. */
+  unknown: string[];
+  likely: { tcp: Set<number>; udp: Set<number> };
+}
+
+export function selectAnalyzers(names: readonly string[] | null | undefined, specs: readonly AnalyzerSpec[] = allSpecs): Selection {
+  if (!names) {
+    return { specs: [...specs], conn: true, tunnel: true, weird: true, logs: null, unknown: [], likely: likelyServerPorts(null) };
+  }
+  const set = new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean));
+  const chosen = specs.filter((s) => s.scripts.some((x) => set.has(x)));
+  const logs = new Set<string>();
+  for (const s of chosen) for (const l of s.logs) logs.add(l.path);
+  const conn = set.has('conn'), tunnel = set.has('tunnels'), weird = set.has('weird');
+  if (conn) logs.add('conn');
+  if (tunnel) logs.add('tunnel');
+  if (weird) logs.add('weird');
+  const provided = new Set<string>(['conn', 'tunnels', 'weird']);
+  for (const s of specs) for (const x of s.scripts) provided.add(x);
+  for (const s of specs) for (const l of s.logs) provided.add(l.path);
+  const unknown = [...set].filter((n) => !provided.has(n));
+  return { specs: chosen, conn, tunnel, weird, logs, unknown, likely: likelyServerPorts([...set]) };
+}
+
+class FilteringSink implements LogSink {
+  constructor(private readonly inner: LogSink, private readonly allowed: Set<string> | null) {}
+  write(schema: LogSchema, rec: ZeekRecord): void {
+    if (this.allowed && !this.allowed.has(schema.path)) return;
+    this.inner.write(schema, rec);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+const MAX_WEIRDS_PER_RUN = 100000;
+
+export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> {
+  const sel = selectAnalyzers(opts.analyzers, opts.specs ?? allSpecs);
+  const baseSink = opts.sink ?? openLogDirectory(opts.out ?? '.', { json: opts.json });
+  const written = new Set<string>();
+  const sink = new FilteringSink({
+    write: (s, r) => { written.add(s.path); baseSink.write(s, r); },
+    close: () => baseSink.close(),
+  }, sel.logs);
+
+  const reader = openCapture(opts.input);
+  const decoder = new Decoder({ ignoreChecksums: !!opts.ignoreChecksums });
+  const uids = new UidGenerator();
+  const newUid = () => uids.next();
+
+  // weird.log: each name once per connection, flow-level names once per address pair and name.
+  let weirdCount = 0;
+  const netWeirds = new Set<string>();
+  let flow!: FlowTable;
+  const weird = (c: Conn | null, name: string, addl?: string, source?: string): void => {
+    if (!sel.weird || weirdCount >= MAX_WEIRDS_PER_RUN) return;
+    if (c) {
+      if (!c.weirds) c.weirds = new Set();
+      if (c.weirds.has(name)) return;
+      c.weirds.add(name);
+    } else {
+      if (netWeirds.has(name)) return;
+      netWeirds.add(name);
+    }
+    weirdCount++;
+    sink.write(weirdSchema, weirdRecord(flow.now, c, name, addl, source));
+  };
+
+  const tunnels = new TunnelTracker(sel.tunnel ? sink : null, newUid, () => flow.now);
+
+  const framework = sel.specs.length ? new AnalyzerFramework(sel.specs, {
+    write: (s, r) => sink.write(s, r),
+    weird,
+    now: () => flow.now,
+    wantStreams: (c) => flow.wantStreams(c),
+    flipRoles: (c) => flow.flipConn(c),
+  }, serviceFactories) : null;
+
+  flow = new FlowTable({
+    app: framework,
+    weird,
+    created: (c) => { if (c.encap) tunnels.registerAll(c.encap); },
+    tunnelChanged: (_c, e) => tunnels.registerAll(e),
+    removed: (c) => {
+      if (sel.conn) sink.write(connSchema, connRecord(c));
+      tunnels.connRemoved(c);
+    },
+  }, { likelyTcp: sel.likely.tcp, likelyUdp: sel.likely.udp, newUid });
+
+  // One DecodedPacket per tunnel depth, reused for every frame.
+  const pk: DecodedPacket[] = [];
+  for (let i = 0; i <= TUNNEL_MAX_DEPTH + 1; i++) pk.push(new DecodedPacket());
+  let ipPackets = 0;
+  let wireLen = 0, capLen = 0;
+
+  const sideWeirds = (): void => {
+    for (let i = 0; i < decoder.sideWeirdCount; i++) weird(null, decoder.sideWeirds[i]!);
+  };
+
+  const handle = (p: DecodedPacket, status: DecodeStatus, encap: EncapStack | null, depth: number): void => {
+    if (decoder.sideWeirdCount) sideWeirds();
+    if (status === DecodeStatus.Weird) { weird(null, decoder.weird); return; }
+    if (status !== DecodeStatus.Ok && status !== DecodeStatus.ConnWeird) return;
+    if (p.l3 === L3.None) return;
+    ipPackets++;
+    const proto = p.ipProto;
+    if (status === DecodeStatus.Ok && (proto === 4 || proto === 41 || proto === 47)) {
+      if (depth >= TUNNEL_MAX_DEPTH) { weird(null, 'exceeded_tunnel_max_depth'); return; }
+      const inner = pk[depth + 1]!;
+      const st = proto === 47 ? decoder.decapGRE(p, inner) : decoder.decapIP(p, inner);
+      if (st === DecodeStatus.Weird) { weird(null, decoder.weird); return; }
+      if (st !== DecodeStatus.Ok && st !== DecodeStatus.ConnWeird) { if (decoder.sideWeirdCount) sideWeirds(); return; }
+      const stack = tunnels.ipStack(encap, p, proto === 47 ? 'Tunnel::GRE' : 'Tunnel::IP');
+      handle(inner, st, stack, depth + 1);
+      return;
+    }
+    const c = flow.processPacket(p, encap, status === DecodeStatus.ConnWeird ? decoder.weird : '');
+    if (!c || status !== DecodeStatus.Ok || c.transport !== Transport.UDP || p.badChecksum) return;
+    const tun = UDP_TUNNELS.get(c.rPort);
+    if (!tun) return;
+    if (depth >= TUNNEL_MAX_DEPTH) { weird(c, 'exceeded_tunnel_max_depth'); return; }
+    const inner = pk[depth + 1]!;
+    let st: DecodeStatus;
+    switch (tun.kind) {
+      case 'vxlan': st = decoder.decapVXLAN(p, inner, wireLen, capLen); break;
+      case 'geneve': st = decoder.decapGeneve(p, inner, wireLen, capLen); break;
+      case 'teredo': st = decoder.decapTeredo(p, inner, wireLen, capLen); break;
+      case 'ayiya': st = decoder.decapAYIYA(p, inner, wireLen, capLen); break;
+      case 'gtpv1': st = decoder.decapGTPv1(p, inner, wireLen, capLen); break;
+      default: st = decoder.decapGRE(p, inner, true);
+    }
+    if (decoder.tunnelConfirmed && tun.service && !c.services.includes(tun.service)) c.services.push(tun.service);
+    if (st === DecodeStatus.Weird) { weird(c, decoder.weird); return; }
+    if (st === DecodeStatus.Violation) return;
+    if (st !== DecodeStatus.Ok && st !== DecodeStatus.ConnWeird) { if (decoder.sideWeirdCount) sideWeirds(); return; }
+    const stack = tunnels.udpStack(encap, c, tun.type);
+    handle(inner, st, stack, depth + 1);
+  };
+
+  const every = opts.progressEvery ?? 1 << 16;
+  let untilProgress = every;
+  const progress = (): void => {
+    opts.onProgress?.({ packets: reader.stats.packets, bytes: reader.stats.bytes, connections: flow.totalConnections, active: flow.size });
+  };
+  const filter = opts.filter;
+  const p0 = pk[0]!;
+
+  const onPacket = (raw: RawPacket): void => {
+    wireLen = raw.wireLen;
+    capLen = raw.capLen;
+    const st = decoder.decode(raw, p0);
+    if (filter && !filter(p0)) return;
+    if (st === DecodeStatus.Ok && p0.ipProto === 6 && !decoder.sideWeirdCount) {
+      // The common case, straight to the flow table.
+      ipPackets++;
+      flow.processPacket(p0, null);
+    } else {
+      handle(p0, st, null, 0);
+    }
+    if (--untilProgress === 0) {
+      untilProgress = every;
+      progress();
+    }
+  };
+
+  let stats;
+  try {
+    stats = await reader.run(onPacket);
+  } finally {
+    flow.flushAll();
+    await sink.close();
+  }
+  progress();
+  return {
+    packets: stats.packets,
+    bytes: stats.bytes,
+    ipPackets,
+    connections: flow.totalConnections,
+    truncated: stats.truncated,
+    warnings: stats.warnings,
+    logs: [...written],
+  };
+}
+
