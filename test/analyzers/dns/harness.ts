@@ -51,7 +51,7 @@ interface Flow {
 }
 
 /** Runs `specs` (first matching by port, or all with detect for TCP) over the pcap; returns records in write order. */
-export function runPcap(path: string | URL, specs: AnalyzerSpec[], opts: { attachAll?: boolean; ignoreChecksums?: boolean } = {}): { records: Written[]; flows: Flow[] } {
+export function runPcap(path: string | URL, specs: AnalyzerSpec[], opts: { attachAll?: boolean; ignoreChecksums?: boolean; services?: Record<string, unknown> } = {}): { records: Written[]; flows: Flow[] } {
   const buf = readFileSync(path);
   const records: Written[] = [];
   const flows = new Map<string, Flow>();
@@ -73,7 +73,7 @@ export function runPcap(path: string | URL, specs: AnalyzerSpec[], opts: { attac
     if (link === 1) { et = buf.readUInt16BE(p + 12); l3 = p + 14; while (et === 0x8100) { et = buf.readUInt16BE(l3 + 2); l3 += 4; } }
     else if (link === 113) { et = buf.readUInt16BE(p + 14); l3 = p + 16; }
     else if (link === 0) { const af = buf.readUInt32LE(p); et = af === 2 ? 0x800 : 0x86dd; l3 = p + 4; }
-    else if (link === 101 || link === 12) { et = (buf[p]! >> 4) === 4 ? 0x800 : 0x86dd; }
+    else if (link === 101 || link === 12 || link === 228 || link === 229 || link === 14) { et = (buf[p]! >> 4) === 4 ? 0x800 : 0x86dd; }
     else continue;
     let src: string, dst: string, proto: number, l4: number, l4end: number;
     if (et === 0x800) {
@@ -106,6 +106,7 @@ export function runPcap(path: string | URL, specs: AnalyzerSpec[], opts: { attac
         proto: proto === 6 ? 'tcp' : 'udp', startTime: ts, localOrig: true, localResp: true, tunnelParents: [],
       };
       const ctx = new FakeCtx(conn, records);
+      for (const [k, v] of Object.entries(opts.services ?? {})) ctx.services.set(k, v);
       const key = `${proto}|${oh}|${op}|${rh}|${rp}`;
       f = { key, conn, ctx, an: undefined, dirs: [{ next: 0, init: false, pending: new Map(), fin: false }, { next: 0, init: false, pending: new Map(), fin: false }] };
       const tr = proto === 6 ? 'tcp' : 'udp';

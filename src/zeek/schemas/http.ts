@@ -1,0 +1,38 @@
+// http.log as Zeek 9.1 writes it (base/protocols/http main.zeek + entities.zeek, &log fields in order).
+import type { LogSchema } from '../types.js';
+
+export const httpSchema: LogSchema = {
+  path: 'http',
+  fields: [
+    { name: 'ts', type: 'time' },
+    { name: 'uid', type: 'string' },
+    { name: 'id.orig_h', type: 'addr' },
+    { name: 'id.orig_p', type: 'port' },
+    { name: 'id.resp_h', type: 'addr' },
+    { name: 'id.resp_p', type: 'port' },
+    { name: 'trans_depth', type: 'count' },
+    { name: 'method', type: 'string' },
+    { name: 'host', type: 'string' },
+    { name: 'uri', type: 'string' },
+    { name: 'referrer', type: 'string' },
+    { name: 'version', type: 'string' },
+    { name: 'user_agent', type: 'string' },
+    { name: 'origin', type: 'string' },
+    { name: 'request_body_len', type: 'count' },
+    { name: 'response_body_len', type: 'count' },
+    { name: 'status_code', type: 'count' },
+    { name: 'status_msg', type: 'string' },
+    { name: 'info_code', type: 'count' },
+    { name: 'info_msg', type: 'string' },
+    { name: 'tags', type: 'set[enum]' },
+    { name: 'username', type: 'string' },
+    { name: 'password', type: 'string' },
+    { name: 'proxied', type: 'set[string]' },
+    { name: 'orig_fuids', type: 'vector[string]' },
+    { name: 'orig_filenames', type: 'vector[string]' },
+    { name: 'orig_mime_types', type: 'vector[string]' },
+    { name: 'resp_fuids', type: 'vector[string]' },
+    { name: 'resp_filenames', type: 'vector[string]' },
+    { name: 'resp_mime_types', type: 'vector[string]' },
+  ],
+};
