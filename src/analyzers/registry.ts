@@ -3,12 +3,14 @@
 import type { AnalyzerSpec } from './types.js';
 
 import { specs as dns } from './dns/index.js';
+import { specs as http } from './http/index.js';
 import { specs as ssh } from './ssh/index.js';
 import { specs as ssl } from './ssl/index.js';
 import { specs as xmpp } from './xmpp/index.js';
 
 export const allSpecs: readonly AnalyzerSpec[] = [
   ...dns,
+  ...http,
   ...ssh,
   ...ssl,
   ...xmpp,
