@@ -1,6 +1,6 @@
 // The demo capture: a few hours of an office network's ordinary traffic (DNS, web over HTTP and TLS, SMB
 // logons with NTLM, SSH administration, ICMP, internet visitors of the public web server) ending at a
-// given time, with the attacks each hunting query of the seed document looks for inside its last hour.
+// given time (plus FTP transfers), with the attacks each hunting query of the seed document looks for inside its last hour.
 // Everything is real protocol bytes in TCP/UDP/ICMP sessions built by src/synth; the same seed and end
 // time give the same capture, byte for byte.
 
@@ -16,6 +16,7 @@ import {
   AUTH_SIZES, CLIENT_KEX, SERVER_KEX, ecdhInit, ecdhReplyAndNewKeys, ed25519FromSeed, encrypted, kexInit, newKeys,
 } from './proto/ssh.js';
 import { smbNtlmLogon, type NtlmServerNames } from './proto/smb.js';
+import { ftpConversation, ftpLine, type FtpTransfer } from './proto/ftp.js';
 import {
   ACTORS, DEVICES, DNS_SERVER, DOMAIN, GATEWAY, NB_DOMAIN, SITES, USER_AGENTS, VISITORS, device, type DemoDevice,
 } from './network.js';
@@ -239,6 +240,29 @@ class Gen {
     return out;
   }
 
+  /**
+   * An FTP session in passive mode: the control connection, and the data connection opened after the 150
+   * reply and finished before the 226 (times bounded from the session builder's pacing).
+   */
+  ftp(kind: string, client: string, startUs: number, t: Omit<FtpTransfer, 'size'>, body: Buffer, rttUs: number): void {
+    const tr: FtpTransfer = { ...t, size: body.length };
+    const conv = ftpConversation(tr);
+    const msgs: Message[] = [];
+    let delays = 0;
+    for (const [from, line] of conv.before) {
+      const delay = from === 'client' ? this.rng.int(20_000, 400_000) : this.rng.int(300, 3000);
+      delays += delay;
+      msgs.push({ from, data: ftpLine(line), delay });
+    }
+    // Upper bound of the 150 reply's time: per message its delay, at most one RTT and a few µs.
+    const t150 = startUs + rttUs + delays + conv.before.length * (rttUs + 100);
+    const dataStart = t150 + 20_000;
+    conv.after.forEach(([from, line], i) => msgs.push({ from, data: ftpLine(line), delay: i === 0 ? 20_000 + 8 * rttUs + 1_500_000 : this.rng.int(50_000, 300_000) }));
+    this.tcp(kind, client, t.serverIp, 21, startUs, msgs, rttUs);
+    const data: Message[] = [{ from: t.command === 'RETR' ? 'server' : 'client', data: body }];
+    this.tcp(`${kind}-data`, client, t.serverIp, t.dataPort, dataStart, data, rttUs);
+  }
+
   smbMessages(serverName: string, user: string, workstation: string, domain: string, success: boolean, tUs: number): Message[] {
     const names: NtlmServerNames = {
       nbDomain: NB_DOMAIN,
@@ -333,6 +357,17 @@ export function generateDemo(sink: PacketSink, o: DemoOptions): DemoStats {
   }
   // A monitoring ping of a public address from the DNS server, small and short.
   for (const t of times(rng, startUs, quietEnd, 45 * MIN)) g.ping('icmp', dns01.ip, '1.1.1.1', t, 3, SEC);
+
+  // FTP: a workstation downloads a report from a partner's server; the admin uploads a backup to web01.
+  for (const t of times(rng, startUs, quietEnd, 60 * MIN)) {
+    const w = rng.pick(workstations);
+    const body = Buffer.concat([Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'), rng.fill(Buffer.alloc(rng.int(20_000, 120_000)))]);
+    g.ftp('ftp', w.ip, t, { user: 'partner', password: 'Spring2026!', command: 'RETR', file: `report-${rng.int(100, 999)}.pdf`, serverIp: '198.51.100.21', dataPort: rng.int(40000, 50000) }, body, 40_000);
+  }
+  for (const t of times(rng, startUs, quietEnd, 70 * MIN)) {
+    const body = Buffer.concat([Buffer.from('1f8b0800000000000003', 'hex'), rng.fill(Buffer.alloc(rng.int(50_000, 200_000)))]);
+    g.ftp('ftp', admin.ip, t, { user: 'backup', password: 'b4ckup-Op5', command: 'STOR', file: `www-${rng.int(1000, 9999)}.tar.gz`, serverIp: web01.ip, dataPort: rng.int(40000, 50000) }, body, 1_000);
+  }
 
   // Internet visitors of web01.
   for (const t of times(rng, startUs, quietEnd, 4 * MIN)) {

@@ -45,7 +45,7 @@ test('modest size, three hours, ending at the given time, frames in time order',
   assert.ok(flows.lastTs <= END / 1000 && flows.lastTs > END / 1000 - 5 * 60, `last packet ${flows.lastTs}`);
   assert.ok(flows.firstTs >= END / 1000 - 3 * 3600 && flows.firstTs < END / 1000 - 2.9 * 3600);
   // ordinary traffic is there for every protocol
-  for (const k of ['dns', 'http', 'tls', 'ssh', 'smb', 'icmp', 'http-in', 'tls-in']) assert.ok((out.stats.kinds[k] ?? 0) > 0, k);
+  for (const k of ['dns', 'http', 'tls', 'ssh', 'smb', 'icmp', 'ftp', 'ftp-data', 'http-in', 'tls-in']) assert.ok((out.stats.kinds[k] ?? 0) > 0, k);
 });
 
 test('inventory: a dozen devices, one internet-facing, DNS servers configured', () => {
@@ -191,4 +191,23 @@ test('NTLM password spraying over SMB2 against the internet-facing server: > 3 u
   const spanS = conns[conns.length - 1]!.firstTs - conns[0]!.firstTs;
   assert.ok(spanS < 600, 'within ten minutes');
   assert.ok(inventory().devices.find((d) => d.IPAddresses.includes(web01.ip))!.IsInternetFacing);
+});
+
+test('FTP: each passive data connection opens after the 150 reply and ends before the 226', () => {
+  const ctl = clientStreams(flows, (s) => s.dport === 21);
+  assert.ok(ctl.length >= 2);
+  for (const c of ctl) {
+    const srv = reverse(flows, c)!;
+    const text = srv.data.toString('latin1');
+    const m = /227 Entering Passive Mode \((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(text)!;
+    const port = Number(m[5]) * 256 + Number(m[6]);
+    const at = (code: string) => srv.segments.find((g) => srv.data.toString('latin1', g.off, g.off + 3) === code)!.ts;
+    const data = [...flows.tcp.values()].filter((s) => s.syn && s.src === c.src && s.dport === port && s.dst === c.dst);
+    assert.equal(data.length, 1, `data connection of ${c.key}`);
+    const d = data[0]!;
+    const payload = d.segments.length ? d : reverse(flows, d)!;
+    assert.ok(d.firstTs > at('150'), 'opens after 150');
+    assert.ok(payload.segments[payload.segments.length - 1]!.ts < at('226'), 'done before 226');
+    assert.ok(payload.data.length > 10_000);
+  }
 });
