@@ -1,0 +1,84 @@
+// compileQuery: KQL text → (diagnostics, result columns, SQL). Parse and bind with the official
+// Kusto language service, convert once to our AST, lower to the IR, render with a dialect.
+// Compiled plans are cached by text.
+import { parseAndAnalyze, makeDiagnostic, type Diagnostic, type TableDefs } from './frontend/kusto.js';
+import { Converter } from './frontend/convert.js';
+import { Unsupported, type Column, type Script } from './frontend/ast.js';
+import { Lowerer } from './ir/lower.js';
+import type { Plan } from './ir/plan.js';
+import { SqlRenderer, type TableNames } from './sql/render.js';
+import { duckdb } from './sql/duckdb/dialect.js';
+import type { Dialect } from './sql/dialect.js';
+import { TABLES, getTable } from '../store/types.js';
+
+export type { Diagnostic } from './frontend/kusto.js';
+export type { Column } from './frontend/ast.js';
+
+export interface Compiled {
+  text: string;
+  /** Binder and engine diagnostics; any of severity 'error' means there is no SQL. */
+  diagnostics: Diagnostic[];
+  /** The binder's result columns (names and Kusto types). */
+  columns: Column[];
+  plan: Plan | null;
+  sql: string | null;
+  render: Script['render'];
+  /** Milliseconds spent in parse+bind, and in conversion+lowering+rendering. */
+  timings: { bindMs: number; compileMs: number };
+}
+
+let storeTables: TableDefs | null = null;
+/** The store's tables as Kusto sees them (from src/store/types.ts, i.e. shared/schema/defender-tables.json). */
+export function storeTableDefs(): TableDefs {
+  if (storeTables) return storeTables;
+  storeTables = {};
+  for (const t of TABLES) storeTables[t.name] = t.columns.map((c) => ({ name: c.name, type: c.kustoType }));
+  return storeTables;
+}
+
+const storeNames: TableNames = {
+  hasTable: (t) => !!getTable(t),
+  sqlName: (t, c) => getTable(t)?.columns.find((x) => x.name === c)?.sqlName ?? c,
+};
+
+const cache = new Map<string, Compiled>();
+const CACHE_MAX = 500;
+
+export interface CompileOptions { tables?: TableDefs; dialect?: Dialect; names?: TableNames; noCache?: boolean }
+
+export function compileQuery(text: string, opts: CompileOptions = {}): Compiled {
+  const custom = !!(opts.tables || opts.dialect || opts.names);
+  if (!custom && !opts.noCache) {
+    const hit = cache.get(text);
+    if (hit) return hit;
+  }
+  const t0 = performance.now();
+  const { code, diagnostics } = parseAndAnalyze(text, opts.tables ?? storeTableDefs());
+  const t1 = performance.now();
+  const out: Compiled = { text, diagnostics, columns: [], plan: null, sql: null, render: null, timings: { bindMs: t1 - t0, compileMs: 0 } };
+  if (!diagnostics.some((d) => d.severity === 'error')) {
+    try {
+      const script = new Converter(text).script(code.Syntax);
+      const compiled = new Lowerer().lowerScript(script);
+      out.columns = compiled.columns;
+      out.plan = compiled.plan;
+      out.render = compiled.render;
+      out.sql = new SqlRenderer(opts.dialect ?? duckdb, opts.names ?? storeNames).render(compiled.plan);
+    } catch (err) {
+      if (err instanceof Unsupported) {
+        out.diagnostics = [...diagnostics, makeDiagnostic(text, 'WH001', `Not supported yet by wirehunt: ${err.feature}`, err.span.start, err.span.length)];
+      } else {
+        const msg = err instanceof Error ? err.message : String(err);
+        out.diagnostics = [...diagnostics, makeDiagnostic(text, 'WH000', `Internal compiler error: ${msg}`, 0, 0)];
+      }
+      out.plan = null;
+      out.sql = null;
+    }
+  }
+  out.timings.compileMs = performance.now() - t1;
+  if (!custom && !opts.noCache) {
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(text, out);
+  }
+  return out;
+}

@@ -1,0 +1,167 @@
+// Executes a compiled query on the store's DuckDB, read-only, with Defender's limits: at most
+// 100,000 rows (truncated says so), a timeout and cancellation. Values are decoded by the binder's
+// result types and encoded as Defender's API encodes them.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { compileQuery, type Compiled, type Column, type Diagnostic } from '../compile.js';
+import { formatDiagnostic } from '../frontend/kusto.js';
+import { SUPPORT_SQL } from '../sql/duckdb/dialect.js';
+import type { KType } from '../frontend/ast.js';
+
+export const MAX_ROWS = 100_000;
+
+export interface RunOptions {
+  /** The instant now() and ago() use (fixed once per query). Default: the current time. */
+  now?: Date;
+  maxRows?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface SchemaField { Name: string; Type: string }
+
+export interface QueryResult {
+  schema: SchemaField[];
+  columns: Column[];
+  /** Rows as Defender's API returns them: objects keyed by column name, values JSON-encoded per type. */
+  rows: Record<string, unknown>[];
+  truncated: boolean;
+  render: Compiled['render'];
+  stats: { bindMs: number; compileMs: number; execMs: number; rowCount: number; sql: string };
+}
+
+/** A query that did not bind or compile; `diagnostics` are Kusto-style. */
+export class KqlError extends Error {
+  override name = 'KqlError';
+  constructor(readonly diagnostics: Diagnostic[], message?: string) {
+    super(message ?? diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n'));
+  }
+}
+
+export const API_TYPES: Record<KType, string> = {
+  string: 'String', datetime: 'DateTime', long: 'Int64', int: 'Int32', bool: 'Boolean', real: 'Double', decimal: 'Decimal',
+  dynamic: 'Object', guid: 'Guid', timespan: 'TimeSpan', type: 'String', unknown: 'Object',
+};
+
+interface StoreLike { connection: DuckDBConnection }
+
+const prepared = new WeakSet<DuckDBConnection>();
+
+async function prepare(conn: DuckDBConnection): Promise<void> {
+  if (prepared.has(conn)) return;
+  for (const s of SUPPORT_SQL) await conn.run(s);
+  prepared.add(conn);
+}
+
+export function nowSql(now: Date): string {
+  return `make_timestamp(CAST(${now.getTime() * 1000} AS BIGINT))`;
+}
+
+export async function runQuery(store: StoreLike, text: string, opts: RunOptions = {}): Promise<QueryResult> {
+  const c = compileQuery(text);
+  if (!c.sql) throw new KqlError(c.diagnostics);
+  return runCompiled(store.connection, c, opts);
+}
+
+export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: RunOptions = {}): Promise<QueryResult> {
+  if (!c.sql) throw new KqlError(c.diagnostics);
+  await prepare(conn);
+  const maxRows = opts.maxRows ?? MAX_ROWS;
+  const sql = c.sql.replaceAll('__WIREHUNT_NOW__', nowSql(opts.now ?? new Date()));
+  const t0 = performance.now();
+  let timer: NodeJS.Timeout | null = null;
+  let timedOut = false;
+  const onAbort = () => conn.interrupt();
+  if (opts.timeoutMs) timer = setTimeout(() => { timedOut = true; conn.interrupt(); }, opts.timeoutMs);
+  opts.signal?.addEventListener('abort', onAbort);
+  let raw: unknown[][];
+  try {
+    if (opts.signal?.aborted) throw new Error('cancelled');
+    const reader = await conn.runAndReadUntil(sql, maxRows + 1);
+    raw = reader.getRows() as unknown[][];
+  } catch (err) {
+    const msg = String((err as Error).message ?? err).split('\n')[0];
+    if (timedOut) throw new KqlError([], `query timed out after ${opts.timeoutMs} ms`);
+    if (opts.signal?.aborted) throw new KqlError([], 'query cancelled');
+    throw new KqlError([], `query failed: ${msg}`);
+  } finally {
+    if (timer) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  const truncated = raw.length > maxRows;
+  if (truncated) raw = raw.slice(0, maxRows);
+  const cols = c.columns;
+  const rows = raw.map((r) => {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < cols.length; i++) o[cols[i]!.name] = encodeValue(r[i], cols[i]!.type);
+    return o;
+  });
+  return {
+    schema: cols.map((x) => ({ Name: x.name, Type: API_TYPES[x.type] })),
+    columns: cols,
+    rows,
+    truncated,
+    render: c.render,
+    stats: { bindMs: c.timings.bindMs, compileMs: c.timings.compileMs, execMs: performance.now() - t0, rowCount: rows.length, sql },
+  };
+}
+
+/** ISO 8601 UTC with 7 fraction digits, as Defender prints datetimes. */
+export function formatDatetime(micros: bigint): string {
+  const ms = micros / 1000n;
+  let frac = micros % 1000000n;
+  let d = new Date(Number(ms));
+  if (frac < 0n) { frac += 1000000n; }
+  d = new Date(Number((micros - frac) / 1000n));
+  const base = d.toISOString().slice(0, 19);
+  return `${base}.${frac.toString().padStart(6, '0')}0Z`;
+}
+
+export function formatTimespan(ticks: bigint): string {
+  const neg = ticks < 0n;
+  let t = neg ? -ticks : ticks;
+  const days = t / 864000000000n; t %= 864000000000n;
+  const h = t / 36000000000n; t %= 36000000000n;
+  const m = t / 600000000n; t %= 600000000n;
+  const s = t / 10000000n; t %= 10000000n;
+  const p2 = (x: bigint) => x.toString().padStart(2, '0');
+  return `${neg ? '-' : ''}${days ? `${days}.` : ''}${p2(h)}:${p2(m)}:${p2(s)}${t ? '.' + t.toString().padStart(7, '0') : ''}`;
+}
+
+function toBig(v: unknown): bigint | null {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return BigInt(Math.trunc(v));
+  if (v && typeof v === 'object' && 'micros' in v) return (v as { micros: bigint }).micros;
+  return null;
+}
+
+export function encodeValue(v: unknown, t: KType): unknown {
+  if (v === null || v === undefined) return t === 'string' || t === 'guid' ? '' : null;
+  switch (t) {
+    case 'datetime': {
+      if (v && typeof v === 'object' && 'micros' in v) return formatDatetime((v as { micros: bigint }).micros);
+      return String(v);
+    }
+    case 'long': case 'int': {
+      const b = toBig(v);
+      if (b === null) return typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
+      return Number(b);
+    }
+    case 'real': case 'decimal': {
+      const n = typeof v === 'number' ? v : Number(String(v));
+      return Number.isFinite(n) ? n : String(n);
+    }
+    case 'bool': return typeof v === 'boolean' ? v : v === 'true' || v === 1;
+    case 'timespan': {
+      const b = toBig(v);
+      return b === null ? null : formatTimespan(b);
+    }
+    case 'dynamic': {
+      if (typeof v === 'string') {
+        try { return JSON.parse(v); } catch { return v; }
+      }
+      if (typeof v === 'bigint') return Number(v);
+      return typeof v === 'object' ? JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x))) : v;
+    }
+    default: return typeof v === 'string' ? v : String(v);
+  }
+}

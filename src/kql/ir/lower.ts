@@ -1,0 +1,629 @@
+// Lowers the typed AST into the IR plan. Kusto semantics that do not depend on the SQL engine live
+// here: default sort order, join kinds and output columns, summarize naming (taken from the
+// binder), type-directed operators (datetime arithmetic, dynamic comparisons).
+import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type Query, type Script, type Span, type UserFunction } from '../frontend/ast.js';
+import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
+
+type Binding = { kind: 'scalar'; expr: IRExpr } | { kind: 'table'; plan: Plan } | { kind: 'fn'; fn: UserFunction };
+
+class Scope {
+  private vars = new Map<string, Binding>();
+  constructor(readonly parent: Scope | null) {}
+  get(name: string): Binding | undefined {
+    return this.vars.get(name) ?? this.parent?.get(name);
+  }
+  set(name: string, b: Binding): void {
+    this.vars.set(name, b);
+  }
+}
+
+interface Ctx { scope: Scope; local?: Map<string, IRExpr>; agg?: boolean; inputCols?: Column[] }
+
+const NUMERIC = new Set<KType>(['int', 'long', 'real', 'decimal']);
+const INTEGRAL = new Set<KType>(['int', 'long']);
+
+const BINARY: Record<string, string> = {
+  EqualExpression: 'eq', NotEqualExpression: 'ne', LessThanExpression: 'lt', LessThanOrEqualExpression: 'le', GreaterThanExpression: 'gt', GreaterThanOrEqualExpression: 'ge',
+  EqualTildeExpression: 'eq_ci', BangTildeExpression: 'ne_ci', AndExpression: 'and', OrExpression: 'or',
+  HasExpression: 'has', NotHasExpression: 'nhas', HasCsExpression: 'has_cs', NotHasCsExpression: 'nhas_cs',
+  HasPrefixExpression: 'hasprefix', NotHasPrefixExpression: 'nhasprefix', HasSuffixExpression: 'hassuffix', NotHasSuffixExpression: 'nhassuffix',
+  HasPrefixCsExpression: 'hasprefix_cs', HasSuffixCsExpression: 'hassuffix_cs',
+  ContainsExpression: 'contains', NotContainsExpression: 'ncontains', ContainsCsExpression: 'contains_cs', NotContainsCsExpression: 'ncontains_cs',
+  StartsWithExpression: 'startswith', NotStartsWithExpression: 'nstartswith', StartsWithCsExpression: 'startswith_cs', NotStartsWithCsExpression: 'nstartswith_cs',
+  EndsWithExpression: 'endswith', NotEndsWithExpression: 'nendswith', EndsWithCsExpression: 'endswith_cs', NotEndsWithCsExpression: 'nendswith_cs',
+  MatchesRegexExpression: 'matches', LikeExpression: 'like', LikeCsExpression: 'like',
+};
+
+const ALIASES: Record<string, string> = {
+  iif: 'iff', parse_json: 'todynamic', toobject: 'todynamic', makeset: 'make_set', makelist: 'make_list', make_set_if: 'make_set_if',
+  todecimal: 'todouble', int: 'toint', long: 'tolong', real: 'toreal', double: 'todouble', bool: 'tobool', boolean: 'tobool',
+  ceil: 'ceiling', pack: 'bag_pack', extract_json: 'extractjson', tohex: 'tohex', strcat_delim: 'strcat_delim',
+  base64_decodestring: 'base64_decode_tostring', base64_encodestring: 'base64_encode_tostring', sha256: 'hash_sha256',
+  anyif: 'take_anyif', any: 'take_any', isnotnull: 'isnotnull', todatetime: 'todatetime', totimespan: 'totimespan', time: 'totimespan',
+  datetime_utc_to_local: 'todatetime', array_strcat: 'strcat_array', dcount_hll: 'dcount', startofweek: 'startofweek',
+  format_ipv4: 'tostring', min_of: 'min_of', max_of: 'max_of', floor: 'floor',
+};
+
+const AGGS = new Set(['count', 'countif', 'dcount', 'dcountif', 'count_distinct', 'count_distinctif', 'sum', 'sumif', 'avg', 'avgif', 'min', 'max', 'minif', 'maxif',
+  'stdev', 'stdevp', 'variance', 'variancep', 'stdevif', 'varianceif', 'take_any', 'take_anyif', 'make_set', 'make_set_if', 'make_list', 'make_list_if',
+  'make_list_with_nulls', 'make_bag', 'percentile', 'percentiles', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'hll', 'arg_max', 'arg_min']);
+
+const CONVERT: Record<string, KType> = { tostring: 'string', toint: 'int', tolong: 'long', todouble: 'real', toreal: 'real', tobool: 'bool', todatetime: 'datetime', totimespan: 'timespan', toguid: 'guid' };
+
+function conv(x: IRExpr, t: KType): IRExpr {
+  if (x.t === t || t === 'unknown') return x;
+  if (x.e === 'lit' && x.v === null) return { e: 'lit', t, v: null };
+  return { e: 'fn', f: 'convert', args: [x], t };
+}
+
+function lit(t: KType, v: unknown): IRExpr {
+  return { e: 'lit', t, v };
+}
+
+function wildcard(pattern: string): RegExp {
+  const p = pattern.replace(/^\['?"?|"?'?\]$/g, '');
+  return new RegExp('^' + p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$');
+}
+
+export class Lowerer {
+  private ctes: { name: string; plan: Plan }[] = [];
+  private seq = 0;
+
+  lowerScript(script: Script): CompiledPlan {
+    const scope = new Scope(null);
+    this.bindLets(script.lets, scope, true);
+    const body = this.query(script.query, scope);
+    const plan: Plan = this.ctes.length ? { op: 'with', ctes: this.ctes, body, columns: body.columns } : body;
+    return { plan, columns: body.columns, render: script.render };
+  }
+
+  private bindLets(lets: LetBinding[], scope: Scope, top: boolean): void {
+    void top;
+    for (const l of lets) {
+      if (l.value.kind === 'function') scope.set(l.name, { kind: 'fn', fn: l.value.fn });
+      else if (l.value.kind === 'scalar') scope.set(l.name, { kind: 'scalar', expr: this.expr(l.value.expr, { scope }) });
+      else {
+        const plan = this.query(l.value.query, scope);
+        const name = `let_${l.name.replace(/[^A-Za-z0-9_]/g, '_')}_${++this.seq}`;
+        this.ctes.push({ name, plan });
+        scope.set(l.name, { kind: 'table', plan: { op: 'ref', name, columns: plan.columns } });
+      }
+    }
+  }
+
+  query(q: Query, scope: Scope): Plan {
+    switch (q.kind) {
+      case 'TableRef': return { op: 'scan', table: q.name, columns: q.schema };
+      case 'LetRef': {
+        const b = scope.get(q.name);
+        if (b?.kind === 'table') return b.plan;
+        if (b?.kind === 'fn') return this.callTable(b.fn, [], scope, null, q.span);
+        throw new Unsupported(`tabular reference '${q.name}'`, q.span);
+      }
+      case 'DataTable': {
+        const n = q.columns.length;
+        const rows: IRExpr[][] = [];
+        for (let i = 0; i + n <= q.values.length; i += n) {
+          rows.push(q.values.slice(i, i + n).map((v, j) => conv(this.expr(v, { scope }), q.columns[j]!.type)));
+        }
+        return { op: 'values', rows, columns: q.schema.length ? q.schema : q.columns };
+      }
+      case 'Print': {
+        const input: Plan = { op: 'values', rows: [[]], columns: [] };
+        return { op: 'project', input, exprs: q.exprs.map((e) => this.expr(unname(e), { scope })), columns: q.schema };
+      }
+      case 'Range': {
+        return { op: 'range', from: this.expr(q.from, { scope }), to: this.expr(q.to, { scope }), step: this.expr(q.step, { scope }), columns: q.schema };
+      }
+      case 'Union': return this.union(q.sources.map((s) => this.query(s, scope)), q.sources, q.params, q.schema);
+      case 'Call': {
+        const call = q.call;
+        if (call.kind !== 'Call') throw new Unsupported('tabular call', q.span);
+        const b = scope.get(call.name);
+        if (b?.kind === 'fn') return this.callTable(b.fn, call.args, scope, null, q.span);
+        if (call.user) return this.callTable(call.user, call.args, scope, null, q.span);
+        throw new Unsupported(`tabular function ${call.name}()`, q.span);
+      }
+      case 'Pipe': return this.operator(q.op, this.query(q.source, scope), q.schema, scope, q.span);
+    }
+  }
+
+  private callTable(fn: UserFunction, args: Expr[], scope: Scope, input: Plan | null, span: Span): Plan {
+    const inner = new Scope(scope);
+    let ai = 0;
+    for (let i = 0; i < fn.params.length; i++) {
+      const p = fn.params[i]!;
+      if (p.type === 'table') {
+        if (i === 0 && input) { inner.set(p.name, { kind: 'table', plan: input }); continue; }
+        const a = args[ai++];
+        if (!a) throw new Unsupported(`missing tabular argument ${p.name}`, span);
+        throw new Unsupported('tabular function arguments', span);
+      }
+      const a = args[ai++];
+      const v = a ? this.expr(a, { scope }) : p.default ? this.expr(p.default, { scope }) : lit(p.type, null);
+      inner.set(p.name, { kind: 'scalar', expr: v });
+    }
+    this.bindLets(fn.lets, inner, false);
+    if ('schema' in fn.body) return this.query(fn.body as Query, inner);
+    throw new Unsupported(`scalar function ${fn.name}() used as a table`, span);
+  }
+
+  private union(inputs: Plan[], sources: Query[] | null, params: Record<string, string>, schema: Column[]): Plan {
+    const ws = params['withsource'] ?? params['withsource_'];
+    const labels = inputs.map((p, i) => {
+      const s = sources ? sources[i] : null;
+      if (p.op === 'scan') return p.table;
+      if (s && (s.kind === 'LetRef' || s.kind === 'TableRef')) return s.name;
+      return `union_arg${i}`;
+    });
+    return { op: 'union', inputs, source: ws ? { name: ws, labels } : null, columns: schema };
+  }
+
+  private operator(op: Operator, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {
+    const inCols = input.columns;
+    const colRef = (name: string): IRExpr => {
+      const c = inCols.find((x) => x.name === name);
+      return { e: 'col', name, t: c?.type ?? 'unknown' };
+    };
+    switch (op.kind) {
+      case 'FilterOperator': return { op: 'filter', input, cond: conv(this.expr(op.condition, { scope }), 'bool'), columns: inCols };
+      case 'ExtendOperator': case 'ProjectOperator': {
+        const local = new Map<string, IRExpr>();
+        const inNames = new Set(inCols.map((c) => c.name));
+        const newNames = schema.map((c) => c.name).filter((n) => !inNames.has(n));
+        const named = new Set<string>();
+        for (const e of op.exprs) if (e.kind === 'Named') e.names.forEach((n) => named.add(n));
+        let ni = 0;
+        const nextName = (): string => {
+          while (ni < newNames.length && named.has(newNames[ni]!)) ni++;
+          return newNames[ni++] ?? `Column${ni}`;
+        };
+        let hasWindow = false;
+        const produced: { name: string; expr: IRExpr }[] = [];
+        const ctx: Ctx = { scope, local };
+        op.exprs.forEach((e, idx) => {
+          if (op.kind === 'ProjectOperator') {
+            const out = schema[idx];
+            const ex = e.kind === 'Named' ? e.expr : e;
+            const name = e.kind === 'Named' ? e.names[0]! : out?.name ?? nextName();
+            const ir = this.expr(ex, ctx);
+            if (containsWindow(ir)) hasWindow = true;
+            produced.push({ name, expr: ir });
+            local.set(name, ir);
+            return;
+          }
+          if (e.kind === 'Named') {
+            if (e.names.length !== 1) throw new Unsupported('extend with several names', e.span);
+            const ir = this.expr(e.expr, ctx);
+            if (containsWindow(ir)) hasWindow = true;
+            produced.push({ name: e.names[0]!, expr: ir });
+            local.set(e.names[0]!, ir);
+          } else {
+            const ir = this.expr(e, ctx);
+            if (containsWindow(ir)) hasWindow = true;
+            const name = e.kind === 'ColumnRef' && !inNames.has(e.name) ? e.name : e.kind === 'ColumnRef' ? e.name : nextName();
+            produced.push({ name, expr: ir });
+            local.set(name, ir);
+          }
+        });
+        const byName = new Map(produced.map((p) => [p.name, p.expr]));
+        const exprs = schema.map((c, i) => {
+          if (op.kind === 'ProjectOperator') {
+            const p = produced[i];
+            return p ? conv(p.expr, c.type) : colRef(c.name);
+          }
+          const ex = byName.get(c.name);
+          return ex ? conv(ex, c.type) : colRef(c.name);
+        });
+        if (op.kind === 'ProjectOperator' && produced.length !== schema.length) {
+          // project with wildcards: map by name
+          return { op: hasWindow ? 'window' : 'project', input, exprs: schema.map((c) => byName.get(c.name) ?? colRef(c.name)), columns: schema };
+        }
+        return { op: hasWindow ? 'window' : 'project', input, exprs, columns: schema };
+      }
+      case 'ProjectAwayOperator': case 'ProjectKeepOperator': case 'ProjectReorderOperator':
+        if (op.kind === 'ProjectReorderOperator' && op.patterns.some((p) => p.desc !== null)) {
+          return { op: 'project', input, exprs: schema.map((c) => colRef(c.name)), columns: schema };
+        }
+        return { op: 'project', input, exprs: schema.map((c) => colRef(c.name)), columns: schema };
+      case 'ProjectRenameOperator': {
+        const from = new Map(op.renames.map((r) => [r.name, r.from]));
+        return { op: 'project', input, exprs: schema.map((c) => colRef(from.get(c.name) ?? c.name)), columns: schema };
+      }
+      case 'SummarizeOperator': return this.summarize(op.aggregates, op.by, input, schema, scope);
+      case 'CountOperator': return { op: 'aggregate', input, keys: [], aggs: [{ e: 'agg', f: 'count', args: [], t: 'long' }], columns: schema };
+      case 'DistinctOperator': {
+        if (op.exprs.length === 1 && op.exprs[0]!.kind === 'Star') return { op: 'distinct', input, columns: inCols };
+        const exprs = op.exprs.map((e, i) => conv(this.expr(unname(e), { scope }), schema[i]?.type ?? 'unknown'));
+        return { op: 'distinct', input: { op: 'project', input, exprs, columns: schema }, columns: schema };
+      }
+      case 'SortOperator': return { op: 'sort', input, keys: op.exprs.map((e) => this.sortKey(e, scope)), columns: inCols };
+      case 'TopOperator': {
+        const sorted: Plan = { op: 'sort', input, keys: [this.sortKey(op.by, scope)], columns: inCols };
+        return { op: 'limit', input: sorted, count: this.expr(op.count, { scope }), columns: inCols };
+      }
+      case 'TakeOperator': return { op: 'limit', input, count: this.expr(op.count, { scope }), columns: inCols };
+      case 'JoinOperator': case 'LookupOperator': {
+        const right = this.query(op.right, scope);
+        return this.join(op.kind === 'LookupOperator', op.joinKind, input, right, op.on, schema, scope, span);
+      }
+      case 'UnionOperator': {
+        const srcs = op.sources.map((s) => this.query(s, scope));
+        return this.union([input, ...srcs], null, op.params, schema);
+      }
+      case 'MvExpandOperator': {
+        const expand = op.exprs.map((x, i) => {
+          const ir = this.expr(x.expr, { scope });
+          const fresh = schema.filter((c) => !inCols.some((ic) => ic.name === c.name));
+          const name = x.name ?? (x.expr.kind === 'ColumnRef' ? x.expr.name : fresh[i]?.name ?? refName(x.expr) ?? `Column${i + 1}`);
+          const out = schema.find((c) => c.name === name);
+          return { expr: ir, name, t: (out?.type ?? x.toType ?? 'dynamic') as KType };
+        });
+        return { op: 'mvexpand', input, expand, itemIndex: op.itemIndex, limit: op.limit ? this.expr(op.limit, { scope }) : null, columns: schema };
+      }
+      case 'SerializeOperator': {
+        if (!op.exprs.length) return input;
+        return this.operator({ kind: 'ExtendOperator', exprs: op.exprs }, input, schema, scope, span);
+      }
+      case 'AsOperator': {
+        scope.set(op.name, { kind: 'table', plan: input });
+        return input;
+      }
+      case 'RenderOperator': return input;
+      case 'InvokeOperator': {
+        const call = op.call;
+        if (call.kind !== 'Call') throw new Unsupported('invoke of a non-function', span);
+        const b = scope.get(call.name);
+        const fn = b?.kind === 'fn' ? b.fn : call.user;
+        if (!fn) throw new Unsupported(`invoke ${call.name}()`, span);
+        return this.callTable(fn, call.args, scope, input, span);
+      }
+      case 'ParseOperator': return this.parse(op, input, schema, scope, span);
+      case 'EvaluateOperator': throw new Unsupported(`evaluate ${op.plugin}`, span);
+      case 'TopNestedOperator': throw new Unsupported('top-nested', span);
+    }
+  }
+
+  private parse(op: Extract<Operator, { kind: 'ParseOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {
+    if (op.kindName !== 'simple' && op.kindName !== 'regex') throw new Unsupported(`parse kind=${op.kindName}`, span);
+    let re = '^';
+    const groups: { name: string; type: KType }[] = [];
+    const parts = op.pattern;
+    parts.forEach((p, i) => {
+      const last = i === parts.length - 1;
+      if (p.kind === 'star') re += last ? '.*' : '.*?';
+      else if (p.kind === 'text') re += op.kindName === 'regex' ? p.text : p.text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+      else {
+        groups.push({ name: p.name, type: p.type });
+        const body = p.type === 'long' || p.type === 'int' ? '-?\\d+' : p.type === 'real' ? '-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?' : last ? '.*' : '.*?';
+        re += `(${body})`;
+      }
+    });
+    if (parts.length && parts[parts.length - 1]!.kind === 'text') re += '';
+    if (parts.length && parts[parts.length - 1]!.kind !== 'text') re += '$';
+    const src = conv(this.expr(op.source, { scope }), 'string');
+    const byName = new Map<string, IRExpr>();
+    groups.forEach((g, i) => {
+      const raw: IRExpr = { e: 'fn', f: 'regex_group', args: [src, lit('string', re), lit('long', i + 1)], t: 'string' };
+      byName.set(g.name, conv(raw, g.type));
+    });
+    let base = input;
+    if (op.where) base = { op: 'filter', input, cond: { e: 'fn', f: 'matches', args: [src, lit('string', re)], t: 'bool' }, columns: input.columns };
+    return { op: 'project', input: base, exprs: schema.map((c) => byName.get(c.name) ?? { e: 'col', name: c.name, t: c.type }), columns: schema };
+  }
+
+  private sortKey(e: Expr, scope: Scope): SortKey {
+    if (e.kind === 'Ordered') {
+      const desc = e.desc ?? true;
+      return { expr: this.expr(e.expr, { scope }), desc, nullsFirst: e.nullsFirst ?? !desc };
+    }
+    return { expr: this.expr(e, { scope }), desc: true, nullsFirst: false };
+  }
+
+  private summarize(aggregates: Expr[], by: Expr[], input: Plan, schema: Column[], scope: Scope): Plan {
+    const keys = by.map((e, i) => conv(this.expr(unname(e), { scope }), schema[i]?.type ?? 'unknown'));
+    const aggs: IRExpr[] = [];
+    let pos = keys.length;
+    const inCols = input.columns;
+    aggregates.forEach((a, ai) => {
+      const inner = unname(a);
+      if (inner.kind === 'Call' && (inner.name === 'arg_max' || inner.name === 'arg_min')) {
+        const remainingAfter = aggregates.length - ai - 1;
+        const width = schema.length - pos - remainingAfter;
+        const key = this.expr(inner.args[0]!, { scope, agg: true });
+        aggs.push({ e: 'agg', f: inner.name + '_key', args: [key], t: schema[pos]!.type });
+        pos++;
+        for (let k = 1; k < width; k++) {
+          const out = schema[pos]!;
+          let src = inCols.find((c) => c.name === out.name);
+          if (!src) {
+            const stripped = out.name.replace(/\d+$/, '');
+            src = inCols.find((c) => c.name === stripped);
+          }
+          // explicit (non-*) arguments map by position when names differ (renamed with a = col)
+          const explicit = inner.args.slice(1).filter((x) => x.kind !== 'Star');
+          let ex: IRExpr;
+          if (!inner.args.slice(1).some((x) => x.kind === 'Star') && explicit[k - 1]) ex = this.expr(unname(explicit[k - 1]!), { scope });
+          else if (src) ex = { e: 'col', name: src.name, t: src.type };
+          else throw new Unsupported(`arg_max column ${out.name}`, inner.span);
+          aggs.push({ e: 'agg', f: inner.name, args: [ex, key], t: out.type });
+          pos++;
+        }
+        return;
+      }
+      const ir = this.expr(inner, { scope, agg: true });
+      aggs.push(conv(ir, schema[pos]?.type ?? ir.t));
+      pos++;
+    });
+    if (!aggregates.length) return { op: 'distinct', input: { op: 'project', input, exprs: keys, columns: schema }, columns: schema };
+    return { op: 'aggregate', input, keys, aggs, columns: schema };
+  }
+
+  private join(lookup: boolean, kind: string, left: Plan, right: Plan, on: Expr[], schema: Column[], scope: Scope, span: Span): Plan {
+    const k = kind.replace(/^kind=/, '');
+    const norm: Record<string, string> = { innerunique: 'innerunique', inner: 'inner', leftouter: 'leftouter', rightouter: 'rightouter', fullouter: 'fullouter', outer: 'fullouter', leftsemi: 'leftsemi', semi: 'leftsemi', leftanti: 'leftanti', anti: 'leftanti', leftantisemi: 'leftanti', rightsemi: 'rightsemi', rightanti: 'rightanti', rightantisemi: 'rightanti' };
+    const jk = norm[k];
+    if (!jk) throw new Unsupported(`join kind=${kind}`, span);
+    const conds: { left: IRExpr; right: IRExpr }[] = [];
+    const side = (e: Expr): { side: 'left' | 'right'; name: string } | null => {
+      if (e.kind === 'Path' && e.target.kind === 'VariableRef' && (e.target.name === '$left' || e.target.name === '$right')) return { side: e.target.name === '$left' ? 'left' : 'right', name: e.member };
+      return null;
+    };
+    const col = (p: Plan, name: string): IRExpr => ({ e: 'col', name, t: p.columns.find((c) => c.name === name)?.type ?? 'unknown' });
+    const addCond = (e: Expr): void => {
+      if (e.kind === 'ColumnRef') { conds.push({ left: col(left, e.name), right: col(right, e.name) }); return; }
+      if (e.kind === 'Binary' && e.op === 'AndExpression') { addCond(e.left); addCond(e.right); return; }
+      if (e.kind === 'Binary' && e.op === 'EqualExpression') {
+        const a = side(e.left), b = side(e.right);
+        if (a && b && a.side !== b.side) {
+          const l = a.side === 'left' ? a : b, r = a.side === 'left' ? b : a;
+          conds.push({ left: col(left, l.name), right: col(right, r.name) });
+          return;
+        }
+      }
+      throw new Unsupported('join condition other than equality of columns', e.span);
+    };
+    on.forEach(addCond);
+    void scope;
+    return { op: 'join', kind: lookup ? (jk === 'inner' ? 'inner' : 'leftouter') : jk, left, right, on: conds, columns: schema, ...(lookup ? { lookup: true } : {}) } as Plan;
+  }
+
+  expr(e: Expr, ctx: Ctx): IRExpr {
+    switch (e.kind) {
+      case 'Literal': return lit(e.type, e.value);
+      case 'ColumnRef': {
+        const l = ctx.local?.get(e.name);
+        if (l) return l;
+        const b = ctx.scope.get(e.name);
+        if (b?.kind === 'scalar' && !ctx.local) return b.expr;
+        return { e: 'col', name: e.name, t: e.type };
+      }
+      case 'VariableRef': {
+        const b = ctx.scope.get(e.name);
+        if (b?.kind === 'scalar') return b.expr;
+        if (b?.kind === 'table') return { e: 'scalar', plan: b.plan, t: e.type };
+        throw new Unsupported(`reference to '${e.name}'`, e.span);
+      }
+      case 'Named': return this.expr(e.expr, ctx);
+      case 'Ordered': return this.expr(e.expr, ctx);
+      case 'Star': throw new Unsupported('* here', e.span);
+      case 'Unary': {
+        const x = this.expr(e.operand, ctx);
+        return e.op === 'UnaryMinusExpression' ? { e: 'fn', f: 'neg', args: [x], t: e.type } : x;
+      }
+      case 'Path': case 'Element': {
+        const target = this.expr(e.target, ctx);
+        let seg: string | number;
+        if (e.kind === 'Path') seg = e.member;
+        else {
+          const idx = this.expr(e.index, ctx);
+          if (idx.e !== 'lit' || (typeof idx.v !== 'string' && typeof idx.v !== 'number')) throw new Unsupported('dynamic index that is not a constant', e.span);
+          seg = idx.v as string | number;
+        }
+        if (target.e === 'path') return { e: 'path', base: target.base, path: [...target.path, seg], t: 'dynamic' };
+        return { e: 'path', base: target.t === 'dynamic' ? target : conv(target, 'dynamic'), path: [seg], t: 'dynamic' };
+      }
+      case 'ToScalar': {
+        const plan = this.query(e.query, ctx.scope);
+        return { e: 'scalar', plan, t: e.type };
+      }
+      case 'Between': {
+        const l = this.expr(e.left, ctx);
+        let lo = this.expr(e.low, ctx), hi = this.expr(e.high, ctx);
+        let left = l;
+        if (l.t === 'datetime' && lo.t === 'timespan') lo = { e: 'fn', f: 'dt_add', args: [l, lo], t: 'datetime' };
+        if (l.t === 'datetime' && hi.t === 'timespan') hi = { e: 'fn', f: 'dt_add', args: [lo, hi], t: 'datetime' };
+        if (l.t === 'dynamic') left = conv(l, lo.t === 'dynamic' ? 'real' : lo.t);
+        return { e: 'fn', f: e.not ? 'nbetween' : 'between', args: [left, conv(lo, left.t), conv(hi, left.t)], t: 'bool' };
+      }
+      case 'In': return this.inExpr(e, ctx);
+      case 'Binary': return this.binary(e, ctx);
+      case 'Call': return this.call(e, ctx);
+    }
+  }
+
+  private inExpr(e: Extract<Expr, { kind: 'In' }>, ctx: Ctx): IRExpr {
+    let left = this.expr(e.left, ctx);
+    const op = e.op;
+    if (op === 'HasAnyExpression' || op === 'HasAllExpression') {
+      const vals = this.flatValues(e.values, ctx);
+      if (!vals) throw new Unsupported(`${op === 'HasAnyExpression' ? 'has_any' : 'has_all'} with a non-constant list`, e.span);
+      if (left.t !== 'string') left = conv(left, 'string');
+      if (!vals.length) return lit('bool', op === 'HasAllExpression');
+      const parts = vals.map((v) => ({ e: 'fn', f: 'has', args: [left, conv(v, 'string')], t: 'bool' }) as IRExpr);
+      return parts.reduce((a, b) => ({ e: 'fn', f: op === 'HasAnyExpression' ? 'or' : 'and', args: [a, b], t: 'bool' }));
+    }
+    const not = op.startsWith('!');
+    const ci = op.endsWith('~');
+    if (e.table) {
+      const plan = this.query(e.table, ctx.scope);
+      if (left.t === 'dynamic') left = conv(left, plan.columns[0]?.type === 'dynamic' ? 'string' : plan.columns[0]?.type ?? 'string');
+      return { e: 'inset', left, plan, not, ci, t: 'bool' };
+    }
+    const vals = this.flatValues(e.values, ctx);
+    if (!vals) {
+      // a dynamic array that is not constant
+      const arr = this.expr(e.values[0]!, ctx);
+      const l2 = conv(left, 'string');
+      return { e: 'fn', f: not ? (ci ? 'nin_dyn_ci' : 'nin_dyn') : ci ? 'in_dyn_ci' : 'in_dyn', args: [l2, arr], t: 'bool' };
+    }
+    let target: KType = left.t;
+    if (left.t === 'dynamic') { target = vals[0]?.t ?? 'string'; if (target === 'dynamic') target = 'string'; left = conv(left, target); }
+    if (ci && target !== 'string') { left = conv(left, 'string'); target = 'string'; }
+    const args = [left, ...vals.map((v) => conv(v, target))];
+    return { e: 'fn', f: not ? (ci ? 'nin_ci' : 'nin') : ci ? 'in_ci' : 'in', args, t: 'bool' };
+  }
+
+  /** Constant values of an in-list, with dynamic arrays flattened; null if some part is not constant. */
+  private flatValues(values: Expr[], ctx: Ctx): IRExpr[] | null {
+    const out: IRExpr[] = [];
+    for (const v of values) {
+      const x = this.expr(v, ctx);
+      if (x.e === 'lit' && x.t === 'dynamic') {
+        const arr = Array.isArray(x.v) ? x.v : [x.v];
+        for (const a of arr) out.push(lit(typeof a === 'number' ? (Number.isInteger(a) ? 'long' : 'real') : typeof a === 'boolean' ? 'bool' : 'string', a));
+      } else if (x.e === 'lit') out.push(x);
+      else if (x.t !== 'dynamic') out.push(x);
+      else return null;
+    }
+    return out;
+  }
+
+  private binary(e: Extract<Expr, { kind: 'Binary' }>, ctx: Ctx): IRExpr {
+    let l = this.expr(e.left, ctx), r = this.expr(e.right, ctx);
+    const op = e.op;
+    switch (op) {
+      case 'AddExpression':
+        if (l.t === 'datetime' && r.t === 'timespan') return { e: 'fn', f: 'dt_add', args: [l, r], t: 'datetime' };
+        if (l.t === 'timespan' && r.t === 'datetime') return { e: 'fn', f: 'dt_add', args: [r, l], t: 'datetime' };
+        return { e: 'fn', f: 'add', args: [this.num(l), this.num(r)], t: e.type };
+      case 'SubtractExpression':
+        if (l.t === 'datetime' && r.t === 'datetime') return { e: 'fn', f: 'dt_diff', args: [l, r], t: 'timespan' };
+        if (l.t === 'datetime' && r.t === 'timespan') return { e: 'fn', f: 'dt_sub', args: [l, r], t: 'datetime' };
+        return { e: 'fn', f: 'sub', args: [this.num(l), this.num(r)], t: e.type };
+      case 'MultiplyExpression':
+        if (l.t === 'timespan' && NUMERIC.has(r.t)) return { e: 'fn', f: 'ts_mul', args: [l, r], t: 'timespan' };
+        if (r.t === 'timespan' && NUMERIC.has(l.t)) return { e: 'fn', f: 'ts_mul', args: [r, l], t: 'timespan' };
+        return { e: 'fn', f: 'mul', args: [this.num(l), this.num(r)], t: e.type };
+      case 'DivideExpression':
+        if (l.t === 'timespan' && r.t === 'timespan') return { e: 'fn', f: 'ts_ratio', args: [l, r], t: 'real' };
+        if (l.t === 'timespan') return { e: 'fn', f: 'ts_div', args: [l, r], t: 'timespan' };
+        if (INTEGRAL.has(l.t) && INTEGRAL.has(r.t)) return { e: 'fn', f: 'idiv', args: [l, r], t: e.type };
+        return { e: 'fn', f: 'div', args: [this.num(l), this.num(r)], t: e.type };
+      case 'ModuloExpression': return { e: 'fn', f: 'mod', args: [this.num(l), this.num(r)], t: e.type };
+    }
+    const f = BINARY[op];
+    if (!f) throw new Unsupported(`operator ${op.replace(/Expression$/, '')}`, e.span);
+    if (f === 'and' || f === 'or') return { e: 'fn', f, args: [conv(l, 'bool'), conv(r, 'bool')], t: 'bool' };
+    if (['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(f)) {
+      if (l.t === 'dynamic' && r.t !== 'dynamic') l = conv(l, r.t === 'int' ? 'long' : r.t);
+      else if (r.t === 'dynamic' && l.t !== 'dynamic') r = conv(r, l.t === 'int' ? 'long' : l.t);
+      else if (l.t === 'dynamic' && r.t === 'dynamic') { l = conv(l, 'string'); r = conv(r, 'string'); }
+      else if (l.t === 'string' && r.t !== 'string' && r.t !== 'unknown') r = conv(r, 'string');
+      else if (r.t === 'string' && l.t !== 'string' && l.t !== 'unknown') l = conv(l, 'string');
+      else if (l.t === 'bool' && NUMERIC.has(r.t)) l = conv(l, 'long');
+      else if (r.t === 'bool' && NUMERIC.has(l.t)) r = conv(r, 'long');
+      return { e: 'fn', f, args: [l, r], t: 'bool' };
+    }
+    if (f === 'like') throw new Unsupported('like', e.span);
+    return { e: 'fn', f, args: [conv(l, 'string'), conv(r, 'string')], t: 'bool' };
+  }
+
+  private num(x: IRExpr): IRExpr {
+    return x.t === 'dynamic' ? conv(x, 'real') : x;
+  }
+
+  private call(e: Extract<Expr, { kind: 'Call' }>, ctx: Ctx): IRExpr {
+    const raw = e.name;
+    const b = ctx.scope.get(raw);
+    const user = b?.kind === 'fn' ? b.fn : e.user;
+    if (user) {
+      const inner = new Scope(ctx.scope);
+      user.params.forEach((p, i) => {
+        const a = e.args[i];
+        inner.set(p.name, { kind: 'scalar', expr: a ? this.expr(a, ctx) : p.default ? this.expr(p.default, ctx) : lit(p.type === 'table' ? 'unknown' : p.type, null) });
+      });
+      this.bindLets(user.lets, inner, false);
+      if ('schema' in user.body) return { e: 'scalar', plan: this.query(user.body as Query, inner), t: e.type };
+      return this.expr(user.body as Expr, { scope: inner });
+    }
+    const name = ALIASES[raw] ?? raw;
+    const args = () => e.args.map((a) => this.expr(a, ctx));
+    if (AGGS.has(name)) {
+      if (!ctx.agg) throw new Unsupported(`${name}() outside summarize`, e.span);
+      const as = e.args.map((a) => this.expr(a, { scope: ctx.scope }));
+      if (name === 'count' && as.length) return { e: 'agg', f: 'count', args: as, t: 'long' };
+      if (name === 'make_set' || name === 'make_list' || name === 'make_set_if' || name === 'make_list_if') {
+        // dynamic elements are collected as JSON text so that DISTINCT works on them
+        return { e: 'agg', f: name, args: as, t: 'dynamic' };
+      }
+      return { e: 'agg', f: name, args: as, t: e.type };
+    }
+    if (name in CONVERT) {
+      const a = this.expr(e.args[0]!, ctx);
+      const t = CONVERT[name]!;
+      if (name === 'todatetime' && a.t === 'datetime') return a;
+      return conv(a, t);
+    }
+    switch (name) {
+      case 'todynamic': {
+        const a = this.expr(e.args[0]!, ctx);
+        return a.t === 'dynamic' ? a : conv(a, 'dynamic');
+      }
+      case 'dynamic': return this.expr(e.args[0]!, ctx);
+      case 'bin': case 'floor': {
+        if (name === 'floor' && e.args.length === 1) break;
+        const [x, span] = args();
+        if (x!.t === 'datetime') return { e: 'fn', f: 'bin_dt', args: [x!, span!], t: 'datetime' };
+        if (INTEGRAL.has(x!.t) && INTEGRAL.has(span!.t)) return { e: 'fn', f: 'bin_long', args: [x!, span!], t: e.type };
+        if (x!.t === 'timespan') return { e: 'fn', f: 'bin_long', args: [x!, conv(span!, 'long')], t: 'timespan' };
+        return { e: 'fn', f: 'bin_num', args: [conv(x!, 'real'), conv(span!, 'real')], t: e.type };
+      }
+      case 'isempty': case 'isnotempty': {
+        const a = this.expr(e.args[0]!, ctx);
+        return { e: 'fn', f: name, args: [a.t === 'dynamic' ? conv(a, 'string') : a], t: 'bool' };
+      }
+      case 'iff': case 'case': case 'coalesce': case 'min_of': case 'max_of': {
+        const as = args();
+        const t = e.type;
+        return { e: 'fn', f: name, args: as.map((a, i) => (name === 'case' ? (i % 2 === 0 && i < as.length - 1 ? conv(a, 'bool') : conv(a, t)) : name === 'iff' ? (i === 0 ? conv(a, 'bool') : conv(a, t)) : conv(a, t))), t };
+      }
+      case 'not': return { e: 'fn', f: 'not', args: [conv(this.expr(e.args[0]!, ctx), 'bool')], t: 'bool' };
+      case 'strcat': case 'strcat_delim': return { e: 'fn', f: name, args: args().map((a) => conv(a, 'string')), t: 'string' };
+      case 'row_number': case 'prev': case 'next': case 'row_cumsum':
+        return { e: 'win', f: name, args: args(), t: e.type };
+      case 'extractjson': {
+        const [p, j] = args();
+        return { e: 'fn', f: 'extractjson', args: [p!, conv(j!, 'string')], t: e.type };
+      }
+      case 'has_any': case 'has_all': throw new Unsupported(`${name}() as a function`, e.span);
+      case 'column_ifexists': {
+        const cname = e.args[0]?.kind === 'Literal' ? String(e.args[0].value) : '';
+        const cols = ctx.inputCols;
+        void cols;
+        if (e.type !== 'unknown' && cname) return { e: 'col', name: cname, t: e.type };
+        return this.expr(e.args[1]!, ctx);
+      }
+      case 'datetime_diff': case 'datetime_add': case 'datetime_part': break;
+    }
+    return { e: 'fn', f: name, args: args(), t: e.type };
+  }
+}
+
+/** The column a converted expression such as todynamic(X) is named after. */
+function refName(e: Expr): string | null {
+  if (e.kind === 'ColumnRef') return e.name;
+  if (e.kind === 'Call' && e.args.length >= 1) return refName(e.args[0]!);
+  return null;
+}
+
+function unname(e: Expr): Expr {
+  return e.kind === 'Named' ? e.expr : e;
+}
+
+function containsWindow(x: IRExpr): boolean {
+  if (x.e === 'win') return true;
+  if (x.e === 'fn' || x.e === 'agg') return x.args.some(containsWindow);
+  if (x.e === 'path') return containsWindow(x.base);
+  return false;
+}

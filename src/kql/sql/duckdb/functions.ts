@@ -1,0 +1,270 @@
+// The DuckDB function catalog: one entry per IR function (Kusto operators and functions after
+// lowering), as data. `args` lists the Kusto type each argument is converted to first.
+import type { FnTemplate, RenderedArg } from '../dialect.js';
+
+const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'datetime' as const, T = 'timespan' as const, B = 'bool' as const, J = 'dynamic' as const;
+
+function q(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+export function reEscape(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, '\\$&');
+}
+const isAlnum = (c: string | undefined) => !!c && /[A-Za-z0-9]/.test(c);
+
+/** Kusto `has`: the needle matches whole terms (boundaries are non-alphanumeric characters). */
+function hasTemplate(cs: boolean, mode: 'term' | 'prefix' | 'suffix') {
+  return (a: string[], raw: RenderedArg[]): string => {
+    const n = raw[1]!;
+    if (n.isLiteral && typeof n.literal === 'string') {
+      const s = n.literal;
+      if (s === '') return 'TRUE';
+      const pre = mode !== 'suffix' && isAlnum(s[0]) ? '(?:^|[^[:alnum:]])' : '';
+      const post = mode !== 'prefix' && isAlnum(s[s.length - 1]) ? '(?:$|[^[:alnum:]])' : '';
+      const re = (cs ? '' : '(?i)') + pre + reEscape(s) + post;
+      const pref = cs ? `contains(${a[0]}, ${q(s)})` : `${a[0]} ILIKE ${q('%' + likeEscape(s) + '%')} ESCAPE '\\'`;
+      if (!pre && !post) return pref;
+      return `(${pref} AND regexp_matches(${a[0]}, ${q(re)}))`;
+    }
+    return cs ? `contains(${a[0]}, ${a[1]})` : `contains(lower(${a[0]}), lower(${a[1]}))`;
+  };
+}
+
+function likeTemplate(kind: 'contains' | 'startswith' | 'endswith', cs: boolean) {
+  return (a: string[], raw: RenderedArg[]): string => {
+    const n = raw[1]!;
+    if (n.isLiteral && typeof n.literal === 'string') {
+      const s = likeEscape(n.literal);
+      const pat = kind === 'contains' ? `%${s}%` : kind === 'startswith' ? `${s}%` : `%${s}`;
+      return `(${a[0]} ${cs ? 'LIKE' : 'ILIKE'} ${q(pat)} ESCAPE '\\')`;
+    }
+    const f = kind === 'contains' ? 'contains' : kind === 'startswith' ? 'starts_with' : 'ends_with';
+    return cs ? `${f}(${a[0]}, ${a[1]})` : `${f}(lower(${a[0]}), lower(${a[1]}))`;
+  };
+}
+
+const not = (t: FnTemplate): FnTemplate => ({ ...t, sql: (a, raw) => `(NOT coalesce(${typeof t.sql === 'function' ? t.sql(a, raw) : t.sql}, FALSE))` });
+
+const has = { sql: hasTemplate(false, 'term'), args: [S, S] };
+const hasCs = { sql: hasTemplate(true, 'term'), args: [S, S] };
+const contains = { sql: likeTemplate('contains', false), args: [S, S] };
+const containsCs = { sql: likeTemplate('contains', true), args: [S, S] };
+const startswith = { sql: likeTemplate('startswith', false), args: [S, S] };
+const startswithCs = { sql: likeTemplate('startswith', true), args: [S, S] };
+const endswith = { sql: likeTemplate('endswith', false), args: [S, S] };
+const endswithCs = { sql: likeTemplate('endswith', true), args: [S, S] };
+const hasprefix = { sql: hasTemplate(false, 'prefix'), args: [S, S] };
+const hassuffix = { sql: hasTemplate(false, 'suffix'), args: [S, S] };
+
+// Kusto's bin() counts from 0001-01-01; the offset keeps week bins aligned as Kusto aligns them.
+const EPOCH_OFFSET_US = '62135596800000000';
+const binDatetime = (x: string, ticks: string) => `make_timestamp(CAST(((epoch_us(${x}) + ${EPOCH_OFFSET_US}) // (${ticks} // 10)) * (${ticks} // 10) - ${EPOCH_OFFSET_US} AS BIGINT))`;
+
+const IPV4_PRIVATE = (x: string) => `(regexp_matches(${x}, '^(10\\.\\d+\\.\\d+\\.\\d+|192\\.168\\.\\d+\\.\\d+|172\\.(1[6-9]|2\\d|3[01])\\.\\d+\\.\\d+)$'))`;
+const IPV4_TO_LONG = (x: string) => `(CASE WHEN regexp_matches(${x}, '^\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}$') THEN (CAST(split_part(${x}, '.', 1) AS BIGINT) * 16777216 + CAST(split_part(${x}, '.', 2) AS BIGINT) * 65536 + CAST(split_part(${x}, '.', 3) AS BIGINT) * 256 + CAST(split_part(${x}, '.', 4) AS BIGINT)) END)`;
+function ipv4InRange(a: string[]): string {
+  const ip = IPV4_TO_LONG(a[0]!);
+  const base = IPV4_TO_LONG(`split_part(${a[1]}, '/', 1)`);
+  const bits = `coalesce(TRY_CAST(NULLIF(split_part(${a[1]}, '/', 2), '') AS BIGINT), 32)`;
+  return `((${ip}) // CAST(pow(2, 32 - ${bits}) AS BIGINT) = (${base}) // CAST(pow(2, 32 - ${bits}) AS BIGINT))`;
+}
+
+const formatBytes = (a: string[]): string => {
+  const prec = a[1] ?? '0';
+  const unit = a[2];
+  const v = `CAST(${a[0]} AS DOUBLE)`;
+  if (unit) {
+    const pow = `(CASE upper(${unit}) WHEN 'BYTES' THEN 0 WHEN 'KB' THEN 1 WHEN 'MB' THEN 2 WHEN 'GB' THEN 3 WHEN 'TB' THEN 4 WHEN 'PB' THEN 5 ELSE 0 END)`;
+    return `(CASE WHEN ${a[0]} IS NULL THEN '' ELSE regexp_replace(CAST(round(${v} / pow(1024, ${pow}), CAST(${prec} AS INTEGER)) AS VARCHAR), '\\.0$', '') || ' ' || (CASE upper(${unit}) WHEN 'BYTES' THEN 'Bytes' ELSE upper(${unit}) END) END)`;
+  }
+  const e = `(CASE WHEN ${v} < 1024 THEN 0 ELSE least(floor(log(${v}) / log(1024)), 5) END)`;
+  return `(CASE WHEN ${a[0]} IS NULL THEN '' ELSE regexp_replace(CAST(round(${v} / pow(1024, ${e}), CAST(${prec} AS INTEGER)) AS VARCHAR), '\\.0$', '') || ' ' || ['Bytes','KB','MB','GB','TB','PB'][CAST(${e} AS INTEGER) + 1] END)`;
+};
+
+/** Kusto datetime format specifiers → strftime. */
+export function kustoDateFormat(fmt: string): string {
+  const map: [RegExp, string][] = [
+    [/yyyy/g, '%Y'], [/yy/g, '%y'], [/MM/g, '%m'], [/dd/g, '%d'], [/HH/g, '%H'], [/hh/g, '%I'], [/mm/g, '%M'], [/ss/g, '%S'],
+    [/fffffff/g, '%f0'], [/ffffff/g, '%f'], [/fff/g, '%g'], [/tt/g, '%p'],
+  ];
+  let out = fmt.replace(/%/g, '%%');
+  for (const [re, s] of map) out = out.replace(re, s);
+  return out;
+}
+
+export const FUNCTIONS: Record<string, FnTemplate> = {
+  // operators
+  eq: { sql: '({0} = {1})' }, ne: { sql: '({0} <> {1})' }, lt: { sql: '({0} < {1})' }, le: { sql: '({0} <= {1})' }, gt: { sql: '({0} > {1})' }, ge: { sql: '({0} >= {1})' },
+  eq_ci: { sql: '(lower({0}) = lower({1}))', args: [S, S] }, ne_ci: { sql: '(lower({0}) <> lower({1}))', args: [S, S] },
+  and: { sql: '({0} AND {1})', args: [B, B] }, or: { sql: '({0} OR {1})', args: [B, B] }, not: { sql: '(NOT {0})', args: [B] },
+  add: { sql: '({0} + {1})' }, sub: { sql: '({0} - {1})' }, mul: { sql: '({0} * {1})' }, div: { sql: '(CAST({0} AS DOUBLE) / {1})' },
+  idiv: { sql: '({0} // NULLIF({1}, 0))' }, mod: { sql: '({0} % NULLIF({1}, 0))' }, neg: { sql: '(-{0})' },
+  ts_mul: { sql: 'CAST(round({0} * {1}) AS BIGINT)' }, ts_div: { sql: 'CAST(round({0} / {1}) AS BIGINT)' }, ts_ratio: { sql: '(CAST({0} AS DOUBLE) / {1})' },
+  dt_add: { sql: '({0} + to_microseconds({1} // 10))', args: [D, T] },
+  dt_sub: { sql: '({0} - to_microseconds({1} // 10))', args: [D, T] },
+  dt_diff: { sql: '((epoch_us({0}) - epoch_us({1})) * 10)', args: [D, D] },
+  has, nhas: not(has), has_cs: hasCs, nhas_cs: not(hasCs),
+  contains, ncontains: not(contains), contains_cs: containsCs, ncontains_cs: not(containsCs),
+  startswith, nstartswith: not(startswith), startswith_cs: startswithCs, nstartswith_cs: not(startswithCs),
+  endswith, nendswith: not(endswith), endswith_cs: endswithCs, nendswith_cs: not(endswithCs),
+  hasprefix, nhasprefix: not(hasprefix), hassuffix, nhassuffix: not(hassuffix),
+  hasprefix_cs: { sql: hasTemplate(true, 'prefix'), args: [S, S] }, hassuffix_cs: { sql: hasTemplate(true, 'suffix'), args: [S, S] },
+  matches: { sql: 'regexp_matches({0}, {1})', args: [S, S] },
+  like: { sql: '({0} LIKE {1})', args: [S, S] },
+  between: { sql: '({0} BETWEEN {1} AND {2})' }, nbetween: { sql: '(NOT ({0} BETWEEN {1} AND {2}))' },
+  now: { sql: (a) => (a.length ? `(__WIREHUNT_NOW__ + to_microseconds(${a[0]} // 10))` : '__WIREHUNT_NOW__'), args: [T] },
+  in: { sql: (a) => `(${a[0]} IN (${a.slice(1).join(', ')}))` },
+  nin: { sql: (a) => `(${a[0]} NOT IN (${a.slice(1).join(', ')}))` },
+  in_ci: { sql: (a) => `(lower(${a[0]}) IN (${a.slice(1).map((x) => `lower(${x})`).join(', ')}))`, rest: S },
+  nin_ci: { sql: (a) => `(lower(${a[0]}) NOT IN (${a.slice(1).map((x) => `lower(${x})`).join(', ')}))`, rest: S },
+  in_dyn: { sql: "coalesce(list_contains(json_extract_string({1}, '$[*]'), {0}), FALSE)", args: [S, J] },
+  nin_dyn: { sql: "(NOT coalesce(list_contains(json_extract_string({1}, '$[*]'), {0}), FALSE))", args: [S, J] },
+  in_dyn_ci: { sql: "coalesce(list_contains(list_transform(json_extract_string({1}, '$[*]'), x -> lower(x)), lower({0})), FALSE)", args: [S, J] },
+  nin_dyn_ci: { sql: "(NOT coalesce(list_contains(list_transform(json_extract_string({1}, '$[*]'), x -> lower(x)), lower({0})), FALSE))", args: [S, J] },
+  regex_group: { sql: "coalesce(regexp_extract({0}, {1}, CAST({2} AS INTEGER)), '')", args: [S, S, L] },
+  extractjson: { sql: "coalesce(json_extract_string({1}, {0}), '')", args: [S, S] },
+  is_null: { sql: '({0} IS NULL)' },
+
+  // conversion and null handling
+  isempty: { sql: "(coalesce(CAST({0} AS VARCHAR), '') = '')" },
+  isnotempty: { sql: "(coalesce(CAST({0} AS VARCHAR), '') <> '')" },
+  isnull: { sql: '({0} IS NULL)' }, isnotnull: { sql: '({0} IS NOT NULL)' },
+  iff: { sql: '(CASE WHEN {0} THEN {1} ELSE {2} END)', args: [B] },
+  coalesce: { sql: (a, raw) => (raw[0]!.t === 'string' ? `coalesce(${a.map((x) => `NULLIF(${x}, '')`).join(', ')}, '')` : `coalesce(${a.join(', ')})`) },
+  case: { sql: (a) => { let s = '(CASE'; for (let i = 0; i + 1 < a.length; i += 2) s += ` WHEN ${a[i]} THEN ${a[i + 1]}`; return s + ` ELSE ${a[a.length - 1]} END)`; } },
+  gettype: { sql: (_a, raw) => q(raw[0]!.t) },
+
+  // strings
+  strlen: { sql: 'length({0})', args: [S] },
+  tolower: { sql: 'lower({0})', args: [S] }, toupper: { sql: 'upper({0})', args: [S] },
+  strcat: { sql: (a) => (a.length ? `concat(${a.join(', ')})` : "''"), rest: S },
+  strcat_delim: { sql: (a) => `concat_ws(${a[0]}, ${a.slice(1).join(', ')})`, rest: S },
+  substring: { sql: (a) => (a.length > 2 ? `coalesce(substring({0}, greatest({1}, 0) + 1, greatest({2}, 0)), '')` : `coalesce(substring({0}, greatest({1}, 0) + 1), '')`).replace(/\{(\d)\}/g, (_, i) => a[Number(i)]!), args: [S, L, L] },
+  indexof: { sql: (a) => (a.length > 2 ? `(CASE WHEN strpos(substring(${a[0]}, ${a[2]} + 1), ${a[1]}) = 0 THEN -1 ELSE strpos(substring(${a[0]}, ${a[2]} + 1), ${a[1]}) - 1 + ${a[2]} END)` : `(strpos(${a[0]}, ${a[1]}) - 1)`), args: [S, S, L] },
+  trim: { sql: (a, raw) => (raw[0]!.isLiteral ? `regexp_replace(regexp_replace(${a[1]}, ${q('^(' + String(raw[0]!.literal) + ')+')}, ''), ${q('(' + String(raw[0]!.literal) + ')+$')}, '')` : `regexp_replace(regexp_replace(${a[1]}, '^(' || ${a[0]} || ')+', ''), '(' || ${a[0]} || ')+$', '')`), args: [S, S] },
+  trim_start: { sql: "regexp_replace({1}, '^(' || {0} || ')+', '')", args: [S, S] },
+  trim_end: { sql: "regexp_replace({1}, '(' || {0} || ')+$', '')", args: [S, S] },
+  replace_string: { sql: 'replace({0}, {1}, {2})', args: [S, S, S] },
+  replace_regex: { sql: "regexp_replace({0}, {1}, regexp_replace({2}, '\\$(\\d)', '\\\\\\1', 'g'), 'g')", args: [S, S, S] },
+  replace: { sql: "regexp_replace({2}, {0}, regexp_replace({1}, '\\$(\\d)', '\\\\\\1', 'g'), 'g')", args: [S, S, S] },
+  reverse: { sql: 'reverse({0})', args: [S] },
+  split: { sql: (a) => (a.length > 2 ? `to_json([string_split(${a[0]}, ${a[1]})[${a[2]} + 1]])` : `to_json(string_split(${a[0]}, ${a[1]}))`), args: [S, S, L] },
+  extract: { sql: (a) => `coalesce(regexp_extract(${a[2]}, ${a[0]}, CAST(${a[1]} AS INTEGER)), '')`, args: [S, L, S] },
+  extract_all: { sql: (a) => (a.length > 2 ? `to_json(regexp_extract_all(${a[2]}, ${a[0]}, 1))` : `to_json(regexp_extract_all(${a[1]}, ${a[0]}, 1))`), args: [S, null, S] },
+  countof: { sql: "(CASE WHEN length({1}) = 0 THEN 0 ELSE (length({0}) - length(replace({0}, {1}, ''))) // length({1}) END)", args: [S, S] },
+  strrep: { sql: (a) => (a.length > 2 ? `array_to_string(list_transform(range(${a[1]}), x -> ${a[0]}), ${a[2]})` : `repeat(${a[0]}, CAST(${a[1]} AS INTEGER))`), args: [S, L, S] },
+  tostring: { sql: '{0}', args: [S] },
+  toupper_: { sql: 'upper({0})' },
+  url_decode: { sql: 'url_decode({0})', args: [S] }, url_encode: { sql: 'url_encode({0})', args: [S] },
+  base64_encode_tostring: { sql: 'to_base64(encode({0}))', args: [S] },
+  base64_decode_tostring: { sql: "coalesce(TRY(decode(from_base64({0}))), '')", args: [S] },
+  hash_sha256: { sql: 'sha256({0})', args: [S] }, hash_md5: { sql: 'md5({0})', args: [S] }, hash_sha1: { sql: 'sha1({0})', args: [S] },
+  hash: { sql: 'CAST(hash({0}) % 9223372036854775807 AS BIGINT)' },
+  strcmp: { sql: '(CASE WHEN {0} < {1} THEN -1 WHEN {0} > {1} THEN 1 ELSE 0 END)', args: [S, S] },
+  parse_ipv4: { sql: (a) => IPV4_TO_LONG(a[0]!), args: [S] },
+  ipv4_is_private: { sql: (a) => IPV4_PRIVATE(a[0]!), args: [S] },
+  ipv4_is_in_range: { sql: ipv4InRange, args: [S, S] },
+  ipv4_is_match: { sql: (a) => ipv4InRange([a[0]!, a[1]!]), args: [S, S] },
+  format_bytes: { sql: formatBytes, args: [R, L, S] },
+  tohex: { sql: 'lower(hex({0}))', args: [L] },
+
+  // datetime
+  ago: { sql: '(__WIREHUNT_NOW__ - to_microseconds({0} // 10))', args: [T] },
+  bin_dt: { sql: (a) => binDatetime(a[0]!, a[1]!), args: [D, T] },
+  bin_num: { sql: '(floor({0} / {1}) * {1})' },
+  bin_long: { sql: '(({0} // {1}) * {1} - CASE WHEN {0} < 0 AND {0} % {1} <> 0 THEN {1} ELSE 0 END)' },
+  startofday: { sql: "date_trunc('day', {0})", args: [D] }, startofmonth: { sql: "date_trunc('month', {0})", args: [D] },
+  startofyear: { sql: "date_trunc('year', {0})", args: [D] }, startofweek: { sql: "(date_trunc('day', {0}) - to_days(CAST(dayofweek({0}) AS INTEGER)))", args: [D] },
+  endofday: { sql: "(date_trunc('day', {0}) + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND)", args: [D] },
+  dayofweek: { sql: '(CAST(dayofweek({0}) AS BIGINT) * 864000000000)', args: [D] },
+  dayofmonth: { sql: 'CAST(day({0}) AS INTEGER)', args: [D] }, dayofyear: { sql: 'CAST(dayofyear({0}) AS INTEGER)', args: [D] },
+  hourofday: { sql: 'CAST(hour({0}) AS INTEGER)', args: [D] }, getyear: { sql: 'CAST(year({0}) AS INTEGER)', args: [D] },
+  getmonth: { sql: 'CAST(month({0}) AS INTEGER)', args: [D] }, monthofyear: { sql: 'CAST(month({0}) AS INTEGER)', args: [D] },
+  datetime_add: { sql: (a, raw) => `(${a[2]} + to_${lc(raw[0]!)}(CAST(${a[1]} AS BIGINT)))`, args: [S, L, D] },
+  datetime_diff: { sql: (a, raw) => `date_diff(${q(unit(raw[0]!))}, ${a[2]}, ${a[1]})`, args: [S, D, D] },
+  datetime_part: { sql: (a, raw) => `CAST(date_part(${q(unit(raw[0]!))}, ${a[1]}) AS INTEGER)`, args: [S, D] },
+  format_datetime: { sql: (a, raw) => (raw[1]!.isLiteral ? `strftime(${a[0]}, ${q(kustoDateFormat(String(raw[1]!.literal)))})` : `strftime(${a[0]}, ${a[1]})`), args: [D, S] },
+  format_timespan: { sql: 'kql_timespan_str({0})', args: [T] },
+  unixtime_seconds_todatetime: { sql: 'make_timestamp(CAST({0} * 1000000 AS BIGINT))', args: [R] },
+  unixtime_milliseconds_todatetime: { sql: 'make_timestamp(CAST({0} * 1000 AS BIGINT))', args: [R] },
+  unixtime_microseconds_todatetime: { sql: 'make_timestamp(CAST({0} AS BIGINT))', args: [R] },
+  totimespan: { sql: '{0}', args: [T] }, todatetime: { sql: '{0}', args: [D] },
+  make_datetime: { sql: (a) => `make_timestamp(${a[0]}, ${a[1] ?? 1}, ${a[2] ?? 1}, ${a[3] ?? 0}, ${a[4] ?? 0}, ${a[5] ?? 0})`, rest: L },
+
+  // math
+  abs: { sql: 'abs({0})' }, floor: { sql: 'floor({0})', args: [R] }, ceiling: { sql: 'ceiling({0})', args: [R] },
+  round: { sql: (a) => `round(${a[0]}, CAST(${a[1] ?? 0} AS INTEGER))`, args: [R, L] },
+  sqrt: { sql: 'sqrt({0})', args: [R] }, log: { sql: 'ln({0})', args: [R] }, log10: { sql: 'log10({0})', args: [R] }, log2: { sql: 'log2({0})', args: [R] },
+  exp: { sql: 'exp({0})', args: [R] }, pow: { sql: 'pow({0}, {1})', args: [R, R] },
+  sign: { sql: 'sign({0})' }, min_of: { sql: 'least({*})' }, max_of: { sql: 'greatest({*})' },
+  isnan: { sql: 'isnan({0})', args: [R] }, isinf: { sql: 'isinf({0})', args: [R] }, isfinite: { sql: 'isfinite({0})', args: [R] },
+  rand: { sql: (a) => (a.length ? `CAST(floor(random() * ${a[0]}) AS BIGINT)` : 'random()') },
+  pi: { sql: 'pi()' },
+
+  // dynamic
+  array_length: { sql: "(CASE WHEN json_type({0}) = 'ARRAY' THEN CAST(json_array_length({0}) AS BIGINT) END)", args: [J] },
+  bag_keys: { sql: 'to_json(json_keys({0}))', args: [J] },
+  pack_array: { sql: (a) => `to_json([${a.join(', ')}])`, rest: J },
+  bag_pack: { sql: (a) => { const p: string[] = []; for (let i = 0; i + 1 < a.length; i += 2) p.push(`${a[i]}, ${a[i + 1]}`); return `json_object(${p.join(', ')})`; }, rest: null },
+  array_concat: { sql: (a) => `to_json(flatten([${a.map((x) => `CAST(json_extract(${x}, '$[*]') AS JSON[])`).join(', ')}]))`, rest: J },
+  set_has_element: { sql: "list_contains(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
+  array_index_of: { sql: "coalesce(list_position(json_extract_string({0}, '$[*]'), {1}) - 1, -1)", args: [J, S] },
+  strcat_array: { sql: "array_to_string(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
+  array_sort_asc: { sql: "to_json(list_sort(json_extract({0}, '$[*]')))", args: [J] },
+  array_sort_desc: { sql: "to_json(list_reverse_sort(json_extract({0}, '$[*]')))", args: [J] },
+  array_slice: { sql: "to_json(json_extract({0}, '$[*]')[{1} + 1:{2} + 1])", args: [J, L, L] },
+  array_reverse: { sql: "to_json(list_reverse(json_extract({0}, '$[*]')))", args: [J] },
+  set_union: { sql: (a) => `to_json(list_distinct(flatten([${a.map((x) => `json_extract(${x}, '$[*]')`).join(', ')}])))`, rest: J },
+  set_intersect: { sql: "to_json(list_intersect(json_extract({0}, '$[*]'), json_extract({1}, '$[*]')))", args: [J, J] },
+  set_difference: { sql: "to_json(list_filter(json_extract({0}, '$[*]'), x -> NOT list_contains(json_extract({1}, '$[*]'), x)))", args: [J, J] },
+  todynamic: { sql: '{0}' },
+  parse_url: { sql: (a) => `json_object('Scheme', coalesce(regexp_extract(${a[0]}, '^([A-Za-z][A-Za-z0-9+.-]*)://', 1), ''), 'Host', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^:/?#]*)', 1), ''), 'Port', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?[^:/?#]*:(\\d+)', 1), ''), 'Path', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)', 1), ''), 'Username', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://([^:@/]*)(?::[^@/]*)?@', 1), ''), 'Password', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:([^@/]*)@', 1), ''), 'Query Parameters', CAST('{}' AS JSON), 'Fragment', coalesce(regexp_extract(${a[0]}, '#(.*)$', 1), ''))`, args: [S] },
+  parse_path: { sql: (a) => `json_object('Scheme', '', 'RootPath', coalesce(regexp_extract(${a[0]}, '^([A-Za-z]:)', 1), ''), 'DirectoryPath', coalesce(regexp_extract(${a[0]}, '^(.*)[\\\\/][^\\\\/]*$', 1), ''), 'DirectoryName', coalesce(regexp_extract(${a[0]}, '([^\\\\/]*)[\\\\/][^\\\\/]*$', 1), ''), 'Filename', coalesce(regexp_extract(${a[0]}, '([^\\\\/]*)$', 1), ''), 'Extension', coalesce(regexp_extract(${a[0]}, '\\.([^.\\\\/]*)$', 1), ''), 'AlternateDataStreamName', '')`, args: [S] },
+  parse_command_line: { sql: "to_json(list_filter(regexp_extract_all({0}, '\"([^\"]*)\"|(\\S+)', 0), x -> x <> ''))", args: [S] },
+  geo_info_from_ip_address: { sql: "CAST('{}' AS JSON)", args: [S] },
+  new_guid: { sql: 'CAST(uuid() AS VARCHAR)' },
+  tobool: { sql: '{0}', args: [B] }, toint: { sql: '{0}', args: ['int'] }, tolong: { sql: '{0}', args: [L] }, todouble: { sql: '{0}', args: [R] }, toreal: { sql: '{0}', args: [R] },
+};
+
+function lc(r: RenderedArg): string {
+  const u = unit(r);
+  const m: Record<string, string> = { year: 'years', quarter: 'months', month: 'months', week: 'weeks', day: 'days', hour: 'hours', minute: 'minutes', second: 'seconds', millisecond: 'milliseconds', microsecond: 'microseconds' };
+  return m[u] ?? 'days';
+}
+function unit(r: RenderedArg): string {
+  const s = String(r.literal ?? 'day').toLowerCase().replace(/s$/, '');
+  return s === 'nanosecond' ? 'microsecond' : s;
+}
+
+export const AGGREGATES: Record<string, FnTemplate> = {
+  count: { sql: (a) => (a.length ? `count(${a[0]})` : 'count(*)') },
+  countif: { sql: 'count(*) FILTER (WHERE {0})', args: [B] },
+  dcount: { sql: 'count(DISTINCT {0})' },
+  dcountif: { sql: 'count(DISTINCT {0}) FILTER (WHERE {1})', args: [null, B] },
+  count_distinct: { sql: 'count(DISTINCT {0})' },
+  count_distinctif: { sql: 'count(DISTINCT {0}) FILTER (WHERE {1})', args: [null, B] },
+  sum: { sql: 'sum({0})' }, sumif: { sql: 'sum({0}) FILTER (WHERE {1})', args: [null, B] },
+  avg: { sql: 'avg({0})' }, avgif: { sql: 'avg({0}) FILTER (WHERE {1})', args: [null, B] },
+  min: { sql: 'min({0})' }, max: { sql: 'max({0})' },
+  minif: { sql: 'min({0}) FILTER (WHERE {1})', args: [null, B] }, maxif: { sql: 'max({0}) FILTER (WHERE {1})', args: [null, B] },
+  stdev: { sql: 'stddev_samp({0})' }, stdevp: { sql: 'stddev_pop({0})' }, variance: { sql: 'var_samp({0})' }, variancep: { sql: 'var_pop({0})' },
+  stdevif: { sql: 'stddev_samp({0}) FILTER (WHERE {1})', args: [null, B] }, varianceif: { sql: 'var_samp({0}) FILTER (WHERE {1})', args: [null, B] },
+  take_any: { sql: 'any_value({0})' }, any: { sql: 'any_value({0})' },
+  take_anyif: { sql: 'any_value({0}) FILTER (WHERE {1})', args: [null, B] }, anyif: { sql: 'any_value({0}) FILTER (WHERE {1})', args: [null, B] },
+  make_set: { sql: (a) => `coalesce(to_json(list(DISTINCT ${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)${a[1] ? `[1:${a[1]}]` : ''}), CAST('[]' AS JSON))` },
+  make_set_if: { sql: (a) => `coalesce(to_json(list(DISTINCT ${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL AND ${a[1]})${a[2] ? `[1:${a[2]}]` : ''}), CAST('[]' AS JSON))`, args: [null, B, L] },
+  make_list: { sql: (a) => `coalesce(to_json(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)${a[1] ? `[1:${a[1]}]` : ''}), CAST('[]' AS JSON))` },
+  make_list_if: { sql: (a) => `coalesce(to_json(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL AND ${a[1]})${a[2] ? `[1:${a[2]}]` : ''}), CAST('[]' AS JSON))`, args: [null, B, L] },
+  make_list_with_nulls: { sql: "coalesce(to_json(list({0})), CAST('[]' AS JSON))" },
+  make_bag: { sql: "coalesce(CAST(json_merge_patch('{}', list_reduce(list(CAST({0} AS JSON)) FILTER (WHERE json_type({0}) = 'OBJECT'), (x, y) -> json_merge_patch(x, y))) AS JSON), CAST('{}' AS JSON))", args: [J] },
+  percentile: { sql: (a) => `quantile_disc(${a[0]}, ${a[1]} / 100.0)` },
+  percentiles: { sql: (a) => `quantile_disc(${a[0]}, ${a[1]} / 100.0)` },
+  binary_all_or: { sql: 'bit_or({0})' }, binary_all_and: { sql: 'bit_and({0})' }, binary_all_xor: { sql: 'bit_xor({0})' },
+  hll: { sql: 'count(DISTINCT {0})' },
+  // arg_max / arg_min: one aggregate per output column (rendered by the renderer)
+  arg_max: { sql: 'arg_max_null({0}, {1})' }, arg_min: { sql: 'arg_min_null({0}, {1})' },
+  arg_max_key: { sql: 'max({0})' }, arg_min_key: { sql: 'min({0})' },
+};

@@ -1,0 +1,383 @@
+// Renders an IR plan to one SQL statement through a dialect. Filters and projections are composed
+// into the enclosing SELECT (column expressions are substituted, not nested) so DuckDB sees the query
+// an expert would write: json_extract_string(AdditionalFields, '$.x') straight on the column.
+import { applyTemplate, type Dialect, type RenderedArg } from './dialect.js';
+import type { Column, IRExpr, KType, Plan } from '../ir/plan.js';
+import { Unsupported } from '../frontend/ast.js';
+
+interface Rel {
+  from: string;
+  cols: Map<string, string>;
+  columns: Column[];
+  where: string[];
+  orderBy: string[];
+  limit: string | null;
+  /** SQL of a row order column (set after a window/serialize step). */
+  ord: string | null;
+}
+
+/** Per column map: dynamic columns that are a path into JSON text (todynamic(string) or a member of one). */
+interface DynInfo { base: string; path: (string | number)[] }
+const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
+
+export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
+
+export class SqlRenderer {
+  private alias = 0;
+  constructor(readonly d: Dialect, readonly names: TableNames) {}
+
+  render(plan: Plan): string {
+    if (plan.op === 'with') {
+      const ctes = plan.ctes.map((c) => `${this.d.quoteIdent(c.name)} AS (${this.finalize(this.rel(c.plan), true)})`);
+      return `WITH ${ctes.join(',\n')}\n${this.finalize(this.rel(plan.body), false)}`;
+    }
+    return this.finalize(this.rel(plan), false);
+  }
+
+  private next(): string {
+    return `t${++this.alias}`;
+  }
+
+  /** SELECT statement for a relation; internal = columns named c0…cN (for subqueries/CTEs). */
+  finalize(r: Rel, internal: boolean): string {
+    const sel = r.columns.map((c, i) => `${r.cols.get(c.name) ?? 'NULL'} AS ${internal ? `c${i}` : this.d.quoteIdent(c.name)}`);
+    let sql = `SELECT ${sel.join(', ') || '1 AS __empty'} FROM ${r.from}`;
+    if (r.where.length) sql += ` WHERE ${r.where.join(' AND ')}`;
+    if (r.orderBy.length) sql += ` ORDER BY ${r.orderBy.join(', ')}`;
+    if (r.limit !== null) sql += ` LIMIT ${r.limit}`;
+    return sql;
+  }
+
+  /** Wraps a relation as a subquery so that later steps see plain columns. */
+  private wrap(r: Rel): Rel {
+    const a = this.next();
+    const cols = new Map<string, string>();
+    r.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
+    const keepOrder = r.orderBy.length > 0;
+    let inner = r;
+    let ord: string | null = null;
+    if (keepOrder) {
+      // carry the order through the subquery as a row number
+      const idx = r.columns.length;
+      inner = { ...r, columns: [...r.columns, { name: '\u0000ord', type: 'long' }], cols: new Map([...r.cols, ['\u0000ord', `row_number() OVER (ORDER BY ${r.orderBy.join(', ')})`]]) };
+      ord = `${a}.c${idx}`;
+    }
+    return { from: `(${this.finalize(inner, true)}) AS ${a}`, cols, columns: r.columns, where: [], orderBy: ord ? [ord] : [], limit: null, ord };
+  }
+
+  private rel(p: Plan): Rel {
+    switch (p.op) {
+      case 'scan': {
+        if (!this.names.hasTable(p.table)) throw new Unsupported(`table ${p.table} is not in the store`, { start: 0, length: 0 });
+        const a = this.next();
+        const cols = new Map<string, string>();
+        for (const c of p.columns) cols.set(c.name, `${a}.${this.d.quoteIdent(this.names.sqlName(p.table, c.name))}`);
+        return { from: `${this.d.quoteIdent(p.table)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+      }
+      case 'ref': {
+        const a = this.next();
+        const cols = new Map<string, string>();
+        p.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
+        return { from: `${this.d.quoteIdent(p.name)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+      }
+      case 'values': {
+        const a = this.next();
+        const cols = new Map<string, string>();
+        p.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
+        if (!p.columns.length) return { from: `(SELECT 1 AS c0) AS ${a}`, cols, columns: [], where: [], orderBy: [], limit: null, ord: null };
+        const names = p.columns.map((_, i) => `c${i}`).join(', ');
+        let from: string;
+        if (!p.rows.length) from = `(SELECT ${p.columns.map((c, i) => `CAST(NULL AS ${this.d.sqlType(c.type)}) AS c${i}`).join(', ')} WHERE FALSE) AS ${a}`;
+        else {
+          const empty = new Map<string, string>();
+          const rows = p.rows.map((r) => `(${r.map((x, i) => `CAST(${this.expr(x, empty)} AS ${this.d.sqlType(p.columns[i]!.type)})`).join(', ')})`);
+          from = `(VALUES ${rows.join(', ')}) AS ${a}(${names})`;
+        }
+        return { from, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+      }
+      case 'range': {
+        const a = this.next();
+        const e = new Map<string, string>();
+        const from = this.expr(p.from, e), to = this.expr(p.to, e);
+        let step = this.expr(p.step, e);
+        if (p.step.t === 'timespan') step = `to_microseconds(${step} // 10)`;
+        const cols = new Map([[p.columns[0]!.name, `${a}.generate_series`]]);
+        return { from: `generate_series(${from}, ${to}, ${step}) AS ${a}`, cols, columns: p.columns, where: [], orderBy: [`${a}.generate_series`], limit: null, ord: null };
+      }
+      case 'filter': {
+        let r = this.rel(p.input);
+        if (r.limit !== null) r = this.wrap(r);
+        const cond = this.expr(p.cond, r.cols);
+        return { ...r, where: [...r.where, cond] };
+      }
+      case 'project': {
+        const r = this.rel(p.input);
+        const cols = new Map<string, string>();
+        const dyn = new Map<string, DynInfo>();
+        p.columns.forEach((c, i) => {
+          const x = p.exprs[i]!;
+          cols.set(c.name, this.expr(x, r.cols));
+          const info = this.dynInfo(x, r.cols);
+          if (info) dyn.set(c.name, info);
+        });
+        DYN.set(cols, dyn);
+        return { ...r, cols, columns: p.columns };
+      }
+      case 'window': {
+        let r = this.rel(p.input);
+        r = this.wrap(r.orderBy.length ? r : { ...r, orderBy: [] });
+        const order = r.ord ? `ORDER BY ${r.ord}` : '';
+        const cols = new Map<string, string>();
+        p.columns.forEach((c, i) => cols.set(c.name, this.expr(p.exprs[i]!, r.cols, order)));
+        return { ...r, cols, columns: p.columns };
+      }
+      case 'aggregate': {
+        let r = this.rel(p.input);
+        if (r.limit !== null) r = this.wrap(r);
+        const keys = p.keys.map((k) => this.expr(k, r.cols));
+        const aggs = p.aggs.map((k, i) => {
+          const t = p.columns[keys.length + i]!.type;
+          const sql = this.expr(k, r.cols);
+          return t === 'dynamic' || t === 'string' ? sql : `CAST(${sql} AS ${this.d.sqlType(t)})`;
+        });
+        const a = this.next();
+        const sel = [...keys, ...aggs].map((s, i) => `${s} AS c${i}`);
+        let sql = `SELECT ${sel.join(', ')} FROM ${r.from}`;
+        if (r.where.length) sql += ` WHERE ${r.where.join(' AND ')}`;
+        if (keys.length) sql += ` GROUP BY ${keys.map((_, i) => String(i + 1)).join(', ')}`;
+        const cols = new Map<string, string>();
+        p.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
+        return { from: `(${sql}) AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+      }
+      case 'distinct': {
+        const r = this.rel(p.input);
+        const a = this.next();
+        const inner = this.finalize({ ...r, orderBy: [], columns: p.columns }, true).replace(/^SELECT /, 'SELECT DISTINCT ');
+        const cols = new Map<string, string>();
+        p.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
+        return { from: `(${inner}) AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+      }
+      case 'sort': {
+        let r = this.rel(p.input);
+        if (r.limit !== null) r = this.wrap(r);
+        const keys = p.keys.map((k) => `${this.expr(k.expr, r.cols)} ${k.desc ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`);
+        return { ...r, orderBy: keys };
+      }
+      case 'limit': {
+        let r = this.rel(p.input);
+        if (r.limit !== null) r = this.wrap(r);
+        return { ...r, limit: this.expr(p.count, new Map()) };
+      }
+      case 'join': return this.join(p);
+      case 'union': {
+        const parts = p.inputs.map((inp, idx) => {
+          const r = this.rel(inp);
+          const byName = new Map(r.columns.map((c) => [c.name, c]));
+          const cols = new Map<string, string>();
+          for (const c of p.columns) {
+            if (p.source && c.name === p.source.name) { cols.set(c.name, this.d.literal('string', p.source.labels[idx] ?? '')); continue; }
+            const src = byName.get(c.name);
+            cols.set(c.name, src ? this.d.convert(r.cols.get(c.name)!, src.type, c.type) : this.d.literal(c.type, null));
+          }
+          return this.finalize({ ...r, cols, columns: p.columns, orderBy: [] }, true);
+        });
+        const a = this.next();
+        const cols = new Map<string, string>();
+        p.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
+        return { from: `(${parts.join(' UNION ALL ')}) AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+      }
+      case 'mvexpand': {
+        const r = this.wrap(this.rel(p.input));
+        const names = new Set(p.expand.map((x) => x.name));
+        const sel: string[] = [];
+        const a = this.next();
+        const inner = new Map<string, string>();
+        p.input.columns.forEach((c, i) => { if (!names.has(c.name)) { sel.push(`${r.cols.get(c.name)} AS i${i}`); inner.set(c.name, `${a}.i${i}`); } });
+        p.expand.forEach((x, j) => {
+          const v = this.dyn(x.expr, r.cols);
+          const list = `(CASE json_type(${v}) WHEN 'ARRAY' THEN CAST(json_extract(${v}, '$[*]') AS JSON[]) WHEN 'OBJECT' THEN list_transform(json_keys(${v}), k -> json_object(k, json_extract(${v}, '$."' || replace(k, '"', '\\"') || '"'))) ELSE [${v}] END)`;
+          sel.push(`unnest(${list}) AS e${j}`);
+          if (j === 0 && p.itemIndex) sel.push(`unnest(range(0, len(${list}))) AS ix`);
+          inner.set(x.name, x.t === 'dynamic' ? `${a}.e${j}` : this.d.convert(`${a}.e${j}`, 'dynamic', x.t));
+        });
+        if (p.itemIndex) inner.set(p.itemIndex, `${a}.ix`);
+        let from = `SELECT ${sel.join(', ')} FROM ${r.from}`;
+        if (r.where.length) from += ` WHERE ${r.where.join(' AND ')}`;
+        const out = { from: `(${from}) AS ${a}`, cols: inner, columns: p.columns, where: [], orderBy: [], limit: null, ord: null } as Rel;
+        if (p.limit) return out;
+        return out;
+      }
+      case 'with': throw new Unsupported('nested let', { start: 0, length: 0 });
+    }
+  }
+
+  private join(p: Extract<Plan, { op: 'join' }>): Rel {
+    const L = this.rel(p.left), R = this.rel(p.right);
+    const la = this.next(), ra = this.next();
+    let leftSql = this.finalize({ ...L, orderBy: [] }, true);
+    const rightSql = this.finalize({ ...R, orderBy: [] }, true);
+    const lIdx = (n: string) => p.left.columns.findIndex((c) => c.name === n);
+    const rIdx = (n: string) => p.right.columns.findIndex((c) => c.name === n);
+    const conds = p.on.map((o) => {
+      const li = lIdx((o.left as { name: string }).name), ri = rIdx((o.right as { name: string }).name);
+      if (li < 0 || ri < 0) throw new Unsupported('join key that is not a column', { start: 0, length: 0 });
+      const lt = p.left.columns[li]!.type, rt = p.right.columns[ri]!.type;
+      const l = `${la}.c${li}`, r = `${ra}.c${ri}`;
+      if (lt !== rt && (lt === 'dynamic' || rt === 'dynamic')) return `${this.d.convert(l, lt, 'string')} = ${this.d.convert(r, rt, 'string')}`;
+      return `${l} = ${r}`;
+    });
+    if (p.kind === 'innerunique') {
+      const keys = p.on.map((o) => `c${lIdx((o.left as { name: string }).name)}`);
+      leftSql = `SELECT * FROM (${leftSql}) QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')}) = 1`;
+    }
+    const kw: Record<string, string> = { innerunique: 'JOIN', inner: 'JOIN', leftouter: 'LEFT JOIN', rightouter: 'RIGHT JOIN', fullouter: 'FULL JOIN', leftsemi: 'SEMI JOIN', leftanti: 'ANTI JOIN', rightsemi: 'SEMI JOIN', rightanti: 'ANTI JOIN' };
+    const swap = p.kind === 'rightsemi' || p.kind === 'rightanti';
+    const on = conds.join(' AND ') || 'TRUE';
+    const from = swap ? `(${rightSql}) AS ${ra} ${kw[p.kind]} (${leftSql}) AS ${la} ON ${on}` : `(${leftSql}) AS ${la} ${kw[p.kind]} (${rightSql}) AS ${ra} ON ${on}`;
+    const cols = new Map<string, string>();
+    const nL = p.left.columns.length, nR = p.right.columns.length;
+    const lookup = (p as { lookup?: boolean }).lookup === true;
+    if (p.kind === 'leftsemi' || p.kind === 'leftanti') p.columns.forEach((c) => cols.set(c.name, `${la}.c${lIdx(c.name)}`));
+    else if (swap) p.columns.forEach((c) => cols.set(c.name, `${ra}.c${rIdx(c.name)}`));
+    else if (!lookup && p.columns.length === nL + nR) {
+      p.columns.forEach((c, i) => cols.set(c.name, i < nL ? `${la}.c${i}` : `${ra}.c${i - nL}`));
+    } else {
+      p.columns.forEach((c, i) => {
+        if (i < nL) {
+          const li = lIdx(c.name);
+          if (lookup && (p.kind === 'leftouter') && li >= 0) {
+            // lookup: key columns come from the left
+            cols.set(c.name, `${la}.c${li}`);
+          } else cols.set(c.name, li >= 0 ? `${la}.c${li}` : 'NULL');
+        } else {
+          let ri = rIdx(c.name);
+          if (ri < 0) ri = rIdx(c.name.replace(/\d+$/, ''));
+          cols.set(c.name, ri >= 0 ? `${ra}.c${ri}` : 'NULL');
+        }
+      });
+    }
+    // string columns of the unmatched side are '' in Kusto, never null
+    for (const c of p.columns) {
+      const s = cols.get(c.name)!;
+      if ((c.type === 'string' || c.type === 'guid') && p.kind !== 'inner' && p.kind !== 'innerunique') cols.set(c.name, `coalesce(${s}, '')`);
+    }
+    return { from, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+  }
+
+  /** SQL holding JSON for a dynamic expression. */
+  private dyn(x: IRExpr, cols: Map<string, string>): string {
+    const info = this.dynInfo(x, cols);
+    if (info && info.path.length) return this.d.dynPath(info.base, info.path, 'json');
+    if (x.t !== 'dynamic') return this.d.convert(this.expr(x, cols), x.t, 'dynamic');
+    return this.expr(x, cols);
+  }
+
+  /** A dynamic expression that is a path into JSON text or JSON (so later accesses fuse into one json_extract). */
+  private dynInfo(x: IRExpr, cols: Map<string, string>): DynInfo | null {
+    if (x.t !== 'dynamic') return null;
+    if (x.e === 'col') return DYN.get(cols)?.get(x.name) ?? null;
+    if (x.e === 'fn' && x.f === 'convert' && x.args[0]!.t === 'string') return { base: `NULLIF(${this.expr(x.args[0]!, cols)}, '')`, path: [] };
+    if (x.e === 'path') {
+      const b = this.dynInfo(x.base, cols);
+      if (b) return { base: b.base, path: [...b.path, ...x.path] };
+      return { base: this.expr(x.base, cols), path: x.path };
+    }
+    return null;
+  }
+
+  /** SQL for the base of a dynamic path: JSON, or JSON text when it comes from todynamic(string). */
+  private dynBase(x: IRExpr, cols: Map<string, string>): string {
+    if (x.e === 'fn' && x.f === 'convert' && x.t === 'dynamic' && x.args[0]!.t === 'string') return `NULLIF(${this.expr(x.args[0]!, cols)}, '')`;
+    return this.expr(x, cols);
+  }
+
+  private convertExpr(x: IRExpr, to: KType, cols: Map<string, string>, order = ''): string {
+    if (x.t === to) return this.expr(x, cols, order);
+    const info = x.t === 'dynamic' ? this.dynInfo(x, cols) : null;
+    if (info) return this.d.dynPath(info.base, info.path, to);
+    if (x.e === 'lit') return this.d.literal(to, convertLiteral(x.v, x.t, to));
+    return this.d.convert(this.expr(x, cols, order), x.t, to);
+  }
+
+  expr(x: IRExpr, cols: Map<string, string>, order = ''): string {
+    switch (x.e) {
+      case 'col': {
+        const s = cols.get(x.name);
+        if (s === undefined) throw new Unsupported(`column ${x.name} not found at this step`, { start: 0, length: 0 });
+        return s;
+      }
+      case 'lit': return this.d.literal(x.t, x.v);
+      case 'path': {
+        const info = this.dynInfo(x, cols)!;
+        return this.d.dynPath(info.base, info.path, 'json');
+      }
+      case 'scalar': {
+        const sub = new SqlRenderer(this.d, this.names);
+        sub.alias = this.alias + 1000;
+        const r = sub.rel(x.plan);
+        this.alias = sub.alias;
+        const first = r.columns[0];
+        if (!first) return 'NULL';
+        return `(SELECT ${r.cols.get(first.name)} FROM ${r.from}${r.where.length ? ` WHERE ${r.where.join(' AND ')}` : ''}${r.orderBy.length ? ` ORDER BY ${r.orderBy.join(', ')}` : ''} LIMIT 1)`;
+      }
+      case 'inset': {
+        const sub = new SqlRenderer(this.d, this.names);
+        sub.alias = this.alias + 1000;
+        const r = sub.rel(x.plan);
+        this.alias = sub.alias;
+        const first = r.columns[0];
+        if (!first) return 'FALSE';
+        let v = r.cols.get(first.name)!;
+        let left = this.expr(x.left, cols, order);
+        if (first.type !== x.left.t) v = this.d.convert(v, first.type, x.left.t);
+        if (x.ci) { v = `lower(${v})`; left = `lower(${left})`; }
+        const where = [...r.where, `${v} IS NOT NULL`];
+        const sub2 = `SELECT ${v} FROM ${r.from} WHERE ${where.join(' AND ')}`;
+        return x.not ? `(${left} NOT IN (${sub2}))` : `(${left} IN (${sub2}))`;
+      }
+      case 'win': {
+        const args = x.args.map((a) => this.expr(a, cols, order));
+        switch (x.f) {
+          case 'row_number': return `(row_number() OVER (${order})${args[0] ? ` + ${args[0]} - 1` : ''})`;
+          case 'prev': return `lag(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) OVER (${order})`;
+          case 'next': return `lead(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) OVER (${order})`;
+          case 'row_cumsum': return `sum(${args[0]}) OVER (${order} ROWS UNBOUNDED PRECEDING)`;
+        }
+        break;
+      }
+      case 'agg': {
+        const t = this.d.aggregates[x.f];
+        if (!t) throw new Unsupported(`aggregate ${x.f}()`, { start: 0, length: 0 });
+        return applyTemplate(t, this.args(x.args, t.args, t.rest, cols, order));
+      }
+      case 'fn': {
+        if (x.f === 'convert') return this.convertExpr(x.args[0]!, x.t, cols, order);
+        const t = this.d.functions[x.f];
+        if (!t) throw new Unsupported(`function ${x.f}()`, { start: 0, length: 0 });
+        return applyTemplate(t, this.args(x.args, t.args, t.rest, cols, order));
+      }
+    }
+    throw new Unsupported(`expression ${(x as IRExpr).e}`, { start: 0, length: 0 });
+  }
+
+  private args(xs: IRExpr[], types: (KType | null)[] | undefined, rest: KType | null | undefined, cols: Map<string, string>, order: string): RenderedArg[] {
+    return xs.map((a, i) => {
+      const want = types && i < types.length ? types[i] : rest;
+      const t = want ?? a.t;
+      const sql = want && want !== a.t ? (want === 'dynamic' ? this.dyn(a, cols) : this.convertExpr(a, want, cols, order)) : a.t === 'dynamic' && a.e === 'path' ? this.dyn(a, cols) : this.expr(a, cols, order);
+      const isLiteral = a.e === 'lit';
+      return { sql, t, isLiteral, literal: isLiteral ? convertLiteral(a.v, a.t, t) : undefined };
+    });
+  }
+}
+
+function convertLiteral(v: unknown, from: KType, to: KType): unknown {
+  if (v === null || v === undefined || from === to) return v;
+  switch (to) {
+    case 'string': return typeof v === 'object' ? JSON.stringify(v) : String(v);
+    case 'long': case 'int': return Math.trunc(Number(v));
+    case 'real': return Number(v);
+    case 'bool': return typeof v === 'string' ? v.toLowerCase() === 'true' : Boolean(v);
+    default: return v;
+  }
+}
