@@ -102,7 +102,15 @@ export const command: Command = {
 
     const dbArgs = a.db ? ['--db', a.db] : [];
     if (tty) process.stderr.write('demo: ingesting …\n');
-    const ing = await wirehunt(['ingest', pcap, '--devices', devices, ...dbArgs]);
+    let ing = await wirehunt(['ingest', pcap, '--devices', devices, ...dbArgs]);
+    if (ing.code !== 0 && /needs the sensor/.test(ing.stderr)) {
+      // Captures cannot be ingested directly in this build: take the same analyzers' path through Zeek logs.
+      const logs = pcap.replace(/\.pcap$/i, '') + '.zeek';
+      console.log(`demo: ingesting through Zeek logs instead (${logs})`);
+      const z = await wirehunt(['zeek', pcap, '--out', logs]);
+      if (z.code === 0) ing = await wirehunt(['ingest', logs, '--devices', devices, ...dbArgs]);
+      else ing = z;
+    }
     if (ing.code !== 0) {
       if (/not (?:available )?in this build/.test(ing.stderr)) {
         console.log(`demo: ingesting a capture is not available in this build yet; the capture is at ${pcap}`);
