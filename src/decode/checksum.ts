@@ -1,16 +1,25 @@
 // Internet checksums (RFC 1071) over Buffer regions, as Zeek's in_cksum / ip_in_cksum compute them.
 // Sums are accumulated in a double (exact far beyond any packet size) and folded at the end.
 
-/** Raw 16-bit big-endian word sum of buf[off .. off+len) (an odd last byte is padded with zero). */
+// A DataView over the last buffer summed: reading 32-bit words through it is about twice as fast as
+// combining bytes. It is rebuilt only when a different buffer comes (the reader reuses one buffer).
+let dvBuf: Buffer | undefined;
+let dv: DataView = new DataView(new ArrayBuffer(0));
+
+/**
+ * Ones'-complement word sum of buf[off .. off+len) (not yet folded; an odd last byte is padded with
+ * zero). 32-bit words are summed into a double, which folds to the same 16-bit sum (2^16 ≡ 1 mod 0xffff).
+ */
 export function sum16(buf: Buffer, off: number, len: number): number {
-  let s = 0;
-  const end = off + (len & ~1);
-  let i = off;
-  // Unrolled by 8 bytes.
-  const end8 = off + (len & ~7);
-  for (; i < end8; i += 8) {
-    s += ((buf[i] << 8) | buf[i + 1]) + ((buf[i + 2] << 8) | buf[i + 3]) + ((buf[i + 4] << 8) | buf[i + 5]) + ((buf[i + 6] << 8) | buf[i + 7]);
+  if (buf !== dvBuf) {
+    dvBuf = buf;
+    dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
+  let s = 0;
+  let i = off;
+  const end8 = off + (len & ~7);
+  for (; i < end8; i += 8) s += dv.getUint32(i) + dv.getUint32(i + 4);
+  const end = off + (len & ~1);
   for (; i < end; i += 2) s += (buf[i] << 8) | buf[i + 1];
   if (len & 1) s += buf[off + len - 1] << 8;
   return s;
