@@ -1001,9 +1001,9 @@ export class Decoder implements FragWeirdSink {
         } else return this.fail('truncated_GRE');
       } else if (((protoTyp & 0x8200) === 0x8200 && (protoTyp & 0x0f) === 0) ||
         ((protoTyp & 0x8300) === 0x8300 && (protoTyp & 0x0f) === 0 && protoTyp <= 0x8370) || protoTyp === 0x9000) {
-        // Aruba: 802.11 inside.
+        // Aruba: 802.11 inside (Zeek sets the 802.11 link type for 0x9000 as well).
         if (len <= greLen) return this.fail('truncated_GRE');
-        kind = protoTyp === 0x9000 ? K_NONE : K_80211;
+        kind = K_80211;
       }
     } else if (protoTyp !== 0x880b) {
       return this.fail('egre_protocol_type');
@@ -1224,6 +1224,42 @@ function llcKind(buf: Buffer, p: number): number {
   if (buf[p] === 0xaa && buf[p + 1] === 0xaa) return K_SNAP;
   if (buf[p] === 0xff && buf[p + 1] === 0xff) return K_NOVELL;
   return K_LLC;
+}
+
+/**
+ * Zeek's Teredo protocol detection (TeredoAnalyzer::DetectProtocol) on a UDP payload, for Teredo
+ * on ports other than 3544.
+ */
+export function detectTeredo(b: Buffer, o: number, len: number): boolean {
+  if (len < 40) return false;
+  if (len > 8 && b[o] >> 4 !== 6 && (b[o] !== 0 || (b[o + 1] !== 0 && b[o + 1] !== 1))) return false;
+  // The old DPD pattern: exactly 40 bytes, an IPv6 header with a Teredo (2001:0000::/32) address.
+  if (len === 40 && b[o] >> 4 === 6) {
+    if (b[o + 8] === 0x20 && b[o + 9] === 0x01 && b[o + 10] === 0 && b[o + 11] === 0) return true;
+    if (b[o + 24] === 0x20 && b[o + 25] === 0x01 && b[o + 26] === 0 && b[o + 27] === 0) return true;
+  }
+  let val = b[o + 1];
+  if (val === 1) {
+    const skip = 13 + b[o + 2] + b[o + 3];
+    if (len < skip) return false;
+    o += skip;
+    len -= skip;
+    if (len < 40) return false;
+    val = u16(b, o);
+  }
+  if (val === 0) {
+    if (len < 8) return false;
+    o += 8;
+    len -= 8;
+    if (len < 40) return false;
+    return b[o] >> 4 === 6;
+  }
+  return false;
+}
+
+/** Zeek's AYIYA protocol detection on a UDP payload. */
+export function detectAYIYA(b: Buffer, o: number, len: number): boolean {
+  return len >= 3 && b[o + 1] === 0x52 && b[o + 2] === 0x11;
 }
 
 /** Clears the fields a decode sets, so nothing leaks from the previous packet. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { RawPacket } from '../../src/capture/types.js';
 import { openCapture } from '../../src/capture/index.js';
 import {
-  Decoder, DecodedPacket, DecodeStatus, L3, formatAddr, formatIPv4, formatIPv6, icmpCounterpart, icmpIsOneWay,
+  Decoder, DecodedPacket, DecodeStatus, L3, formatAddr, detectTeredo, detectAYIYA, formatIPv4, formatIPv6, icmpCounterpart, icmpIsOneWay,
   TCP_SYN, TCP_ACK, TCP_PSH,
 } from '../../src/decode/index.js';
 import { F } from './frames.js';
@@ -448,6 +448,18 @@ test('Teredo: origin indication and bubble, plain IPv6; AYIYA; GTPv1 with an ext
   const o = new DecodedPacket();
   d.decode(raw(b, 1, b.length), o);
   assert.equal(d.decapTeredo(o, new DecodedPacket()), DecodeStatus.Violation);
+});
+
+test('content detection of Teredo and AYIYA (for tunnels off their ports)', () => {
+  const p = (name: string): [Buffer, number, number] => {
+    const { o } = outer(name);
+    return [o.buf, o.payloadOffset, o.payloadCapLen];
+  };
+  assert.equal(detectTeredo(...p('TEREDO_BUBBLE_ORIGIN')), true);
+  assert.equal(detectTeredo(...p('ETH_UDP4')), false);
+  assert.equal(detectTeredo(...p('AYIYA')), false);
+  assert.equal(detectAYIYA(...p('AYIYA')), true);
+  assert.equal(detectAYIYA(...p('GTPV1')), false);
 });
 
 test('address formatting as Zeek prints it', () => {
