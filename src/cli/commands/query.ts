@@ -1,0 +1,146 @@
+// `wirehunt query`: runs KQL against the store (read-only). Diagnostics are printed Kusto-style
+// (severity, code, line:column, message) with a non-zero exit, never a stack trace.
+import { readFileSync } from 'node:fs';
+import { UserError, type Command } from '../types.js';
+import { openStore, resolveStorePath } from '../../store/index.js';
+import { compileQuery, runCompiled, formatDiagnostic, KqlError, type QueryResult } from '../../kql/index.js';
+
+const USAGE = `usage: wirehunt query [--db <file>] [--format table|json|csv] [--now <iso>] [--dry-run] [--max-rows <n>] [--timeout <s>] [--sql] (<kql> | -f <file.kql>)
+
+Runs a KQL hunting query (Defender advanced-hunting dialect) against the store.
+
+  --db <file>       store file (default: $WIREHUNT_DB, else the per-user data folder)
+  --format <f>      table (default), json (Defender API: {"Schema":[…],"Results":[…]}) or csv
+  --now <iso>       the instant now() and ago() use (default: the current time)
+  --dry-run         parse, bind and compile only; non-zero exit with diagnostics on error
+  --max-rows <n>    at most n result rows (default and maximum 100000, as Defender)
+  --timeout <s>     stop the query after s seconds (default 600)
+  --sql             print the generated SQL (with --dry-run: instead of running)
+  -f <file.kql>     read the query from a file ('-' for standard input)`;
+
+interface Args { db?: string; format: 'table' | 'json' | 'csv'; now?: Date; dryRun: boolean; maxRows: number; timeoutS: number; sql: boolean; text?: string }
+
+function parse(argv: string[]): Args {
+  const a: Args = { format: 'table', dryRun: false, maxRows: 100_000, timeoutS: 600, sql: false };
+  const pos: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i]!;
+    const val = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UserError(`${f} needs a value`);
+      return v;
+    };
+    switch (f) {
+      case '--db': a.db = val(); break;
+      case '--format': {
+        const v = val();
+        if (v !== 'table' && v !== 'json' && v !== 'csv') throw new UserError(`--format: expected table, json or csv, got '${v}'`);
+        a.format = v;
+        break;
+      }
+      case '--now': {
+        const v = val();
+        const ms = Date.parse(v);
+        if (!Number.isFinite(ms)) throw new UserError(`--now: not a date/time: ${v}`);
+        a.now = new Date(ms);
+        break;
+      }
+      case '--dry-run': a.dryRun = true; break;
+      case '--sql': a.sql = true; break;
+      case '--max-rows': {
+        const v = val();
+        if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 100_000) throw new UserError(`--max-rows: expected 1..100000, got '${v}'`);
+        a.maxRows = Number(v);
+        break;
+      }
+      case '--timeout': {
+        const v = Number(val());
+        if (!(v > 0)) throw new UserError('--timeout: expected a positive number of seconds');
+        a.timeoutS = v;
+        break;
+      }
+      case '-f': case '--file': {
+        const p = val();
+        try {
+          a.text = p === '-' ? readFileSync(0, 'utf8') : readFileSync(p, 'utf8');
+        } catch (err) {
+          throw new UserError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+        break;
+      }
+      default:
+        if (f.startsWith('--')) throw new UserError(`unknown option ${f}\n${USAGE}`);
+        pos.push(f);
+    }
+  }
+  if (pos.length > 1) throw new UserError('give the query as one argument (quote it) or with -f <file>');
+  if (pos.length === 1) {
+    if (a.text !== undefined) throw new UserError('give the query either as an argument or with -f, not both');
+    a.text = pos[0];
+  }
+  if (a.text === undefined || !a.text.trim()) throw new UserError(`no query given\n${USAGE}`);
+  return a;
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function csvCell(v: unknown): string {
+  const s = cell(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function formatTable(r: QueryResult): string {
+  const names = r.schema.map((s) => s.Name);
+  const rows = r.rows.map((row) => names.map((n) => cell(row[n]).replace(/\s*\n\s*/g, ' ')));
+  const widths = names.map((n, i) => Math.min(60, Math.max(n.length, ...rows.map((x) => x[i]!.length))));
+  const fmt = (xs: string[]) => xs.map((x, i) => (x.length > widths[i]! ? x.slice(0, widths[i]! - 1) + '…' : x.padEnd(widths[i]!))).join('  ').trimEnd();
+  const lines = [fmt(names), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)];
+  return lines.join('\n');
+}
+
+export const command: Command = {
+  name: 'query',
+  summary: 'run a KQL query against the store',
+  usage: USAGE,
+  async run(argv: string[]): Promise<number> {
+    const a = parse(argv);
+    const c = compileQuery(a.text!);
+    const errors = c.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length || !c.sql) {
+      for (const d of errors) console.error(formatDiagnostic(d));
+      return 1;
+    }
+    if (a.dryRun) {
+      if (a.sql) console.log(c.sql);
+      else console.log(`ok: ${c.columns.length} columns (${c.columns.map((x) => `${x.name}:${x.type}`).join(', ')})`);
+      return 0;
+    }
+    if (a.sql) console.error(c.sql);
+    const store = await openStore(resolveStorePath(a.db), { readOnly: true });
+    let r: QueryResult;
+    try {
+      r = await runCompiled(store.connection, c, { now: a.now, maxRows: a.maxRows, timeoutMs: a.timeoutS * 1000 });
+    } catch (err) {
+      if (err instanceof KqlError) throw new UserError(err.message, 1);
+      throw err;
+    } finally {
+      store.close();
+    }
+    if (a.format === 'json') {
+      process.stdout.write(JSON.stringify({ Schema: r.schema, Results: r.rows }) + '\n');
+    } else if (a.format === 'csv') {
+      const names = r.schema.map((s) => s.Name);
+      const lines = [names.map(csvCell).join(','), ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(','))];
+      process.stdout.write(lines.join('\n') + '\n');
+    } else {
+      console.log(formatTable(r));
+      console.error(`${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? ` (truncated at ${a.maxRows})` : ''}`);
+    }
+    if (r.truncated && a.format !== 'table') console.error(`warning: results truncated at ${a.maxRows} rows`);
+    return 0;
+  },
+};
