@@ -106,6 +106,7 @@ export function runPcap(path: string | URL, specs: AnalyzerSpec[], opts: { attac
         proto: proto === 6 ? 'tcp' : 'udp', startTime: ts, localOrig: true, localResp: true, tunnelParents: [],
       };
       const ctx = new FakeCtx(conn, records);
+      ctx.t = ts;
       for (const [k, v] of Object.entries(opts.services ?? {})) ctx.services.set(k, v);
       const key = `${proto}|${oh}|${op}|${rh}|${rp}`;
       f = { key, conn, ctx, an: undefined, dirs: [{ next: 0, init: false, pending: new Map(), fin: false }, { next: 0, init: false, pending: new Map(), fin: false }] };
