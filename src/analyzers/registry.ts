@@ -3,6 +3,7 @@
 import type { AnalyzerSpec } from './types.js';
 
 import { specs as dns } from './dns/index.js';
+import { specs as ftp } from './ftp/index.js';
 import { specs as http } from './http/index.js';
 import { specs as ssh } from './ssh/index.js';
 import { specs as ssl } from './ssl/index.js';
@@ -10,6 +11,7 @@ import { specs as xmpp } from './xmpp/index.js';
 
 export const allSpecs: readonly AnalyzerSpec[] = [
   ...dns,
+  ...ftp,
   ...http,
   ...ssh,
   ...ssl,
