@@ -8,6 +8,7 @@ import { specs as http } from './http/index.js';
 import { specs as ssh } from './ssh/index.js';
 import { specs as ssl } from './ssl/index.js';
 import { specs as xmpp } from './xmpp/index.js';
+import { specs as dcerpc } from './dcerpc/index.js';
 
 export const allSpecs: readonly AnalyzerSpec[] = [
   ...dns,
@@ -16,6 +17,7 @@ export const allSpecs: readonly AnalyzerSpec[] = [
   ...ssh,
   ...ssl,
   ...xmpp,
+  ...dcerpc,
 ];
 
 /**
