@@ -9,6 +9,8 @@ import { specs as ssh } from './ssh/index.js';
 import { specs as ssl } from './ssl/index.js';
 import { specs as xmpp } from './xmpp/index.js';
 import { specs as dcerpc } from './dcerpc/index.js';
+import { specs as ldap } from './ldap/index.js';
+import { specs as smb } from './smb/index.js';
 
 export const allSpecs: readonly AnalyzerSpec[] = [
   ...dns,
@@ -18,6 +20,8 @@ export const allSpecs: readonly AnalyzerSpec[] = [
   ...ssl,
   ...xmpp,
   ...dcerpc,
+  ...ldap,
+  ...smb,
 ];
 
 /**
