@@ -1,40 +1,55 @@
 // Connection uids in Zeek's format: "C" followed by the base62 text of a 96-bit value (a 64-bit and a
 // 32-bit part, each written in base62 as Zeek's uitoa_n does). The values come from a deterministic
-// generator of our own (splitmix64 over a counter), so the same input always yields the same uids.
+// generator of our own (a 32-bit integer mixer over a counter and a seed), so the same input always
+// yields the same uids. No BigInt: this runs once per connection.
 
 const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const MASK64 = (1n << 64n) - 1n;
 
-function base62(v: bigint): string {
-  if (v === 0n) return '0';
+/** base62 of hi * 2^32 + lo (both unsigned 32-bit), most significant digit first. */
+export function base62of64(hi: number, lo: number): string {
+  hi >>>= 0;
+  lo >>>= 0;
+  if (hi === 0 && lo === 0) return '0';
   let s = '';
-  while (v > 0n) {
-    s = DIGITS[Number(v % 62n)]! + s;
-    v /= 62n;
+  while (hi !== 0 || lo !== 0) {
+    // Long division of the two 32-bit halves by 62; r * 2^32 + lo stays below 2^53.
+    const qh = Math.floor(hi / 62);
+    const rh = hi - qh * 62;
+    const cur = rh * 4294967296 + lo;
+    const ql = Math.floor(cur / 62);
+    const r = cur - ql * 62;
+    hi = qh;
+    lo = ql >>> 0;
+    s = DIGITS[r]! + s;
   }
   return s;
 }
 
-function splitmix64(x: bigint): bigint {
-  let z = (x + 0x9e3779b97f4a7c15n) & MASK64;
-  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
-  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
-  return (z ^ (z >> 31n)) & MASK64;
+/** A 32-bit avalanche mixer (lowbias32). */
+function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
 }
 
 export class UidGenerator {
-  private counter = 0n;
-  constructor(private readonly seed = 0x5eed_2026n) {}
+  private counter = 0;
+  constructor(private readonly seed = 0x5eed2026) {}
 
-  /** The next uid ("C" + 96 random-looking bits in base62). */
+  /** The next uid ("C" + 96 pseudo-random bits in base62). */
   next(prefix = 'C'): string {
     const c = this.counter++;
-    const a = splitmix64(this.seed ^ (c * 2n));
-    const b = splitmix64(this.seed ^ (c * 2n + 1n)) & 0xffffffffn;
-    return prefix + base62(a) + base62(b);
+    const k = mix32(c ^ this.seed);
+    const a = mix32(k ^ 0x9e3779b9);
+    const b = mix32(k + 0x632be5ab + c);
+    const d = mix32(a ^ b ^ 0x85ebca6b);
+    return prefix + base62of64(a, b) + base62of64(0, d);
   }
 
   get count(): number {
-    return Number(this.counter);
+    return this.counter;
   }
 }
