@@ -22,7 +22,7 @@ import { DecodedPacket, L3 } from './packet.js';
 import { cksum, fold, pseudo4, pseudo6, sum16 } from './checksum.js';
 import { FragmentTable, type FragmentInfo, type FragWeirdSink } from './frag.js';
 
-export const enum DecodeStatus {
+export enum DecodeStatus {
   Ok = 0,
   ConnWeird = 1,
   Weird = 2,
