@@ -1,0 +1,90 @@
+// The HTTP server of `wirehunt serve`: the hunting API routes, access control, and the web page.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpError, sendError } from './http.js';
+import { hasToken, isLoopbackHost, RateLimiter } from './guard.js';
+import { QueryService, type QueryServiceOptions } from './query-service.js';
+import { advancedQueriesRun, graphRunHuntingQuery } from './routes/hunting.js';
+import { serveStatic } from './routes/static.js';
+import type { Store } from '../store/index.js';
+
+export interface ServerOptions extends QueryServiceOptions {
+  store: Store;
+  host?: string;
+  port?: number;
+  /** Required when host is not loopback. */
+  token?: string;
+  /** API calls per minute per client; 0 turns the limit off. */
+  ratePerMinute?: number;
+}
+
+type Handler = (service: QueryService, req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+const API_ROUTES: Record<string, Handler> = {
+  '/api/advancedqueries/run': advancedQueriesRun,
+  '/api/advancedhunting/run': advancedQueriesRun,
+  '/api/security/runHuntingQuery': graphRunHuntingQuery,
+  '/v1.0/security/runHuntingQuery': graphRunHuntingQuery,
+  '/beta/security/runHuntingQuery': graphRunHuntingQuery,
+};
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  service: QueryService;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const needToken = !isLoopbackHost(host);
+  if (needToken && !opts.token) throw new Error('a token is required when listening beyond loopback');
+  const service = new QueryService(opts.store, opts);
+  const limiter = new RateLimiter(opts.ratePerMinute ?? 45);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (needToken && !hasToken(req, opts.token!)) {
+      throw new HttpError(401, 'Unauthorized', 'missing or wrong bearer token (Authorization: Bearer <token>)');
+    }
+    const route = API_ROUTES[url.pathname];
+    if (route) {
+      if (req.method !== 'POST') throw new HttpError(405, 'MethodNotAllowed', `${url.pathname} takes POST`);
+      const wait = limiter.take(req.socket.remoteAddress ?? '?');
+      if (wait > 0) throw Object.assign(new HttpError(429, 'TooManyRequests', `rate limit of ${limiter.perMinute} calls a minute exceeded; retry in ${wait} s`), { retryAfter: wait });
+      return route(service, req, res);
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') return serveStatic(url.pathname, req, res);
+    throw new HttpError(404, 'NotFound', `no such resource: ${url.pathname}`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) return res.destroy();
+      if (err instanceof HttpError) {
+        const retry = (err as HttpError & { retryAfter?: number }).retryAfter;
+        return sendError(res, err, retry ? { 'retry-after': String(retry) } : {});
+      }
+      console.error('wirehunt serve: internal error:', err);
+      sendError(res, new HttpError(500, 'InternalServerError', 'internal error; see the server log'));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    server,
+    url: `http://${shownHost}:${addr.port}`,
+    service,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        service.close();
+      }),
+  };
+}
