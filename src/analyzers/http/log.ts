@@ -223,8 +223,14 @@ export class HttpLog implements HttpEvents {
   }
 
   weird(name: string, addl?: string): void { this.ctx.weird(name, addl); }
-  confirm(): void { this.ctx.confirm('http'); }
-  violation(reason: string): void { this.ctx.violation(reason); }
+  private confirmed = false;
+  confirm(): void { this.confirmed = true; this.ctx.confirm('http'); }
+  /**
+   * Zeek keeps analysing after a violation of a not yet confirmed HTTP analyzer (bad first request
+   * line: the reply is still logged) and logs nothing to analyzer.log for it; only violations after
+   * confirmation remove the analyzer.
+   */
+  violation(reason: string): void { if (this.confirmed) this.ctx.violation(reason); }
 
   /** finalize_http: flush pending but incomplete request/response pairs (index 0 unused). */
   finish(): void {
