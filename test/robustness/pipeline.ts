@@ -35,12 +35,18 @@ export async function loadPipeline(): Promise<Pipeline> {
   if (sensor && typeof sensor.analyzeCapture === 'function') {
     const analyzeCapture = sensor.analyzeCapture as AnyFn;
     const { NullSink } = await import('./null-sink.js');
+    // A filter that keeps nearly everything, so that the filter runs on every (fuzzed) packet too.
+    const sensorFilter = compileFilter('not (ip6 and net fe80::/10 and icmp6 and ip6 proto 0)');
     return {
       name: 'sensor',
       async run(input) {
         const sink = new NullSink();
-        const r = (await analyzeCapture({ source: source(input), sink })) as { packets?: number; stats?: { packets?: number } } | undefined;
-        return r?.packets ?? r?.stats?.packets ?? sink.records;
+        const r = (await analyzeCapture({
+          input: typeof input === 'string' ? input : Readable.from([input]),
+          sink,
+          filter: sensorFilter,
+        })) as { packets?: number } | undefined;
+        return r?.packets ?? sink.records;
       },
     };
   }
