@@ -241,19 +241,21 @@ export class Decoder implements FragWeirdSink {
   /** Decodes one captured frame. */
   decode(raw: RawPacket, out: DecodedPacket): DecodeStatus {
     this.resetState();
+    // Field-to-field copies keep the double unboxed (passing it as an argument would allocate).
     this.curTs = raw.ts;
-    return this.decodeFrame(raw.data, raw.offset, raw.capLen, raw.wireLen, linkKind(raw.linkType), raw.ts, out);
+    out.ts = raw.ts;
+    return this.decodeFrame(raw.data, raw.offset, raw.capLen, raw.wireLen, linkKind(raw.linkType), out);
   }
 
   /**
    * Decodes bytes buf[off .. off+capLen) starting at layer `kind` (linkKind(), INNER_ETHERNET,
    * INNER_IP, INNER_80211). wireLen is the length on the wire (≥ capLen when the snaplen cut it).
+   * out.ts is left as it is (set it before); it is also the time used for fragment expiry.
    */
-  decodeFrame(buf: Buffer, off: number, capLen: number, wireLen: number, kind: number, ts: number, out: DecodedPacket): DecodeStatus {
+  decodeFrame(buf: Buffer, off: number, capLen: number, wireLen: number, kind: number, out: DecodedPacket): DecodeStatus {
     resetOut(out);
-    out.ts = ts;
     out.buf = buf;
-    this.curTs = ts;
+    this.curTs = out.ts;
     this.frameStart = off;
     this.frameCap = capLen;
     this.frameWire = wireLen;
@@ -936,11 +938,12 @@ export class Decoder implements FragWeirdSink {
   // ------------------------------------------------------------------ tunnels
 
   /** Starts a tunnel decode: the inner packet inherits the outer's time and the Teredo flag. */
-  private beginInner(outer: DecodedPacket, type: string): void {
+  private beginInner(outer: DecodedPacket, inner: DecodedPacket, type: string): void {
     this.resetState();
     this.tunnelType = type;
     this.tunnelConfirmed = false;
     this.curTs = outer.ts;
+    inner.ts = outer.ts;
   }
 
   /**
@@ -948,9 +951,9 @@ export class Decoder implements FragWeirdSink {
    * packet is the rest of the outer payload (Tunnel::IP).
    */
   decapIP(outer: DecodedPacket, inner: DecodedPacket): DecodeStatus {
-    this.beginInner(outer, 'Tunnel::IP');
+    this.beginInner(outer, inner, 'Tunnel::IP');
     const n = outer.l4CapLen;
-    return this.decodeFrame(outer.buf, outer.l4Offset, n, n, K_IP, outer.ts, inner);
+    return this.decodeFrame(outer.buf, outer.l4Offset, n, n, K_IP, inner);
   }
 
   /**
@@ -958,7 +961,7 @@ export class Decoder implements FragWeirdSink {
    * sequence, transparent Ethernet bridging, ERSPAN I/II/III; v1 PPTP) and decodes the inner packet.
    */
   decapGRE(outer: DecodedPacket, inner: DecodedPacket, fromUdp = false): DecodeStatus {
-    this.beginInner(outer, 'Tunnel::GRE');
+    this.beginInner(outer, inner, 'Tunnel::GRE');
     const buf = outer.buf;
     let d = fromUdp ? outer.payloadOffset : outer.l4Offset;
     let len = fromUdp ? outer.payloadCapLen : outer.l4CapLen;
@@ -1024,9 +1027,9 @@ export class Decoder implements FragWeirdSink {
       if (r === 1) return this.fail('invalid_inner_IP_version');
       if (r === 2) return this.fail('truncated_inner_IP');
       if (r === 3) return this.fail('inner_IP_payload_length_mismatch');
-      return this.decodeFrame(buf, d, len, len, K_IP, outer.ts, inner);
+      return this.decodeFrame(buf, d, len, len, K_IP, inner);
     }
-    return this.decodeFrame(buf, d, len, len, kind, outer.ts, inner);
+    return this.decodeFrame(buf, d, len, len, kind, inner);
   }
 
   /**
@@ -1053,7 +1056,7 @@ export class Decoder implements FragWeirdSink {
    * `outerCapLen` are the outer frame's lengths (for the inner packet's wire length, as Zeek).
    */
   decapVXLAN(outer: DecodedPacket, inner: DecodedPacket, outerWireLen = 0, outerCapLen = 0): DecodeStatus {
-    this.beginInner(outer, 'Tunnel::VXLAN');
+    this.beginInner(outer, inner, 'Tunnel::VXLAN');
     const buf = outer.buf;
     const d = outer.payloadOffset;
     const len = outer.payloadCapLen;
@@ -1062,12 +1065,12 @@ export class Decoder implements FragWeirdSink {
     this.tunnelConfirmed = true;
     if (len === 8) return this.fail('vxlan_empty_packet');
     const n = len - 8;
-    return this.decodeFrame(buf, d + 8, n, this.wireOf(n, outerWireLen, outerCapLen), K_ETH, outer.ts, inner);
+    return this.decodeFrame(buf, d + 8, n, this.wireOf(n, outerWireLen, outerCapLen), K_ETH, inner);
   }
 
   /** Geneve (UDP, port 6081): header with options, then Ethernet (0x6558), IPv4/IPv6 or ARP. */
   decapGeneve(outer: DecodedPacket, inner: DecodedPacket, outerWireLen = 0, outerCapLen = 0): DecodeStatus {
-    this.beginInner(outer, 'Tunnel::Geneve');
+    this.beginInner(outer, inner, 'Tunnel::Geneve');
     const buf = outer.buf;
     const d = outer.payloadOffset;
     const len = outer.payloadCapLen;
@@ -1082,12 +1085,12 @@ export class Decoder implements FragWeirdSink {
     const n = len - hl;
     const kind = next === 0x6558 ? K_ETH : next === 0x0800 || next === 0x86dd ? K_IP : next === 0x0806 ? K_ARP : K_NONE;
     if (kind === K_NONE) return DecodeStatus.NotIP;
-    return this.decodeFrame(buf, d + hl, n, this.wireOf(n, outerWireLen, outerCapLen), kind, outer.ts, inner);
+    return this.decodeFrame(buf, d + hl, n, this.wireOf(n, outerWireLen, outerCapLen), kind, inner);
   }
 
   /** Teredo (UDP, port 3544): optional authentication and origin indications, then IPv6. */
   decapTeredo(outer: DecodedPacket, inner: DecodedPacket, outerWireLen = 0, outerCapLen = 0): DecodeStatus {
-    this.beginInner(outer, 'Tunnel::Teredo');
+    this.beginInner(outer, inner, 'Tunnel::Teredo');
     const buf = outer.buf;
     let d = outer.payloadOffset;
     let len = outer.payloadCapLen;
@@ -1133,7 +1136,7 @@ export class Decoder implements FragWeirdSink {
     this.tunnelConfirmed = true;
     const wire = this.wireOf(len, outerWireLen, outerCapLen);
     this.inTeredo = true;
-    return this.decodeFrame(buf, d, len, wire, K_IP, outer.ts, inner);
+    return this.decodeFrame(buf, d, len, wire, K_IP, inner);
   }
 
   /** Offsets of the last Teredo origin indication / authentication headers, -1 when absent. */
@@ -1142,7 +1145,7 @@ export class Decoder implements FragWeirdSink {
 
   /** AYIYA (UDP, port 5072): identity and signature, op code 1 (forward), next header 4 or 41. */
   decapAYIYA(outer: DecodedPacket, inner: DecodedPacket, outerWireLen = 0, outerCapLen = 0): DecodeStatus {
-    this.beginInner(outer, 'Tunnel::AYIYA');
+    this.beginInner(outer, inner, 'Tunnel::AYIYA');
     const buf = outer.buf;
     const d = outer.payloadOffset;
     const len = outer.payloadCapLen;
@@ -1155,12 +1158,12 @@ export class Decoder implements FragWeirdSink {
     if (len === hl) return this.fail('ayiya_empty_packet');
     if (next !== IPPROTO_IPIP && next !== IPPROTO_IPV6) return DecodeStatus.NotIP;
     const n = len - hl;
-    return this.decodeFrame(buf, d + hl, n, this.wireOf(n, outerWireLen, outerCapLen), K_IP, outer.ts, inner);
+    return this.decodeFrame(buf, d + hl, n, this.wireOf(n, outerWireLen, outerCapLen), K_IP, inner);
   }
 
   /** GTPv1-U (UDP, ports 2152/2123): G-PDU (message 255) with optional fields and extension headers, then IP. */
   decapGTPv1(outer: DecodedPacket, inner: DecodedPacket, outerWireLen = 0, outerCapLen = 0): DecodeStatus {
-    this.beginInner(outer, 'Tunnel::GTPv1');
+    this.beginInner(outer, inner, 'Tunnel::GTPv1');
     const buf = outer.buf;
     const d = outer.payloadOffset;
     const len = outer.payloadCapLen;
@@ -1195,7 +1198,7 @@ export class Decoder implements FragWeirdSink {
     if (r === 2) return this.violate('Truncated GTPv1');
     if (r === 3) return this.violate('GTPv1 payload length');
     this.tunnelConfirmed = true;
-    return this.decodeFrame(buf, d + hl, n, this.wireOf(n, outerWireLen, outerCapLen), K_IP, outer.ts, inner);
+    return this.decodeFrame(buf, d + hl, n, this.wireOf(n, outerWireLen, outerCapLen), K_IP, inner);
   }
 
   /** Wire length of an inner packet of `innerCap` captured bytes (Zeek's build_inner_packet). */
