@@ -26,7 +26,8 @@ export interface QueryResult {
   rows: Record<string, unknown>[];
   truncated: boolean;
   render: Compiled['render'];
-  stats: { bindMs: number; compileMs: number; execMs: number; rowCount: number; sql: string };
+  /** typeMismatches: result columns whose SQL type does not carry the binder's type (should be empty). */
+  stats: { bindMs: number; compileMs: number; execMs: number; rowCount: number; sql: string; typeMismatches: string[] };
 }
 
 /** A query that did not bind or compile; `diagnostics` are Kusto-style. */
@@ -40,6 +41,13 @@ export class KqlError extends Error {
 export const API_TYPES: Record<KType, string> = {
   string: 'String', datetime: 'DateTime', long: 'Int64', int: 'Int32', bool: 'Boolean', real: 'Double', decimal: 'Decimal',
   dynamic: 'Object', guid: 'Guid', timespan: 'TimeSpan', type: 'String', unknown: 'Object',
+};
+
+/** SQL result types that carry each Kusto type (NULL-only columns come back as "NULL"). */
+const SQL_OK: Record<string, string[]> = {
+  string: ['VARCHAR', '"NULL"'], guid: ['VARCHAR', '"NULL"'], type: ['VARCHAR'], unknown: ['VARCHAR', 'JSON', '"NULL"'],
+  long: ['BIGINT', '"NULL"'], int: ['INTEGER', '"NULL"'], real: ['DOUBLE', '"NULL"'], decimal: ['DOUBLE', '"NULL"'],
+  bool: ['BOOLEAN', '"NULL"'], datetime: ['TIMESTAMP', '"NULL"'], timespan: ['BIGINT', '"NULL"'], dynamic: ['JSON', '"NULL"'],
 };
 
 interface StoreLike { connection: DuckDBConnection }
@@ -74,10 +82,12 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   if (opts.timeoutMs) timer = setTimeout(() => { timedOut = true; conn.interrupt(); }, opts.timeoutMs);
   opts.signal?.addEventListener('abort', onAbort);
   let raw: unknown[][];
+  let sqlTypes: string[] = [];
   try {
     if (opts.signal?.aborted) throw new Error('cancelled');
     const reader = await conn.runAndReadUntil(sql, maxRows + 1);
     raw = reader.getRows() as unknown[][];
+    sqlTypes = reader.columnTypes().map((t) => String((t as { alias?: string }).alias ?? t.toString()));
   } catch (err) {
     const msg = String((err as Error).message ?? err).split('\n')[0];
     if (timedOut) throw new KqlError([], `query timed out after ${opts.timeoutMs} ms`);
@@ -88,6 +98,9 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
     opts.signal?.removeEventListener('abort', onAbort);
   }
   const truncated = raw.length > maxRows;
+  const typeMismatches: string[] = [];
+  if (sqlTypes.length !== c.columns.length) typeMismatches.push(`${sqlTypes.length} SQL columns for ${c.columns.length} result columns`);
+  else c.columns.forEach((col, i) => { if (!SQL_OK[col.type]?.includes(sqlTypes[i]!)) typeMismatches.push(`${col.name}: ${col.type} came back as ${sqlTypes[i]}`); });
   if (truncated) raw = raw.slice(0, maxRows);
   const cols = c.columns;
   const rows = raw.map((r) => {
@@ -101,7 +114,7 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
     rows,
     truncated,
     render: c.render,
-    stats: { bindMs: c.timings.bindMs, compileMs: c.timings.compileMs, execMs: performance.now() - t0, rowCount: rows.length, sql },
+    stats: { bindMs: c.timings.bindMs, compileMs: c.timings.compileMs, execMs: performance.now() - t0, rowCount: rows.length, sql, typeMismatches },
   };
 }
 

@@ -98,8 +98,14 @@ function literal(n: Bridged, k: string): Expr {
       return { kind: 'Literal', type: t, value: num, span: s };
     }
     case 'datetime': {
-      const ticks = BigInt(String(v.getTicks ? v.getTicks() : v.type.getTicks(v)));
-      return { kind: 'Literal', type: t, value: Number((ticks - EPOCH_TICKS) / 10n), span: s };
+      const { System } = kusto();
+      const raw = v && v.$boxed ? v.v : v;
+      const ticks = BigInt(String(System.DateTime.getTicks(raw)));
+      let micros = Number((ticks - EPOCH_TICKS) / 10n);
+      // Bridge keeps milliseconds; recover the sub-millisecond digits from the text
+      const m = /\d:\d\d(?::\d\d)?\.(\d{4,7})/.exec(String(n.ToString()));
+      if (m) micros = Math.floor(micros / 1000) * 1000 + (Math.floor(Number(m[1]!.padEnd(7, '0')) / 10) % 1000);
+      return { kind: 'Literal', type: t, value: micros, span: s };
     }
     case 'timespan': return { kind: 'Literal', type: t, value: Number(String(v.ticks)), span: s };
     case 'guid': return { kind: 'Literal', type: t, value: String(v), span: s };

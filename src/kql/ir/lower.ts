@@ -201,7 +201,7 @@ export class Lowerer {
           } else {
             const ir = this.expr(e, ctx);
             if (containsWindow(ir)) hasWindow = true;
-            const name = e.kind === 'ColumnRef' && !inNames.has(e.name) ? e.name : e.kind === 'ColumnRef' ? e.name : nextName();
+            const name = e.kind === 'ColumnRef' ? e.name : ni < newNames.length ? nextName() : refName(e) ?? nextName();
             produced.push({ name, expr: ir });
             local.set(name, ir);
           }
