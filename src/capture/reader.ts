@@ -20,6 +20,9 @@ const PCAP_USEC = 0xa1b2c3d4;
 const PCAP_NSEC = 0xa1b23c4d;
 const PCAP_USEC_SWAPPED = 0xd4c3b2a1;
 const PCAP_NSEC_SWAPPED = 0x4d3cb2a1;
+/** Alexey Kuznetsov's modified pcap: 24-byte record headers (ifindex, protocol, packet type). */
+const PCAP_KUZNETZOV = 0xa1b2cd34;
+const PCAP_KUZNETZOV_SWAPPED = 0x34cdb2a1;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_BOM = 0x1a2b3c4d;
 const PCAPNG_BOM_SWAPPED = 0x4d3c2b1a;
@@ -97,7 +100,8 @@ export class CaptureReader implements PacketSource {
       }
       const magic = u32be(this.buf, this.start);
       let fmt = Fmt.Unknown;
-      if (magic === PCAP_USEC || magic === PCAP_NSEC || magic === PCAP_USEC_SWAPPED || magic === PCAP_NSEC_SWAPPED) fmt = Fmt.Pcap;
+      if (magic === PCAP_USEC || magic === PCAP_NSEC || magic === PCAP_USEC_SWAPPED || magic === PCAP_NSEC_SWAPPED ||
+        magic === PCAP_KUZNETZOV || magic === PCAP_KUZNETZOV_SWAPPED) fmt = Fmt.Pcap;
       else if (magic === PCAPNG_SHB) fmt = Fmt.Pcapng;
       if (fmt === Fmt.Unknown) {
         throw new CaptureError(`${this.src.name}: not a pcap or pcapng file (magic 0x${magic.toString(16).padStart(8, '0')})`);
@@ -171,8 +175,9 @@ export class CaptureReader implements PacketSource {
     }
     const s = this.start;
     const magic = u32be(buf0, s);
-    const le = magic === PCAP_USEC_SWAPPED || magic === PCAP_NSEC_SWAPPED;
+    const le = magic === PCAP_USEC_SWAPPED || magic === PCAP_NSEC_SWAPPED || magic === PCAP_KUZNETZOV_SWAPPED;
     const nsec = magic === PCAP_NSEC || magic === PCAP_NSEC_SWAPPED;
+    const rh = magic === PCAP_KUZNETZOV || magic === PCAP_KUZNETZOV_SWAPPED ? 24 : 16; // record header size
     const rd32 = le ? u32le : u32be;
     const linkType = rd32(buf0, s + 20) & 0xffff; // upper bits: FCS length flags
     // As libpcap: a record longer than the file's snaplen delivers snaplen bytes (the rest is skipped).
@@ -189,22 +194,22 @@ export class CaptureReader implements PacketSource {
       pkt.data = buf;
       let p = this.start;
       const end = this.end;
-      while (end - p >= 16) {
+      while (end - p >= rh) {
         const capLen = rd32(buf, p + 8);
         if (capLen > MAX_CAPLEN) {
           this.start = p;
           this.warn(`record ${stats.packets + 1} has an absurd captured length (${capLen} bytes); stopped reading this file`);
           return;
         }
-        if (end - p - 16 < capLen) break;
+        if (end - p - rh < capLen) break;
         const sec = rd32(buf, p);
         pkt.capLen = capLen > snapLen ? snapLen : capLen;
         let frac = rd32(buf, p + 4);
         if (nsec) frac = Math.floor(frac / 1000);
         pkt.ts = sec + frac / 1e6;
         pkt.wireLen = rd32(buf, p + 12);
-        pkt.offset = p + 16;
-        p += 16 + capLen;
+        pkt.offset = p + rh;
+        p += rh + capLen;
         this.start = p;
         stats.packets++;
         stats.bytes += pkt.capLen;
@@ -216,7 +221,7 @@ export class CaptureReader implements PacketSource {
         if (this.end > this.start) this.markTruncated('last record');
         return;
       }
-      const need = end - p >= 16 ? 16 + rd32(buf, p + 8) : 16;
+      const need = end - p >= rh ? rh + rd32(buf, p + 8) : rh;
       await this.fill(need);
       if (this.end - this.start < need) {
         if (this.end > this.start) this.markTruncated('last record');

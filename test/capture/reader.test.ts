@@ -55,6 +55,19 @@ test('pcap big-endian nanosecond records are truncated to microseconds as libpca
   assert.deepEqual(pkts[0], { ts: 1600000000 + 999999 / 1e6, linkType: 101, iface: 0, wire: 5, bytes: '010203' });
 });
 
+// Kuznetsov's modified pcap (magic a1b2cd34): 24-byte record headers.
+const PCAP_MODIFIED = hex(`
+  34cdb2a1 0200 0400 00000000 00000000 ffff0000 01000000   # header: modified magic, LE, DLT 1
+  05000000 0a000000 02000000 02000000 03000000 0008 00 00  abcd
+                                                           # ts 5.00001, caplen 2, len 2, ifindex 3, proto 0x0800, type 0, pad
+`);
+
+test('modified (Kuznetsov) pcap records', async () => {
+  const { pkts, stats } = await readAll(PCAP_MODIFIED);
+  assert.equal(stats.packets, 1);
+  assert.deepEqual(pkts[0], { ts: 5 + 10 / 1e6, linkType: 1, iface: 0, wire: 2, bytes: 'abcd' });
+});
+
 test('pcap link type keeps only the low 16 bits (FCS flags above)', async () => {
   const b = Buffer.from(PCAP_LE_USEC);
   b.writeUInt32LE(0x14000001, 20); // F bit + FCS length 4, link type 1
