@@ -152,9 +152,10 @@ export interface DecoderOptions {
   ignoreChecksums?: boolean;
   /** UDP ports carrying VXLAN (checksum exemption as Zeek's UDP analyzer). Default [4789]. */
   vxlanPorts?: readonly number[];
-  /** Fragment reassembly: timeout in seconds (default 300, Zeek's frag_timeout) and bytes held (default 32 MiB). */
+  /** Fragment reassembly: timeout in seconds (default 300, Zeek's frag_timeout), bytes held (default 32 MiB), reassemblies in progress (default 65536). */
   fragTimeout?: number;
   fragMaxBytes?: number;
+  fragMaxEntries?: number;
 }
 
 export class Decoder implements FragWeirdSink {
@@ -211,7 +212,7 @@ export class Decoder implements FragWeirdSink {
   constructor(opts: DecoderOptions = {}) {
     this.ignoreChecksums = !!opts.ignoreChecksums;
     for (const p of opts.vxlanPorts ?? [4789]) this.vxlanPort[p & 0xffff] = 1;
-    this.frags = new FragmentTable(opts.fragTimeout ?? 300, opts.fragMaxBytes ?? 32 << 20);
+    this.frags = new FragmentTable(opts.fragTimeout ?? 300, opts.fragMaxBytes ?? 32 << 20, opts.fragMaxEntries ?? 1 << 16);
   }
 
   fragWeird(name: string): void {

@@ -11,6 +11,9 @@ const MIN_ACCEPTABLE_FRAG_SIZE = 64;
 const MAX_ACCEPTABLE_FRAG_SIZE = 64000;
 /** Largest datagram we build: offset (13 bits ×8) + a full IP length. */
 const MAX_DATAGRAM = 65535 + 65535;
+/** Bytes charged per stored block and per reassembly on top of their data (bookkeeping), so tiny fragments count too. */
+const BLOCK_OVERHEAD = 64;
+const ENTRY_OVERHEAD = 256;
 
 export interface FragWeirdSink {
   /** A non-fatal weird raised while adding a fragment (Zeek reports these as flow weirds). */
@@ -76,6 +79,8 @@ export class FragmentTable {
     readonly timeout = 300,
     /** Most bytes held across all reassemblies. */
     readonly maxBytes = 32 << 20,
+    /** Most reassemblies in progress. */
+    readonly maxEntries = 1 << 16,
   ) {}
 
   get size(): number {
@@ -120,7 +125,13 @@ export class FragmentTable {
       const hdrLen = f.v6 ? f.hdrLen - 8 : f.hdrLen;
       const hdr = Buffer.from(f.buf.subarray(f.ipOff, f.ipOff + hdrLen));
       r = new Reassembly(key, now, hdr, f.v6, f.proto, f.v6 ? 0 : (f.buf[f.ipOff] & 0x0f), f.v6NextAt);
+      if (this.map.size >= this.maxEntries) {
+        const oldest = this.map.entries().next().value;
+        if (oldest) this.drop(oldest[0], oldest[1]);
+      }
       this.map.set(key, r);
+      r.held += ENTRY_OVERHEAD + hdr.length;
+      this.heldBytes += ENTRY_OVERHEAD + hdr.length;
     } else {
       if (f.v6) {
         if (f.proto !== r.nextProto || f.hdrLen - 8 !== r.hdr.length) sink.fragWeird('fragment_protocol_inconsistency');
@@ -189,8 +200,8 @@ export class FragmentTable {
       const stop = i < blocks.length ? Math.min(upper, blocks[i].seq) : upper;
       const data = Buffer.from(src.subarray(srcOff + (cur - seq), srcOff + (stop - seq)));
       blocks.splice(i, 0, { seq: cur, upper: stop, data });
-      r.held += stop - cur;
-      this.heldBytes += stop - cur;
+      r.held += stop - cur + BLOCK_OVERHEAD;
+      this.heldBytes += stop - cur + BLOCK_OVERHEAD;
       i++;
       cur = stop;
     }

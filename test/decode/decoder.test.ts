@@ -297,7 +297,7 @@ test('IPv4 fragments: inconsistent overlap keeps the first data, and the UDP che
 });
 
 test('fragments expire after the timeout and the held bytes are bounded', () => {
-  const d = new Decoder({ fragTimeout: 10, fragMaxBytes: 100 });
+  const d = new Decoder({ fragTimeout: 10, fragMaxBytes: 2000 });
   const o = new DecodedPacket();
   d.decode(raw(F.FRAG4_1, 1, F.FRAG4_1.length, 0), o);
   assert.equal(d.frags.size, 1);
@@ -311,8 +311,19 @@ test('fragments expire after the timeout and the held bytes are bounded', () => 
     b.writeUInt16BE(0, 14 + 10);
     b.writeUInt16BE((~fold16(b.subarray(14, 34)) & 0xffff), 14 + 10);
     d.decode(raw(b, 1, b.length, 22), o);
-    assert.ok(d.frags.bytesHeld <= 100 + 24, `held ${d.frags.bytesHeld}`);
+    assert.ok(d.frags.bytesHeld <= 2000 + 24 + 64 + 256 + 20, `held ${d.frags.bytesHeld}`);
   }
+  assert.ok(d.frags.size < 10, `reassemblies ${d.frags.size}`);
+  // And the number of reassemblies in progress is capped on its own.
+  const e = new Decoder({ fragMaxEntries: 5 });
+  for (let id = 0; id < 50; id++) {
+    const b = Buffer.from(F.FRAG4_1);
+    b.writeUInt16BE(id, 14 + 4);
+    b.writeUInt16BE(0, 14 + 10);
+    b.writeUInt16BE((~fold16(b.subarray(14, 34)) & 0xffff), 14 + 10);
+    e.decode(raw(b, 1), o);
+  }
+  assert.equal(e.frags.size, 5);
 });
 
 function fold16(h: Buffer): number {
