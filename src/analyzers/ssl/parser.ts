@@ -436,6 +436,9 @@ export class TlsRecordLayer {
   dead = false;
   private hadGap = false;
   private readonly bufs = [new StreamBuf(512, MAX_RECORD + 8), new StreamBuf(512, MAX_RECORD + 8)];
+  private readonly skipRemain = [0, 0];
+  private readonly skipType = [0, 0];
+  private readonly skipLen = [0, 0];
 
   constructor(private readonly ev: TlsEvents) {
     this.hs = new TlsHandshake(ev, false);
@@ -464,8 +467,19 @@ export class TlsRecordLayer {
   }
 
   private feed(isOrig: boolean, data: Buffer, pos: number, end: number): void {
-    const b = this.bufs[isOrig ? 0 : 1]!;
+    const side = isOrig ? 0 : 1;
+    const b = this.bufs[side]!;
     while (!this.dead && (pos < end || b.length >= 5)) {
+      const skip = this.skipRemain[side]!;
+      if (skip > 0) {
+        // body of a record whose content is never looked at (encrypted, or application data)
+        const n = Math.min(skip, end - pos);
+        pos += n;
+        this.skipRemain[side] = skip - n;
+        if (skip - n > 0) return;
+        this.recordNoBody(isOrig, this.skipType[side]!, this.skipLen[side]!);
+        continue;
+      }
       if (b.length < 5) {
         const take = Math.min(5 - b.length, end - pos);
         b.append(data, pos, take);
@@ -481,6 +495,19 @@ export class TlsRecordLayer {
       const length = rlv === SSLv20 ? (((h0 & 0x7f) << 8) | h1) - 3 : (h3 << 8) | h4;
       if (length < 0) throw new ParseError('negative length');
       const total = length + 5;
+      const cur = isOrig ? this.clientState : this.serverState;
+      if (length > 0 && rlv !== SSLv20 && (cur === Enc.ENCRYPTED || contentType === 23)) {
+        const have = b.length - 5;
+        b.consume(5 + Math.min(have, length));
+        if (have >= length) {
+          this.recordNoBody(isOrig, contentType, length);
+          continue;
+        }
+        this.skipRemain[side] = length - have;
+        this.skipType[side] = contentType;
+        this.skipLen[side] = length;
+        continue;
+      }
       if (b.length < total) {
         const take = Math.min(total - b.length, end - pos);
         if (!b.append(data, pos, take)) throw new ParseError('buffer');
@@ -545,6 +572,21 @@ export class TlsRecordLayer {
       return Enc.ENCRYPTED;
     }
     return cur;
+  }
+
+  /** A record whose body is not needed: ciphertext, or plaintext application data. */
+  private recordNoBody(isOrig: boolean, contentType: number, length: number): void {
+    const isClient = isOrig !== this.hs.flipped;
+    if (this.determineState(isOrig, contentType) === Enc.ENCRYPTED) {
+      if (this.clientState === Enc.ENCRYPTED && this.serverState === Enc.ENCRYPTED && !this.established) {
+        this.established = true;
+        this.ev.established();
+      }
+      return;
+    }
+    if (contentType !== 23) throw new ParseError(`record of type ${contentType} without body`);
+    void length;
+    this.ev.plaintextData(isClient, contentType);
   }
 
   private record(isOrig: boolean, buf: Buffer, s: number, contentType: number, length: number, raw: number, rlv: number): void {

@@ -147,16 +147,16 @@ function ipText(b: Buffer): string | undefined {
 }
 
 /** Parses a DER certificate as OpenSSL + Zeek's X509 analyzer would; undefined when it does not parse. */
-export function parseCertificate(der: Buffer): X509Cert | undefined {
+export function parseCertificate(der: Buffer, fingerprint?: string): X509Cert | undefined {
   try {
-    return parseStrict(der);
+    return parseStrict(der, fingerprint);
   } catch (e) {
     if (e instanceof DerError || e instanceof RangeError) return undefined;
     throw e;
   }
 }
 
-function parseStrict(der: Buffer): X509Cert {
+function parseStrict(der: Buffer, fingerprint?: string): X509Cert {
   const top = expectTag(readTlv(der, 0, der.length), 0x30, 'Certificate');
   const [tbsT, sigAlgT] = children(der, top);
   const tbs = children(der, expectTag(tbsT, 0x30, 'TBSCertificate'));
@@ -183,7 +183,7 @@ function parseStrict(der: Buffer): X509Cert {
   const subject = formatName(der, subjectT);
   const cert: X509Cert = {
     der,
-    fingerprint: createHash('sha256').update(der).digest('hex'),
+    fingerprint: fingerprint ?? createHash('sha256').update(der).digest('hex'),
     version,
     serial: serialHex(der, serialT),
     subject: subject.text,
@@ -369,6 +369,9 @@ export function x509Record(cert: X509Cert, ts: number, hostCert: boolean, client
   };
 }
 
+const PARSED_CACHE_MAX = 20000;
+const parsedCache = new Map<string, X509Cert | undefined>();
+
 /** Per-run memory of logged certificates (X509::known_log_certs, relogged after a day). */
 export type KnownCerts = Map<string, number>;
 const fallbackKnown: KnownCerts = new Map();
@@ -386,7 +389,14 @@ export function resetKnownCerts(): void {
  * Returns the parsed certificate, or undefined when OpenSSL would not parse it.
  */
 export function logCertificate(ctx: AnalyzerContext, der: Buffer, hostCert: boolean, clientCert: boolean): X509Cert | undefined {
-  const cert = parseCertificate(der);
+  // Parsed certificates are cached by SHA-256 (the same chain is seen on every connection to a server).
+  const fp = createHash('sha256').update(der).digest('hex');
+  let cert = parsedCache.get(fp);
+  if (cert === undefined && !parsedCache.has(fp)) {
+    cert = parseCertificate(der, fp);
+    if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.clear();
+    parsedCache.set(fp, cert);
+  }
   if (!cert) {
     ctx.weird('x509_certificate_parse_error');
     return undefined;
