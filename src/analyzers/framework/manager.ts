@@ -143,7 +143,6 @@ export class ConnApp {
         if (e) (found ??= []).push(e);
       }
     }
-    if (this.origLen + this.respLen >= DPD_BUFFER_SIZE || this.packets >= DPD_MAX_PACKETS || this.candidates.length === 0) this.stopDpd();
     return found;
   }
 
@@ -188,6 +187,7 @@ export class ConnApp {
     if (this.dpdActive && len > 0) {
       const found = this.dpd(isOrig, data, off, len);
       if (found) for (const e of found) this.replay(e, stream, isOrig, data, off, len);
+      if (this.origLen + this.respLen >= DPD_BUFFER_SIZE || this.packets >= DPD_MAX_PACKETS || this.candidates.length === 0) this.stopDpd();
     }
   }
 
