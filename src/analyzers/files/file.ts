@@ -2,7 +2,6 @@
 // a file id derived from the protocol's file handle, the first bytes (bof buffer) for MIME
 // sniffing, total bytes seen. Sniffing happens when the bof buffer is full or the file ends.
 
-import { createHash } from 'node:crypto';
 import { sniffMime } from './magic.js';
 
 export const BOF_BUFFER_SIZE = 4096;
@@ -10,11 +9,19 @@ const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** A deterministic Zeek-style file id ("F" + base62) from a file handle string. */
 export function fileId(handle: string): string {
-  const h = createHash('sha256').update(handle, 'latin1').digest();
-  let n = h.readBigUInt64BE(0) ^ (h.readBigUInt64BE(8) << 3n);
-  n &= (1n << 96n) - 1n;
+  // Three independent FNV-1a style 32-bit hashes of the handle → 17 base62 digits.
+  let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995, c = 0x2545f491;
+  for (let i = 0; i < handle.length; i++) {
+    const ch = handle.charCodeAt(i);
+    a = Math.imul(a ^ ch, 0x01000193);
+    b = Math.imul(b ^ ch, 0x5bd1e995) ^ (b >>> 15);
+    c = Math.imul(c + ch, 0x9e3779b1) ^ (c >>> 13);
+  }
   let s = '';
-  while (s.length < 17) { s += B62[Number(n % 62n)]; n /= 62n; }
+  for (const w of [a >>> 0, b >>> 0, c >>> 0]) {
+    let v = w;
+    for (let k = 0; k < 6 && s.length < 17; k++) { s += B62[v % 62]; v = Math.floor(v / 62); }
+  }
   return 'F' + s;
 }
 

@@ -75,6 +75,9 @@ function prefixMatch(b: Buffer, p: number, e: number, prefix: string, ignoreCase
 
 /** Zeek's unescape_URI. */
 export function unescapeUri(b: Buffer, s: number, e: number, weird?: (n: string) => void): string {
+  if (e <= s) return '';
+  const pct = b.indexOf(0x25, s);
+  if (pct < 0 || pct >= e) return b.toString('latin1', s, e);
   let out = '';
   let p = s;
   while (p < e) {
