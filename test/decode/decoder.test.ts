@@ -83,7 +83,7 @@ test('link types: each frame yields the same inner TCP packet', () => {
     ['QINQ_TCP4', 1], ['MPLS_TCP4', 1], ['PPP_HDLC_TCP4', 9], ['PPP_TCP4', 9], ['PPPSERIAL_TCP4', 50], ['SLL_TCP4', 113],
     ['RAW_TCP4', 101], ['RAW_TCP4', 12], ['RAW_TCP4', 14], ['RAW_TCP4', 228], ['NULL_LE_TCP4', 0], ['WLAN_QOS_TCP4', 105],
     ['RADIOTAP_WLAN_TCP4', 127], ['FABRICPATH_TCP4', 1], ['VNTAG_VLAN_TCP4', 1], ['PBB_TCP4', 1], ['NFLOG_TCP4', 239],
-    ['ETH8023_SNAP_TCP4', 1],
+    ['ETH8023_SNAP_TCP4', 1], ['WLAN_AMSDU_TCP4', 105], ['PPI_WLAN_TCP4', 192],
   ];
   for (const [name, lt] of cases) {
     const { st, o, d } = dec(name, lt);
@@ -260,6 +260,9 @@ test('IPv6 extension headers: home address and routing header change the address
   assert.equal(o.ipHeaderLen, 40 + 8 + 24 + 24);
   assert.deepEqual([o.srcPort, o.dstPort, o.tcpFlags], [4321, 443, TCP_SYN]);
   assert.deepEqual(d.sideWeirds.slice(0, d.sideWeirdCount), ['routing0_hdr']);
+  const ah = dec('IP6_AH_UDP', 1);
+  assert.equal(ah.st, DecodeStatus.Ok, ah.d.weird);
+  assert.deepEqual([ah.o.ipProto, ah.o.ipHeaderLen, ah.o.srcPort, ah.o.dstPort, payload(ah.o)], [17, 64, 1000, 2000, 'ah!']);
   const esp = dec('IP6_ESP', 1);
   assert.equal(esp.st, DecodeStatus.Ignored);
   assert.equal(esp.o.ipProto, 50);
