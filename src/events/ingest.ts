@@ -6,8 +6,7 @@ import { gunzipSync, constants as zc } from 'node:zlib';
 import { UserError } from '../cli/types.js';
 import { listZeekLogFiles, readZeekLog, ReaderError, type ReadStats } from '../zeek/reader.js';
 import type { LogSink } from '../zeek/types.js';
-import type { BatchWriter, Store } from '../store/store.js';
-import { quoteIdent } from '../store/types.js';
+import { storageTable, type BatchWriter, type Store } from '../store/store.js';
 import {
   DeviceRegistry, DEVICE_INFO_COLUMNS, DEVICE_NETWORK_INFO_COLUMNS, deviceInfoRow, deviceNetworkInfoRow, devicesFromRows, loadInventory,
   type Device,
@@ -347,9 +346,9 @@ async function fixDeviceNames(store: Store, devices: readonly Device[]): Promise
   }
   ap.flushSync();
   ap.closeSync();
-  const t = quoteIdent('DeviceNetworkEvents');
+  const t = storageTable('DeviceNetworkEvents');
   await conn.run(
-    `UPDATE ${t} SET DeviceName = n.DeviceName FROM temp.main.__device_names n WHERE ${t}.DeviceId = n.DeviceId AND ${t}.DeviceName = ''`,
+    `UPDATE ${t} SET DeviceName = n.DeviceName FROM temp.main.__device_names n WHERE ${t}.DeviceId = n.DeviceId AND ${t}.DeviceName IS NULL`,
   );
   await conn.run(`DROP TABLE temp.main.__device_names`);
 }
