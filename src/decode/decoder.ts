@@ -1342,3 +1342,34 @@ function counterpartType(type: number, v6: boolean): number {
     default: return -1;
   }
 }
+
+/**
+ * A 32-bit hash of the unordered 5-tuple of a decoded packet (the same for both directions), for
+ * sharding packets by flow across worker threads. For ICMP the type/code stand in for the ports,
+ * folded so that a request and its reply land together.
+ */
+export function flowHash(p: DecodedPacket): number {
+  let a: number, b: number;
+  if (p.l3 === L3.IPv6) {
+    a = Math.imul(p.src6[0] ^ p.src6[1] ^ p.src6[2], 0x9e3779b1) ^ p.src6[3];
+    b = Math.imul(p.dst6[0] ^ p.dst6[1] ^ p.dst6[2], 0x9e3779b1) ^ p.dst6[3];
+  } else {
+    a = p.src4;
+    b = p.dst4;
+  }
+  let sp = p.srcPort, dp = p.dstPort;
+  if (p.ipProto === 1 || p.ipProto === 58) { sp = 0; dp = 0; }
+  // Order-independent combination: mix each endpoint, then add.
+  const e1 = mix32((a ^ Math.imul(sp, 0x85ebca6b)) >>> 0);
+  const e2 = mix32((b ^ Math.imul(dp, 0x85ebca6b)) >>> 0);
+  return mix32(((e1 + e2) ^ Math.imul(p.ipProto, 0xc2b2ae35)) >>> 0);
+}
+
+function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

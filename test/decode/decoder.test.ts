@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { RawPacket } from '../../src/capture/types.js';
 import { openCapture } from '../../src/capture/index.js';
 import {
-  Decoder, DecodedPacket, DecodeStatus, L3, formatAddr, detectTeredo, detectAYIYA, formatIPv4, formatIPv6, icmpCounterpart, icmpIsOneWay,
+  Decoder, DecodedPacket, DecodeStatus, L3, formatAddr, detectTeredo, detectAYIYA, flowHash, formatIPv4, formatIPv6, icmpCounterpart, icmpIsOneWay,
   TCP_SYN, TCP_ACK, TCP_PSH,
 } from '../../src/decode/index.js';
 import { F } from './frames.js';
@@ -489,6 +489,33 @@ test('address formatting as Zeek prints it', () => {
   assert.equal(formatIPv6(w(0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x0001)), '10.0.0.1'); // IPv4-mapped: Zeek prints IPv4
   assert.equal(formatIPv6(w(0, 0, 0, 0, 0, 0, 0x0a00, 0x0001)), '::10.0.0.1');
   assert.equal(formatIPv6(w(0xff02, 0, 0, 0, 0, 0, 0, 0xfb)), 'ff02::fb');
+});
+
+test('flowHash: the same for both directions, different for other flows', () => {
+  const o = new DecodedPacket();
+  const d = new Decoder();
+  d.decode(raw(F.ETH_TCP4, 1), o);
+  const h1 = flowHash(o);
+  // Swap addresses and ports by hand: the reply direction.
+  [o.src4, o.dst4] = [o.dst4, o.src4];
+  [o.srcPort, o.dstPort] = [o.dstPort, o.srcPort];
+  assert.equal(flowHash(o), h1);
+  o.srcPort++;
+  assert.notEqual(flowHash(o), h1);
+  d.decode(raw(F.ETH_UDP6, 1), o);
+  const h6 = flowHash(o);
+  const s = Uint32Array.from(o.src6);
+  o.src6.set(o.dst6);
+  o.dst6.set(s);
+  [o.srcPort, o.dstPort] = [o.dstPort, o.srcPort];
+  assert.equal(flowHash(o), h6);
+  // Spread: 4096 flows over 4 shards, none empty or overloaded.
+  const shards = [0, 0, 0, 0];
+  for (let i = 0; i < 4096; i++) {
+    o.l3 = L3.IPv4; o.src4 = 0x0a000000 + i; o.dst4 = 0xc0a80101; o.srcPort = 1024 + i; o.dstPort = 443; o.ipProto = 6;
+    shards[flowHash(o) & 3]++;
+  }
+  for (const n of shards) assert.ok(n > 900 && n < 1150, `shards ${shards}`);
 });
 
 test('ICMP counterparts (conn.log resp_p)', () => {
