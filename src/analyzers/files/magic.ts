@@ -12,7 +12,7 @@ const BOM = '(?:\\xef\\xbb\\xbf|\\xff\\xfe|\\xfe\\xff)?';
 // whitespace and comments (an unambiguous form: no nested quantifiers to backtrack over)
 const CMT = `(?:[\\x0d\\x0a \\t]|<!--${N}*?-->)*`;
 const XMLDECL = `(?:<\\?xml ${N}*\\?>)?`;
-const PRE = `${BOM}${CMT}${XMLDECL}${CMT}`;
+const PRE = `${BOM}${CMT}(?:${XMLDECL.slice(0, -1)}${CMT})?`;
 
 function s(mime: string, strength: number, pattern: string): Sig {
   return { mime, strength, re: new RegExp('^(?:' + pattern + ')') };
@@ -30,7 +30,7 @@ const SIGS: Sig[] = [
   s('text/html', 20, `${PRE}<(?:[hH][eE][aA][dD]|[hH][tT][mM][lL]|[tT][iI][tT][lL][eE]|[bB][oO][dD][yY])`),
   s('text/rss', 90, `${PRE}<[rR][sS][sS]`),
   s('application/soap+xml', 49, `${PRE}<[sS][oO][aA][pP](?:-[eE][nN][vV])?:[eE][nN][vV][eE][lL][oO][pP][eE]`),
-  s('text/x-cross-domain-policy', 49, `${CMT}${XMLDECL}${CMT}<(?:![dD][oO][cC][tT][yY][pP][eE] +)?[cC][rR][oO][sS][sS]-[dD][oO][mM][aA][iI][nN]-[pP][oO][lL][iI][cC][yY]`),
+  s('text/x-cross-domain-policy', 49, `${CMT}(?:${XMLDECL.slice(0, -1)}${CMT})?<(?:![dD][oO][cC][tT][yY][pP][eE] +)?[cC][rR][oO][sS][sS]-[dD][oO][mM][aA][iI][nN]-[pP][oO][lL][iI][cC][yY]`),
   s('text/ini', 20, `${BOM}[\\x00\\x0d\\x0a \\t]*\\[[^\\x0d\\x0a]+\\][ \\t\\x00]*[\\x0d\\x0a]`),
   s('application/x-pem', 0, `-----BEGIN CERTIFICATE-----`),
   s('text/x-shellscript', 250, `#![^\\n]{1,15}bin\\/(?:env[\\t\\n\\x0b\\x0c\\r ]+)?(?:ba|tc|c|z|fa|ae|k)?sh`),
