@@ -47,11 +47,15 @@ class Entry implements AnalyzerContext {
   now(): number { return this.fw.host.now(); }
   write(schema: LogSchema, rec: ZeekRecord): void { this.fw.host.write(schema, rec); }
   weird(name: string, addl?: string): void { this.fw.host.weird(this.c, name, addl, this.spec.name); }
+  /** Services this analyzer confirmed (an analyzer may confirm an embedded protocol too, e.g. ntlm inside ldap). */
+  services: string[] | null = null;
   confirm(service?: string): void {
-    if (this.confirmed || this.removed) return;
-    this.confirmed = true;
+    if (this.removed) return;
     const s = (service ?? this.spec.service).toLowerCase();
-    if (s && !this.c.services.includes(s)) this.c.services.push(s);
+    if (!s || this.services?.includes(s)) return;
+    this.confirmed = true;
+    (this.services ??= []).push(s);
+    if (!this.c.services.includes(s)) this.c.services.push(s);
   }
   violation(reason: string, data?: string): void {
     void reason; void data;
@@ -59,10 +63,11 @@ class Entry implements AnalyzerContext {
     if (this.c.payloadSize() > IGNORE_VIOLATIONS_AFTER) return;
     this.removed = true;
     this.app.violated.add(this.spec.name);
-    if (this.confirmed) {
-      const s = this.spec.service.toLowerCase();
-      const i = this.c.services.indexOf(s);
-      if (i >= 0) this.c.services.splice(i, 1);
+    if (this.services) {
+      for (const s of this.services) {
+        const i = this.c.services.indexOf(s);
+        if (i >= 0) this.c.services.splice(i, 1);
+      }
     }
     try { this.inst?.done?.(); } catch { /* an analyzer failing on removal must not stop the run */ }
   }
