@@ -30,8 +30,11 @@ export interface AnalyzerContext {
   now(): number;
   /** Write a log record (the schema is the log's one declaration). */
   write(schema: LogSchema, rec: ZeekRecord): void;
-  /** Raise a weird (weird.log) under Zeek's name for it. */
-  weird(name: string, addl?: string): void;
+  /**
+   * Raise a weird (weird.log) under Zeek's name for it. `source` (optional) overrides the analyzer
+   * name in weird.log's `source`; '' for weirds Zeek's scripts raise (Reporter::conn_weird), logged as '-'.
+   */
+  weird(name: string, addl?: string, source?: string): void;
   /** Protocol confirmed: the analyzer's service is added to conn.log `service`. */
   confirm(service?: string): void;
   /** Protocol violation: the analyzer is removed (Zeek's DPD behaviour); records analyzer.log. */

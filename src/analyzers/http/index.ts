@@ -19,14 +19,16 @@ export class HttpStreamAnalyzer implements StreamAnalyzer {
   }
   deliverStream(isOrig: boolean, data: Buffer, offset: number, len: number): void {
     this.an.deliverStream(isOrig, data, offset, Math.max(0, Math.min(len, data.length - offset)));
+    this.log.flushWeirds();
   }
-  gap(isOrig: boolean, len: number): void { this.an.gap(isOrig, len); }
-  endOfData(isOrig: boolean): void { this.an.endOfData(isOrig); }
+  gap(isOrig: boolean, len: number): void { this.an.gap(isOrig, len); this.log.flushWeirds(); }
+  endOfData(isOrig: boolean): void { this.an.endOfData(isOrig); this.log.flushWeirds(); }
   done(): void {
     if (this.finished) return;
     this.finished = true;
     this.an.done();
     this.log.finish();
+    this.log.flushWeirds();
   }
 }
 

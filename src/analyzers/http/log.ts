@@ -65,9 +65,21 @@ export class HttpLog implements HttpEvents {
   /** file → the Info it was attached to (f$http) and its side. */
   private files = new Map<ZeekFile, { info: Info; isOrig: boolean }>();
   private readonly capturePassword: boolean;
+  /** Script-level weirds are raised when the script runs, after the analyzer's own weirds of the same input. */
+  private scriptWeirds: [string, string | undefined][] = [];
 
   constructor(private readonly ctx: AnalyzerContext, opts: HttpLogOptions = {}) {
     this.capturePassword = opts.capturePassword ?? false;
+  }
+
+  private scriptWeird(name: string, addl?: string): void { this.scriptWeirds.push([name, addl]); }
+
+  /** Emits the script-level weirds queued while the analyzer processed the last input. */
+  flushWeirds(): void {
+    if (this.scriptWeirds.length === 0) return;
+    const w = this.scriptWeirds;
+    this.scriptWeirds = [];
+    for (const [n, a] of w) this.ctx.weird(n, a, '');
   }
 
   private newSession(): Info {
@@ -103,11 +115,11 @@ export class HttpLog implements HttpEvents {
   request(method: string, _originalUri: string, unescapedUri: string, _version: string): void {
     this.haveState = true;
     if (this.currentRequest < this.currentResponse) {
-      this.ctx.weird('HTTP_response_before_request');
+      this.scriptWeird('HTTP_response_before_request');
       this.currentRequest = this.currentResponse;
     }
     if (MAX_PENDING_REQUESTS > 0 && this.pending.size > MAX_PENDING_REQUESTS) {
-      this.ctx.weird('HTTP_excessive_pipelining');
+      this.scriptWeird('HTTP_excessive_pipelining_limit_reached');
       if (this.currentResponse === 0) this.currentResponse++;
       while (this.currentResponse < this.currentRequest) {
         const p = this.pending.get(this.currentResponse);
@@ -119,7 +131,7 @@ export class HttpLog implements HttpEvents {
     const i = this.setState(true);
     i.method = method;
     i.uri = unescapedUri;
-    if (!HTTP_METHODS.has(method)) this.ctx.weird('unknown_HTTP_method', method);
+    if (!HTTP_METHODS.has(method)) this.scriptWeird('unknown_HTTP_method', method);
   }
 
   reply(version: string, code: number, reason: string): void {
@@ -160,7 +172,7 @@ export class HttpLog implements HttpEvents {
       }
     }
     // entities.zeek
-    if (!i.currentEntity) { this.ctx.weird('missing_HTTP_entity'); return; }
+    if (!i.currentEntity) { this.scriptWeird('missing_HTTP_entity'); return; }
     if (name === 'CONTENT-DISPOSITION' && /[fF][iI][lL][eE][nN][aA][mM][eE][ \t]*\*?=/.test(value)) {
       i.currentEntity.filename = filenameFromDisposition(value);
     } else if (name === 'CONTENT-TYPE' && /[nN][aA][mM][eE][ \t]*=/.test(value)) {
