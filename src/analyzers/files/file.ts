@@ -27,7 +27,8 @@ export function fileId(handle: string): string {
 
 export class ZeekFile {
   readonly id: string;
-  private bof: Buffer | undefined = Buffer.alloc(BOF_BUFFER_SIZE);
+  /** Collected first bytes (allocated on demand, grown up to BOF_BUFFER_SIZE). */
+  private bof: Buffer | undefined;
   private bofLen = 0;
   /** Bytes delivered so far (seen_bytes). */
   seen = 0;
@@ -42,20 +43,35 @@ export class ZeekFile {
   data(buf: Buffer, off: number, len: number): void {
     if (this.ended || len <= 0) return;
     this.seen += len;
-    if (!this.sniffed && this.bof) {
-      const n = Math.min(len, BOF_BUFFER_SIZE - this.bofLen);
-      buf.copy(this.bof, this.bofLen, off, off + n);
-      this.bofLen += n;
-      if (this.bofLen >= BOF_BUFFER_SIZE) this.sniff();
+    if (this.sniffed) return;
+    if (this.bofLen === 0 && len >= BOF_BUFFER_SIZE) {
+      // the first delivery fills the bof buffer: sniff it in place
+      this.sniffOn(buf, off, BOF_BUFFER_SIZE);
+      return;
     }
+    const n = Math.min(len, BOF_BUFFER_SIZE - this.bofLen);
+    const need = this.bofLen + n;
+    if (!this.bof || this.bof.length < need) {
+      const nb = Buffer.allocUnsafe(Math.min(BOF_BUFFER_SIZE, Math.max(need, (this.bof?.length ?? 256) * 2)));
+      if (this.bof) this.bof.copy(nb, 0, 0, this.bofLen);
+      this.bof = nb;
+    }
+    buf.copy(this.bof, this.bofLen, off, off + n);
+    this.bofLen += n;
+    if (this.bofLen >= BOF_BUFFER_SIZE) this.sniff();
+  }
+
+  private sniffOn(buf: Buffer, off: number, len: number): void {
+    this.sniffed = true;
+    this.mime = sniffMime(buf, off, len);
+    this.bof = undefined;
+    this.onSniff(this, this.mime);
   }
 
   private sniff(): void {
     if (this.sniffed) return;
-    this.sniffed = true;
-    this.mime = this.bof ? sniffMime(this.bof, 0, this.bofLen) : undefined;
-    this.bof = undefined;
-    this.onSniff(this, this.mime);
+    if (this.bof) this.sniffOn(this.bof, 0, this.bofLen);
+    else { this.sniffed = true; this.onSniff(this, undefined); }
   }
 
   /** End of file: sniffs what was collected if that has not happened yet. */
