@@ -298,6 +298,13 @@ export class FlowTable {
 
   /** End of input: every remaining connection is removed (Zeek's end-of-trace behaviour), oldest first. */
   flushAll(): void {
+    // Zeek first expires its pending timers; of ours only the TCP attempt timer runs in expire mode
+    // (a lone SYN is logged then, in timer order), the rest are dropped.
+    while (this.hT.length) {
+      const tt = this.hT[0]!, c = this.hC[0]!, kind = this.hK[0]!, gen = this.hG[0]!;
+      this.popTimer();
+      if (kind === TimerKind.TcpAttempt && !c.removed) this.fire(tt, c, kind, gen, tt);
+    }
     const all: Conn[] = [];
     for (let head of this.buckets) for (; head; head = head.next) all.push(head);
     all.sort((a, b) => a.serial - b.serial);

@@ -15,10 +15,13 @@ const bin = `${repo}bin/wirehunt.js`;
 // Floors: rows found / rows exact per log, as measured when this test was last raised.
 // Raise them when the score improves; never lower them.
 const FLOORS: Record<string, { found: number; exact: number }> = {
-  'conn.log': { found: 153, exact: 137 },
+  'conn.log': { found: 153, exact: 145 },
   'tunnel.log': { found: 9, exact: 9 },
   'dns.log': { found: 18, exact: 18 },
-  'ssh.log': { found: 47, exact: 46 },
+  'ftp.log': { found: 43, exact: 41 },
+  'http.log': { found: 63, exact: 62 },
+  'ntlm.log': { found: 5, exact: 5 },
+  'ssh.log': { found: 47, exact: 47 },
   'ssl.log': { found: 10, exact: 10 },
   'x509.log': { found: 16, exact: 16 },
 };
