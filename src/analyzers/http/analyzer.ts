@@ -714,9 +714,12 @@ export class HttpAnalyzer {
 
   endFile(f: ZeekFile | null): void { if (f) f.end(); }
 
+  /** After CONNECT (200) or an upgrade, the stream belongs to the tunnelled protocol. */
+  onPassthrough: ((isOrig: boolean, data: Buffer, off: number, len: number) => void) | undefined;
+
   deliverStream(isOrig: boolean, data: Buffer, off: number, len: number): void {
     if (this.finishedAll || len <= 0) return;
-    if (this.passthrough) return; // upgraded / CONNECT: the tunnelled protocol is not analyzed here
+    if (this.passthrough) { this.onPassthrough?.(isOrig, data, off, len); return; }
     if (this.replyState === REP_HTTP09 && !isOrig) {
       if (!this.replyMessage) {
         this.setVersion(false, { major: 0, minor: 9 });

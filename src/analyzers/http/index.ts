@@ -13,19 +13,31 @@ export class HttpStreamAnalyzer implements StreamAnalyzer {
   readonly log: HttpLog;
   readonly an: HttpAnalyzer;
   private finished = false;
-  constructor(ctx: AnalyzerContext, opts?: HttpLogOptions) {
+  private child: StreamAnalyzer | undefined;
+  private childTried = false;
+  constructor(private readonly ctx: AnalyzerContext, opts?: HttpLogOptions) {
     this.log = new HttpLog(ctx, opts ?? ctx.service<HttpLogOptions>('http.options'));
     this.an = new HttpAnalyzer(this.log, ctx.conn.uid);
+    this.an.onPassthrough = (o, d, off, n) => this.tunnel(o, d, off, n);
+  }
+  /** Bytes inside a CONNECT tunnel or an upgraded connection: TLS goes to the SSL analyzer (Zeek's PIA would find it). */
+  private tunnel(isOrig: boolean, data: Buffer, off: number, len: number): void {
+    if (!this.childTried) {
+      this.childTried = true;
+      if (len >= 3 && data[off] === 0x16 && data[off + 1] === 0x03) this.child = this.ctx.startChild('SSL');
+    }
+    this.child?.deliverStream(isOrig, data, off, len);
   }
   deliverStream(isOrig: boolean, data: Buffer, offset: number, len: number): void {
     this.an.deliverStream(isOrig, data, offset, Math.max(0, Math.min(len, data.length - offset)));
     this.log.flushWeirds();
   }
   gap(isOrig: boolean, len: number): void { this.an.gap(isOrig, len); this.log.flushWeirds(); }
-  endOfData(isOrig: boolean): void { this.an.endOfData(isOrig); this.log.flushWeirds(); }
+  endOfData(isOrig: boolean): void { this.an.endOfData(isOrig); this.log.flushWeirds(); this.child?.endOfData?.(isOrig); }
   done(): void {
     if (this.finished) return;
     this.finished = true;
+    this.child?.done?.();
     this.an.done();
     this.log.finish();
     this.log.flushWeirds();

@@ -33,7 +33,7 @@ export class FakeCtx implements AnalyzerContext {
   expectConnection(origH: string | undefined, respH: string, respP: number, _proto: TransportProto, analyzer: string): void {
     this.expected.push({ origH, respH, respP, analyzer });
   }
-  startChild(): StreamAnalyzer | undefined { return undefined; }
+  startChild(_analyzer: string): StreamAnalyzer | undefined { return undefined; }
   service<T>(name: string): T | undefined { return this.services.get(name) as T | undefined; }
 }
 

@@ -133,3 +133,25 @@ test('mutated HTTP streams never throw and end in bounded time', () => {
   }
   assert.ok(Date.now() - t0 < 20000);
 });
+
+test('CONNECT tunnel: after the 200 reply, TLS bytes go to the SSL child analyzer', () => {
+  const ctx = new FakeCtx(fakeConn({ proto: 'tcp', respP: 3128 }));
+  const fed: [boolean, number][] = [];
+  const asked: string[] = [];
+  ctx.startChild = (name: string) => {
+    asked.push(name);
+    return { deliverStream: (o: boolean, _d: Buffer, _off: number, n: number) => { fed.push([o, n]); } };
+  };
+  const a = new HttpStreamAnalyzer(ctx);
+  const send = (o: boolean, s: string | Buffer): void => { const b = typeof s === 'string' ? Buffer.from(s) : s; a.deliverStream(o, b, 0, b.length); };
+  send(true, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+  send(false, 'HTTP/1.1 200 Connection established\r\n\r\n');
+  send(true, Buffer.from('160301002a0100002603', 'hex'));
+  send(false, Buffer.from('1603010030', 'hex'));
+  a.done();
+  assert.deepEqual(asked, ['SSL']);
+  assert.deepEqual(fed, [[true, 10], [false, 5]]);
+  assert.equal(ctx.records.length, 1);
+  assert.equal(ctx.records[0]!.rec.method, 'CONNECT');
+  assert.equal(ctx.records[0]!.rec.status_code, 200);
+});
