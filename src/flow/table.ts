@@ -571,7 +571,7 @@ export class FlowTable {
       if (orig.state !== EpState.INACTIVE) return false;
       connOrig = resp;
     }
-    const closed = !c.isActive;
+    const closed = orig.didClose || resp.didClose; // TCPSessionAdapter::IsClosed
     if (!closed) {
       const baseSeq = p.tcpSeq >>> 0;
       if (baseSeq === connOrig.startSeq) return false;
