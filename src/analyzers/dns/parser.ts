@@ -67,16 +67,18 @@ export interface DnsEvents {
   flip(): void;
 }
 
-/** Reusable name buffer (Zeek: u_char name[513]). */
+/** Reusable name buffer (Zeek: u_char name[513]); parsing is synchronous, so one serves every parser. */
 const NAME_MAX = 512;
+const NAME_BUF = Buffer.alloc(NAME_MAX + 1);
+const EMPTY = Buffer.alloc(0);
 
 export class DnsInterpreter {
   private firstMessage = true;
-  private readonly name = Buffer.alloc(NAME_MAX + 1);
+  private readonly name = NAME_BUF;
   private namePos = 0;
   private nameLeft = 0;
   // cursor over the message being parsed
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private msgStart = 0;
   private pos = 0;
   private len = 0;
@@ -505,8 +507,9 @@ export class DnsInterpreter {
     }
     if (labelLen > 63 && !this.respIsNetbios) { this.ev.weird('DNS_label_too_long'); return 0; }
     if (labelLen >= this.nameLeft) { this.ev.weird('DNS_label_len_gt_name_len'); return 0; }
-    this.buf.copy(this.name, this.namePos, this.pos, this.pos + labelLen);
-    this.name[this.namePos + labelLen] = 0x2e;
+    const src = this.buf, dst = this.name, sp = this.pos, dp = this.namePos;
+    for (let k = 0; k < labelLen; k++) dst[dp + k] = src[sp + k]!;
+    dst[dp + labelLen] = 0x2e;
     this.namePos += labelLen + 1;
     this.nameLeft -= labelLen + 1;
     this.pos += labelLen; this.len -= labelLen;
