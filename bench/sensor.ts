@@ -88,7 +88,7 @@ function capture(a: Args): { path: string; info: MixResult } {
   return { path, info };
 }
 
-interface RunResult { seconds: number; peakRssMB: number; status: number | null; stdoutLines: number; stderrTail: string }
+interface RunResult { seconds: number; cpuSeconds: number | undefined; peakRssMB: number; status: number | null; stdoutLines: number; stderrTail: string }
 
 /** Runs a command, measuring wall time and peak RSS (GNU time when present, else /proc polling). */
 function measure(cmd: string, args: string[]): Promise<RunResult> {
@@ -119,14 +119,18 @@ function measure(cmd: string, args: string[]): Promise<RunResult> {
       const seconds = (performance.now() - t0) / 1000;
       let kb = polledKB;
       let status = code;
+      let cpu: number | undefined;
       if (gnuTime) {
         const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
         if (m) kb = Number(m[1]);
+        const u = /User time \(seconds\): ([\d.]+)/.exec(err);
+        const sy = /System time \(seconds\): ([\d.]+)/.exec(err);
+        if (u && sy) cpu = Number(u[1]) + Number(sy[1]);
         const x = /Exit status: (\d+)/.exec(err);
         if (x) status = Number(x[1]);
         err = err.replace(/\n\tCommand being timed:[\s\S]*$/, '');
       }
-      resolve({ seconds, peakRssMB: kb / 1024, status, stdoutLines: lines, stderrTail: err.trim().split('\n').slice(-5).join('\n') });
+      resolve({ seconds, cpuSeconds: cpu, peakRssMB: kb / 1024, status, stdoutLines: lines, stderrTail: err.trim().split('\n').slice(-5).join('\n') });
     });
   });
 }
@@ -183,14 +187,22 @@ async function main(): Promise<number> {
   }
 
   console.log('');
-  console.log('| tool | seconds | MB/s | packets/s | peak RSS MB | notes |');
-  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+  // CPU time (user + system) is reported beside wall time: on a busy machine it is the steadier figure.
+  console.log('| tool | wall s | MB/s | packets/s | CPU s | MB per CPU-s | peak RSS MB | notes |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const { tool, r, note } of rows) {
-    console.log(`| ${tool} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(1)} | ${Math.round(info.packets / r.seconds).toLocaleString('en-US')} | ${r.peakRssMB.toFixed(0)} | ${note} |`);
+    const cpu = r.cpuSeconds === undefined ? '-' : r.cpuSeconds.toFixed(2);
+    const perCpu = r.cpuSeconds ? (mb / r.cpuSeconds).toFixed(1) : '-';
+    console.log(`| ${tool} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(1)} | ${Math.round(info.packets / r.seconds).toLocaleString('en-US')} | ${cpu} | ${perCpu} | ${r.peakRssMB.toFixed(0)} | ${note} |`);
   }
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`(load average at the end: ${load}; wall-clock figures suffer when other work shares the cores)`);
   const w = rows.find((x) => x.tool.startsWith('wirehunt'));
   const t = rows.find((x) => x.tool.startsWith('tshark'));
-  if (w && t) console.log(`\nwirehunt / tshark speed ratio: ${(t.r.seconds / w.r.seconds).toFixed(2)}×`);
+  if (w && t) {
+    console.log(`\nwirehunt / tshark speed ratio: ${(t.r.seconds / w.r.seconds).toFixed(2)}× (wall clock)`
+      + (w.r.cpuSeconds && t.r.cpuSeconds ? `, ${(t.r.cpuSeconds / w.r.cpuSeconds).toFixed(2)}× (CPU time)` : ''));
+  }
   console.log('reference (Zeek 9.1, machine of this kind, 315 MB mixed capture): conn-only 160–182 MB/s, 186–212 k packets/s, 107 MB RSS; default scripts 27–29 MB/s');
   return w ? 0 : 1;
 }
