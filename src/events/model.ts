@@ -81,7 +81,9 @@ function jsonValue(v: ZeekValue): string | undefined {
     case 'string':
       return jsonString(v);
     case 'number':
-      return Number.isFinite(v) ? String(v) : undefined;
+      // Zeek's times and intervals have microsecond resolution (its ASCII logs print 6 decimals):
+      // round so a record from the sensor and the same record read back from a log agree.
+      return Number.isFinite(v) ? String(Number.isInteger(v) ? v : Math.round(v * 1e6) / 1e6) : undefined;
     case 'boolean':
       return v ? 'true' : 'false';
     case 'object': {
@@ -90,7 +92,7 @@ function jsonValue(v: ZeekValue): string | undefined {
       for (let i = 0; i < v.length; i++) {
         const e = v[i];
         if (i) out += ',';
-        out += typeof e === 'number' ? (Number.isFinite(e) ? String(e) : 'null') : jsonString(String(e));
+        out += typeof e === 'number' ? (Number.isFinite(e) ? String(Number.isInteger(e) ? e : Math.round(e * 1e6) / 1e6) : 'null') : jsonString(String(e));
       }
       return out + ']';
     }
