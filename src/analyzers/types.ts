@@ -21,6 +21,11 @@ export interface ConnInfo {
   readonly localResp: boolean;
   /** Uids of the enclosing tunnel connections, outermost first (conn.log tunnel_parents). */
   readonly tunnelParents: readonly string[];
+  /**
+   * Zeek's TCP IsPartial(): the connection was first seen without its opening SYN (TCP only).
+   * SSH, SSL and XMPP ignore data while it is true, as Zeek's analyzers do.
+   */
+  readonly isPartial?: boolean;
 }
 
 /** What the framework offers an analyzer instance. One per analyzer per connection. */

@@ -184,10 +184,11 @@ export class SshSession implements SshEvents {
 
 class SshAnalyzer implements StreamAnalyzer {
   private readonly sess: SshSession;
-  constructor(ctx: AnalyzerContext) {
+  constructor(private readonly ctx: AnalyzerContext) {
     this.sess = new SshSession(ctx);
   }
   deliverStream(isOrig: boolean, data: Buffer, offset: number, len: number): void {
+    if (this.ctx.conn.isPartial) return; // TCP()->IsPartial()
     this.sess.parser.deliver(isOrig, data, offset, len);
   }
   gap(): void {

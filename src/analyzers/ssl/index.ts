@@ -290,12 +290,13 @@ export class SslSession implements TlsEvents {
 export class SslAnalyzer implements StreamAnalyzer {
   readonly session: SslSession;
   readonly parser: TlsRecordLayer;
-  constructor(ctx: AnalyzerContext) {
+  constructor(private readonly ctx: AnalyzerContext) {
     this.session = new SslSession(ctx, 'ssl');
     this.parser = new TlsRecordLayer(this.session);
     this.session.onDisable = () => this.parser.disable();
   }
   deliverStream(isOrig: boolean, data: Buffer, offset: number, len: number): void {
+    if (this.ctx.conn.isPartial) return; // TCP()->IsPartial()
     this.parser.deliver(isOrig, data, offset, len);
   }
   gap(): void {

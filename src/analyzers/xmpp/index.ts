@@ -44,7 +44,7 @@ export class XmppAnalyzer implements StreamAnalyzer {
       this.tls.deliverStream(isOrig, data, offset, len);
       return;
     }
-    if (this.skip || this.hadGap) return;
+    if (this.ctx.conn.isPartial || this.skip || this.hadGap) return;
     const tokens = xmppTokens(data, offset, offset + len);
     if (!tokens) {
       this.skip = true;
