@@ -60,7 +60,11 @@ export class FtpDataAnalyzer implements StreamAnalyzer {
     }
     f.data(data, offset, n);
   }
-  endOfData(isOrig: boolean): void { this.files[isOrig ? 0 : 1]?.end(); }
+  /**
+   * Zeek's File_Analyzer ends its files (and identifies short ones) only in Done(), when the data
+   * connection is removed — possibly after the next control command has logged the transfer.
+   */
+  endOfData(_isOrig: boolean): void { /* files end in done() */ }
   done(): void {
     if (this.finished) return;
     this.finished = true;

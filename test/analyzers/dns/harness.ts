@@ -48,6 +48,9 @@ interface Dir { next: number; init: boolean; pending: Map<number, Buffer>; fin: 
 interface Flow {
   key: string; conn: ConnInfo; ctx: FakeCtx; an: (StreamAnalyzer & DatagramAnalyzer) | undefined;
   dirs: [Dir, Dir];
+  /** Removal time of a closed TCP connection (Zeek's tcp_close_delay after both sides closed). */
+  removeAt?: number;
+  removed?: boolean;
 }
 
 /** Runs `specs` (first matching by port, or all with detect for TCP) over the pcap; returns records in write order. */
@@ -119,6 +122,9 @@ export function runPcap(path: string | URL, specs: AnalyzerSpec[], opts: { attac
       flows.set(key, f);
       order.push(f);
     }
+    for (const g of order) {
+      if (g.removeAt !== undefined && !g.removed && ts >= g.removeAt) { g.removed = true; g.ctx.t = ts; g.an?.done?.(); }
+    }
     f.ctx.t = ts;
     const an = f.an;
     if (!an) continue;
@@ -148,11 +154,12 @@ export function runPcap(path: string | URL, specs: AnalyzerSpec[], opts: { attac
         }
       }
       if ((flags & 0x05) && !d.fin) { d.fin = true; an.endOfData?.(isOrig); }
+      if (f.removeAt === undefined && ((flags & 0x04) || (f.dirs[0].fin && f.dirs[1].fin))) f.removeAt = ts + 5;
     }
     for (const e of f.ctx.expected) expectations.push({ respH: e.respH, respP: e.respP, analyzer: e.analyzer });
     f.ctx.expected.length = 0;
   }
-  for (const f of order) f.an?.done?.();
+  for (const f of order) if (!f.removed) f.an?.done?.();
   return { records, flows: order };
 }
 
