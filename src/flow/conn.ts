@@ -137,6 +137,12 @@ export class Conn implements ConnInfo {
   /** Identity of the current encapsulation stack (null when not tunnelled). */
   encap: EncapStack | null = null;
   tunnelChanges = 0;
+  /** Packet-level tunnel analyzers that raised a violation on this connection (bit per kind). */
+  tunnelViolated = 0;
+  /** Teredo: valid encapsulation seen from the originator (1) / responder (2). */
+  tunnelValid = 0;
+  /** An analyzer's own expire timer interval (Zeek's DNS_Analyzer::ExpireTimer), 0 when none. */
+  appExpire = 0;
 
   inactivityTimeout = 0;
   /** Bumped by Zeek's CancelTimers (analyzer timers of the TCP adapter). */

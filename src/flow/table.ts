@@ -21,7 +21,7 @@ export const TUNNEL_MAX_CHANGES = 5;
 const TOO_LARGE_SEQ_DELTA = 1048576;
 const TCP_STORM_THRESH = 1000;
 
-const enum TimerKind { Inactivity = 0, TcpExpire = 1, TcpAttempt = 2, TcpDelete = 3 }
+const enum TimerKind { Inactivity = 0, TcpExpire = 1, TcpAttempt = 2, TcpDelete = 3, AppExpire = 4 }
 
 export interface FlowHooks {
   /** The analyzer framework, or null for conn-only analysis. */
@@ -235,7 +235,6 @@ export class FlowTable {
   }
 
   private fire(tt: number, c: Conn, kind: number, gen: number, now: number): void {
-    void now;
     const t = tt;
     switch (kind) {
       case TimerKind.Inactivity: {
@@ -277,6 +276,12 @@ export class FlowTable {
         if (gen !== c.analyzerGen) return;
         this.remove(c);
         return;
+      case TimerKind.AppExpire:
+        // DNS_Analyzer::ExpireTimer: one second of slack for the request/reply case.
+        if (c.appExpire === 0) return;
+        if (t - c.lastTime >= c.appExpire - 1 || now === Infinity) this.remove(c);
+        else this.schedule(t + c.appExpire, c, TimerKind.AppExpire, 0);
+        return;
     }
   }
 
@@ -303,7 +308,7 @@ export class FlowTable {
     while (this.hT.length) {
       const tt = this.hT[0]!, c = this.hC[0]!, kind = this.hK[0]!, gen = this.hG[0]!;
       this.popTimer();
-      if (kind === TimerKind.TcpAttempt && !c.removed) this.fire(tt, c, kind, gen, tt);
+      if ((kind === TimerKind.TcpAttempt || kind === TimerKind.AppExpire) && !c.removed) this.fire(tt, c, kind, gen, Infinity);
     }
     const all: Conn[] = [];
     for (let head of this.buckets) for (; head; head = head.next) all.push(head);
@@ -326,6 +331,16 @@ export class FlowTable {
    * connection it belongs to and sets `lastIsOrig`, or null when no connection was made.
    */
   lastIsOrig = false;
+
+  /**
+   * An analyzer's own expire timer (Zeek's DNS analyzer over UDP: the connection goes once it has been
+   * idle for about `interval` seconds, checked every `interval` seconds from now).
+   */
+  analyzerExpire(c: Conn, interval: number): void {
+    if (c.appExpire) return;
+    c.appExpire = interval;
+    this.schedule(this.now + interval, c, TimerKind.AppExpire, 0);
+  }
 
   /** Zeek's Connection::FlipRoles on an analyzer's request (e.g. DNS reply seen first). */
   flipConn(c: Conn): void {

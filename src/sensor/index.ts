@@ -19,7 +19,7 @@ import { openLogDirectory } from '../zeek/sink.js';
 import { connSchema } from '../zeek/schemas/conn.js';
 import { weirdSchema } from '../zeek/schemas/weird.js';
 import { connRecord, weirdRecord } from './records.js';
-import { TUNNEL_MAX_DEPTH, TunnelTracker, UDP_TUNNELS } from './tunnels.js';
+import { AYIYA_TUNNEL, TEREDO_TUNNEL, TUNNEL_BIT, TUNNEL_MAX_DEPTH, TunnelTracker, UDP_TUNNELS, looksLikeAyiya, looksLikeTeredo } from './tunnels.js';
 
 /** Script names `--analyzers` knows besides the protocol analyzers' own (Zeek's base scripts). */
 export const ZEEK_SCRIPT_NAMES = ['conn', 'http', 'dns', 'ssl', 'x509', 'ssh', 'ftp', 'ntlm', 'smb', 'dce-rpc', 'ldap',
@@ -149,6 +149,7 @@ export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> 
     now: () => flow.now,
     wantStreams: (c) => flow.wantStreams(c),
     flipRoles: (c) => flow.flipConn(c),
+    analyzerExpire: (c, interval) => flow.analyzerExpire(c, interval),
   }, serviceFactories) : null;
 
   flow = new FlowTable({
@@ -191,9 +192,19 @@ export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> 
     }
     const c = flow.processPacket(p, encap, status === DecodeStatus.ConnWeird ? decoder.weird : '');
     if (!c || status !== DecodeStatus.Ok || c.transport !== Transport.UDP || p.badChecksum) return;
-    const tun = UDP_TUNNELS.get(c.rPort);
-    if (!tun) return;
-    if (depth >= TUNNEL_MAX_DEPTH) { weird(c, 'exceeded_tunnel_max_depth'); return; }
+    const isOrig = flow.lastIsOrig;
+    let tun = UDP_TUNNELS.get(c.rPort);
+    if (!tun) {
+      // Zeek's UDP analyzer tries protocol detection (AYIYA, then Teredo) on other ports.
+      const off = p.l4Offset + 8, n = Math.min(p.l4Len, p.l4CapLen) - 8;
+      if (n <= 0) return;
+      if (looksLikeAyiya(p.buf, off, n)) tun = AYIYA_TUNNEL;
+      else if (looksLikeTeredo(p.buf, off, n)) tun = TEREDO_TUNNEL;
+      else return;
+    }
+    const bit = TUNNEL_BIT[tun.kind];
+    if (c.tunnelViolated & bit) return;
+    if (depth >= TUNNEL_MAX_DEPTH) { c.checkHistory(0x400, 'X'); weird(c, 'exceeded_tunnel_max_depth'); return; }
     const inner = pk[depth + 1]!;
     let st: DecodeStatus;
     switch (tun.kind) {
@@ -204,11 +215,20 @@ export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> 
       case 'gtpv1': st = decoder.decapGTPv1(p, inner, wireLen, capLen); break;
       default: st = decoder.decapGRE(p, inner, true);
     }
-    if (decoder.tunnelConfirmed && tun.service && !c.services.includes(tun.service)) c.services.push(tun.service);
+    if (st === DecodeStatus.Violation) { c.tunnelViolated |= bit; return; }
+    if (decoder.tunnelConfirmed && tun.service) {
+      let confirm = true;
+      if (tun.kind === 'teredo') {
+        // Tunnel::delay_teredo_confirmation: valid Teredo from both sides first.
+        c.tunnelValid |= isOrig ? 1 : 2;
+        confirm = c.tunnelValid === 3;
+      }
+      if (confirm && !c.services.includes(tun.service)) c.services.push(tun.service);
+    }
     if (st === DecodeStatus.Weird) { weird(c, decoder.weird); return; }
-    if (st === DecodeStatus.Violation) return;
     if (st !== DecodeStatus.Ok && st !== DecodeStatus.ConnWeird) { if (decoder.sideWeirdCount) sideWeirds(); return; }
-    const stack = tunnels.udpStack(encap, c, tun.type);
+    // GRE over UDP is still an IP-level tunnel for Zeek (keyed by the address pair, ports 0).
+    const stack = tun.kind === 'gre' ? tunnels.ipStack(encap, p, 'Tunnel::GRE') : tunnels.udpStack(encap, c, tun.type);
     handle(inner, st, stack, depth + 1);
   };
 

@@ -21,8 +21,47 @@ export const UDP_TUNNELS: ReadonlyMap<number, { kind: 'vxlan' | 'geneve' | 'tere
   [5072, { kind: 'ayiya', type: 'Tunnel::AYIYA', service: 'ayiya' }],
   [2152, { kind: 'gtpv1', type: 'Tunnel::GTPv1', service: 'gtpv1' }],
   [2123, { kind: 'gtpv1', type: 'Tunnel::GTPv1', service: 'gtpv1' }],
-  [4754, { kind: 'gre', type: 'Tunnel::GRE', service: 'gre' }],
+  [4754, { kind: 'gre', type: 'Tunnel::GRE', service: '' }],
 ] as const);
+
+export type TunnelKind = 'vxlan' | 'geneve' | 'teredo' | 'ayiya' | 'gtpv1' | 'gre';
+export const TUNNEL_BIT: Record<TunnelKind, number> = { vxlan: 1, geneve: 2, teredo: 4, ayiya: 8, gtpv1: 16, gre: 32 };
+export const AYIYA_TUNNEL = { kind: 'ayiya' as const, type: 'Tunnel::AYIYA', service: 'ayiya' };
+export const TEREDO_TUNNEL = { kind: 'teredo' as const, type: 'Tunnel::TEREDO', service: 'teredo' };
+
+/** Teredo's DetectProtocol: a UDP payload on any port that looks like Teredo (Zeek's packet analyzer). */
+export function looksLikeTeredo(d: Buffer, off: number, len: number): boolean {
+  if (len < 40) return false;
+  if (len > 8 && (d[off]! >> 4) !== 6 && (d[off] !== 0 || (d[off + 1] !== 0 && d[off + 1] !== 1))) return false;
+  // The anchored pattern: an IPv6 header with a Teredo (2001:0000::/32) source or destination.
+  if (d[off]! >= 0x60 && d[off]! <= 0x6f) {
+    if ((d[off + 8] === 0x20 && d[off + 9] === 0x01 && d[off + 10] === 0 && d[off + 11] === 0) ||
+        (d[off + 24] === 0x20 && d[off + 25] === 0x01 && d[off + 26] === 0 && d[off + 27] === 0)) return true;
+  }
+  let p = off, n = len;
+  let val = d[p + 1]!;
+  if (val === 1) {
+    const idLen = d[p + 2]!, auLen = d[p + 3]!;
+    if (n < 13 + idLen + auLen) return false;
+    p += 13 + idLen + auLen;
+    n -= 13 + idLen + auLen;
+    if (n < 40) return false;
+    val = d.readUInt16BE(p);
+  }
+  if (val === 0) {
+    if (n < 8) return false;
+    p += 8;
+    n -= 8;
+    if (n < 40) return false;
+    return (d[p]! >> 4) === 6;
+  }
+  return false;
+}
+
+/** AYIYA's DetectProtocol. */
+export function looksLikeAyiya(d: Buffer, off: number, len: number): boolean {
+  return len >= 3 && d[off + 1] === 0x52 && d[off + 2] === 0x11;
+}
 
 /** Encapsulation stacks, interned so that equal stacks are the same object; tunnel.log. */
 export class TunnelTracker {

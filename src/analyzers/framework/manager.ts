@@ -24,7 +24,12 @@ export interface FrameworkHost {
   wantStreams(c: Conn): void;
   /** Zeek's Connection::FlipRoles, on an analyzer's request. */
   flipRoles(c: Conn): void;
+  /** An analyzer-owned expire timer on the connection (Zeek's DNS over UDP). */
+  analyzerExpire?(c: Conn, interval: number): void;
 }
+
+/** Analyzers whose Zeek implementation expires their UDP connection itself: name → interval (dns_session_timeout). */
+const UDP_SESSION_EXPIRE: Record<string, number> = { DNS: 10 };
 
 interface Expectation {
   origH: string | undefined;
@@ -112,6 +117,10 @@ export class ConnApp {
     }
     this.entries.push(e);
     if (this.c.transport === Transport.TCP) this.fw.host.wantStreams(this.c);
+    else {
+      const x = UDP_SESSION_EXPIRE[spec.name];
+      if (x) this.fw.host.analyzerExpire?.(this.c, x);
+    }
     return e;
   }
 
