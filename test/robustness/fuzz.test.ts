@@ -34,7 +34,7 @@ test('mutations are deterministic and actually change the inputs', () => {
     for (const op of a.desc.split('+')) kinds.add(op.replace(/[@=\d].*$/, ''));
   }
   assert.ok(changed > 450, `only ${changed}/500 mutations changed their input`);
-  for (const k of ['flip', 'byte', 'trunc', 'dup', 'del', 'splice']) assert.ok(kinds.has(k), `mutation kind ${k} never chosen`);
+  for (const k of ['flip', 'byte', 'trunc', 'dup', 'del', 'splice', 'hdr', 'tssec']) assert.ok(kinds.has(k), `mutation kind ${k} never chosen`);
   assert.ok([...kinds].some((k) => /len|linktype|snaplen/.test(k)), 'length fields are corrupted');
 });
 

@@ -47,6 +47,22 @@ function write(b: Buffer, off: number, size: 2 | 4, le: boolean, v: number): voi
   else b.writeUInt32BE(v >>> 0, off);
 }
 
+/** Start offsets of the frames of a classic pcap (as far as the structure is sane), with the byte order. */
+function pcapRecords(b: Buffer): { le: boolean; recs: number[] } | undefined {
+  if (b.length < 24) return undefined;
+  const m = b.readUInt32BE(0);
+  if (m !== 0xd4c3b2a1 && m !== 0xa1b2c3d4 && m !== 0x4d3cb2a1 && m !== 0xa1b23c4d) return undefined;
+  const le = m === 0xd4c3b2a1 || m === 0x4d3cb2a1;
+  const recs: number[] = [];
+  for (let p = 24; p + 16 <= b.length && recs.length < 5000; ) {
+    recs.push(p);
+    const incl = le ? b.readUInt32LE(p + 8) : b.readUInt32BE(p + 8);
+    if (incl > b.length) break;
+    p += 16 + incl;
+  }
+  return { le, recs };
+}
+
 export interface Mutation { data: Buffer; desc: string; base: number }
 
 /** The i-th mutation of a fuzz run with this seed over these inputs. */
@@ -57,7 +73,7 @@ export function mutate(inputs: readonly Buffer[], seed: number, i: number): Muta
   const ops: string[] = [];
   const nOps = r.chance(0.6) ? 1 : r.int(2, 4);
   for (let k = 0; k < nOps && b.length; k++) {
-    const kind = r.int(0, 9);
+    const kind = r.int(0, 11);
     if (kind <= 1) {
       const n = r.int(1, 16);
       for (let j = 0; j < n; j++) {
@@ -98,6 +114,26 @@ export function mutate(inputs: readonly Buffer[], seed: number, i: number): Muta
       const len = r.int(1, Math.min(4096, b.length - a));
       b = Buffer.concat([b.subarray(0, a), b.subarray(a + len)]);
       ops.push(`del${len}`);
+    } else if (kind === 10) {
+      // Damage the protocol headers of one frame (link, IP, transport: the first 80 bytes).
+      const pr = pcapRecords(b);
+      if (!pr || !pr.recs.length) { ops.push('nohdr'); continue; }
+      const rec = r.pick(pr.recs);
+      const n = r.int(1, 4);
+      for (let j = 0; j < n; j++) {
+        const p = rec + 16 + r.int(0, 79);
+        if (p < b.length) b[p] = r.chance(0.5) ? r.pick([0, 0xff, 0x40, 0x45, 0x4f, 0x60, 0x06, 0x11, 0x2c, 0x29, 0x04, 0x2f, 0x50, 0xf0]) : r.int(0, 255);
+      }
+      ops.push(`hdr${n}`);
+    } else if (kind === 11) {
+      // Timestamps that jump: far future, far past, zero, backwards, or a microsecond field past 1e6.
+      const pr = pcapRecords(b);
+      if (!pr || !pr.recs.length) { ops.push('nots'); continue; }
+      const rec = r.pick(pr.recs);
+      const field = r.chance(0.75) ? 0 : 4;
+      const v = r.pick([0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 999999, 1000000, 4000000000, r.u32()]);
+      write(b, rec + field, 4, pr.le, v);
+      ops.push(`ts${field ? 'frac' : 'sec'}=${v}`);
     } else {
       // Splice in a range of another capture (headers and packets of other formats/link types).
       const other = inputs[r.int(0, inputs.length - 1)]!;
