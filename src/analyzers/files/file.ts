@@ -35,6 +35,10 @@ export class ZeekFile {
   mime: string | undefined;
   sniffed = false;
   ended = false;
+  /** total_bytes when the protocol knows it (Content-Length): the file ends when all have been seen. */
+  total: number | undefined;
+  /** Data does not start at offset 0 (HTTP 206 from a later offset): nothing for the bof buffer. */
+  noBof = false;
 
   constructor(handle: string, private readonly onSniff: (f: ZeekFile, mime: string | undefined) => void) {
     this.id = fileId(handle);
@@ -43,10 +47,11 @@ export class ZeekFile {
   data(buf: Buffer, off: number, len: number): void {
     if (this.ended || len <= 0) return;
     this.seen += len;
-    if (this.sniffed) return;
+    if (this.sniffed || this.noBof) { this.checkComplete(); return; }
     if (this.bofLen === 0 && len >= BOF_BUFFER_SIZE) {
       // the first delivery fills the bof buffer: sniff it in place
       this.sniffOn(buf, off, BOF_BUFFER_SIZE);
+      this.checkComplete();
       return;
     }
     const n = Math.min(len, BOF_BUFFER_SIZE - this.bofLen);
@@ -59,6 +64,11 @@ export class ZeekFile {
     buf.copy(this.bof, this.bofLen, off, off + n);
     this.bofLen += n;
     if (this.bofLen >= BOF_BUFFER_SIZE) this.sniff();
+    this.checkComplete();
+  }
+
+  private checkComplete(): void {
+    if (this.total !== undefined && this.seen >= this.total) this.end();
   }
 
   private sniffOn(buf: Buffer, off: number, len: number): void {

@@ -234,6 +234,10 @@ class Entity {
   private delayCRLF = false;
   file: ZeekFile | null = null;
   private b64 = { bits: 0, n: 0 };
+  private isPartial = false;
+  private rangeLength = -1;
+  private rangeOffset = 0;
+  private instanceLength = -1;
 
   constructor(readonly msg: HttpMessage, readonly parent: Entity | null, private readonly expectBody: number) {
     if (parent) { this.cte = parent.cte; this.depth = parent.depth + 1; } else this.depth = 0;
@@ -449,11 +453,17 @@ class Entity {
         if (num !== null && Number.isSafeInteger(num)) {
           if (num > 0 && t.token[0] === '0') an.ev.weird('HTTP_content_length_leading_zeros', t.token);
           this.contentLength = num;
+          if (this.isPartial && this.rangeLength !== this.contentLength) {
+            an.ev.weird('HTTP_range_not_matching_len');
+            if (this.rangeLength > this.contentLength) this.contentLength = this.rangeLength;
+          }
         } else {
           an.ev.weird('HTTP_bad_content_length', t.token);
           this.contentLength = 0;
         }
       }
+    } else if (n === 'content-range' && an.replyCode === 206) {
+      this.contentRange(h.value);
     } else if (n === 'transfer-encoding') {
       if (this.depth === 0) {
         const ver = an.requestOngoing ? an.requestVersion : an.replyVersion;
@@ -476,6 +486,30 @@ class Entity {
       if (this.contentLength === 0) an.ev.weird('HTTP_content_length_0_and_expect_100_cont');
     }
     an.httpHeader(this.msg.isOrig, h);
+  }
+
+  /** Content-Range of a 206 reply: bytes first-last/instance. */
+  private contentRange(value: string): void {
+    const an = this.msg.an;
+    if (this.chunkedState !== NON_CHUNKED) an.ev.weird('HTTP_content_range_and_chunked');
+    const t = valueToken(value);
+    if (!t || t.token !== 'bytes') { an.ev.weird('HTTP_content_range_unknown_byte_unit'); return; }
+    const range = t.rest.replace(/ /g, '');
+    const m = /^(\d+)-(\d+)\/(\*|\d+)$/.exec(range);
+    if (!m) { an.ev.weird('HTTP_content_range_cannot_parse', range); return; }
+    const f = Number(m[1]), l = Number(m[2]);
+    if (l < f) { an.ev.weird('HTTP_non_positive_content_range', range); return; }
+    const len = l - f + 1;
+    if (m[3] !== '*') this.instanceLength = Number(m[3]);
+    this.isPartial = true;
+    this.rangeOffset = f;
+    this.rangeLength = len;
+    if (this.contentLength > 0) {
+      if (this.contentLength !== this.rangeLength) {
+        an.ev.weird('HTTP_range_not_matching_len');
+        if (this.rangeLength > this.contentLength) this.contentLength = this.rangeLength;
+      }
+    } else this.contentLength = this.rangeLength;
   }
 
   // ---- HTTP_Entity::SubmitAllHeaders ----
@@ -617,7 +651,13 @@ class Entity {
     // HTTP_Entity::SubmitData → file analysis
     const msg = this.msg;
     if (!this.file) {
-      this.file = msg.an.newFile(msg.isOrig);
+      const f = msg.an.newFile(msg.isOrig);
+      this.file = f;
+      if (this.encoding !== GZIP && this.encoding !== DEFLATE) {
+        if (this.isPartial) { if (this.instanceLength > 0) f.total = this.instanceLength; }
+        else if (this.contentLength > 0) f.total = this.contentLength;
+      }
+      if (this.isPartial && this.rangeOffset > 0) f.noBof = true;
     }
     this.file.data(data, off, len);
   }

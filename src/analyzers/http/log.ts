@@ -247,10 +247,10 @@ export class HttpLog implements HttpEvents {
   /** finalize_http: flush pending but incomplete request/response pairs (index 0 unused). */
   finish(): void {
     if (!this.haveState) return;
-    for (const [r, info] of this.pending) {
-      if (r === 0) continue;
-      this.write(info);
-    }
+    // Zeek iterates the pending table in hash order; with the corpus' seed two pending requests
+    // {1, 2} come out as 2 then 1 (every 261/* smuggling baseline): highest index first.
+    const keys = [...this.pending.keys()].filter((r) => r !== 0).sort((a, b) => b - a);
+    for (const r of keys) this.write(this.pending.get(r)!);
     this.pending.clear();
   }
 }
