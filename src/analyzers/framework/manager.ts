@@ -28,6 +28,12 @@ export interface FrameworkHost {
   analyzerExpire?(c: Conn, interval: number): void;
 }
 
+/**
+ * Analyzers that, in Zeek, ignore stream data while the TCP connection is partial (no handshake seen:
+ * `if ( TCP() && TCP()->IsPartial() ) return;` in their DeliverStream, or a ContentLine with skip_partial).
+ */
+const SKIP_PARTIAL = new Set(['HTTP', 'SSH', 'SSL', 'IMAP', 'POP3', 'MYSQL', 'SIP', 'SOCKS', 'RDP', 'XMPP', 'KRB', 'BITTORRENT', 'SMTP']);
+
 /** Analyzers whose Zeek implementation expires their UDP connection itself: name → interval (dns_session_timeout). */
 const UDP_SESSION_EXPIRE: Record<string, number> = { DNS: 10 };
 
@@ -65,6 +71,10 @@ class Entry implements AnalyzerContext {
   violation(reason: string, data?: string): void {
     void reason; void data;
     if (this.removed) return;
+    // TCP_ApplicationAnalyzer::AnalyzerViolation: incomplete connections (partial, or a content gap on
+    // either side) are too unreliable to judge, so their violations are ignored.
+    const c = this.c;
+    if (c.orig && (c.isPartial || c.orig.reasm.hadGap || c.resp!.reasm.hadGap)) return;
     if (this.c.payloadSize() > IGNORE_VIOLATIONS_AFTER) return;
     this.removed = true;
     this.app.violated.add(this.spec.name);
@@ -184,6 +194,7 @@ export class ConnApp {
   private feed(e: Entry, stream: boolean, isOrig: boolean, data: Buffer, off: number, len: number): void {
     const inst = e.inst;
     if (!inst) return;
+    if (stream && this.c.isPartial && SKIP_PARTIAL.has(e.spec.name)) return;
     try {
       if (stream) (inst as StreamAnalyzer).deliverStream?.(isOrig, data, off, len);
       else (inst as DatagramAnalyzer).deliverPacket?.(isOrig, data, off, len);
