@@ -19,3 +19,10 @@ export function corpusCaptures(maxBytes = Infinity): string[] {
   walk(pcapsDir.replace(/\/$/, ''));
   return out;
 }
+
+/** The fuzz test's inputs: a deterministic spread of the small captures over the five repositories and formats. */
+export function fuzzInputs(): string[] {
+  const small = corpusCaptures(24 * 1024);
+  const step = Math.max(1, Math.floor(small.length / 160));
+  return small.filter((_, i) => i % step === 0);
+}

@@ -1,11 +1,12 @@
 // ≥ 10,000 seeded mutations (bit flips, byte overwrites, truncations, length-field corruption, block
 // splicing) of small corpus captures run in-process through the sensor: each ends with logs or a one-line
 // CaptureError; no other exception, no hang (per-item bound), no runaway allocation (worker heap limit).
-// WH_FUZZ_SEED and WH_FUZZ_COUNT explore further; a failure prints the seed and index that reproduce it.
+// WH_FUZZ_SEED and WH_FUZZ_COUNT explore further; a failure prints the seed and index that reproduce it
+// (node dist/test/robustness/repro.js <seed> <index> writes that capture).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { corpusCaptures } from './corpus-files.js';
+import { fuzzInputs } from './corpus-files.js';
 import { report, runHarness } from './harness.js';
 import { mutate } from './mutate.js';
 import { readFileSync } from 'node:fs';
@@ -13,12 +14,7 @@ import { readFileSync } from 'node:fs';
 const seed = Number(process.env.WH_FUZZ_SEED ?? 20260105);
 const count = Math.max(10_000, Number(process.env.WH_FUZZ_COUNT ?? 10_000));
 
-function inputs(): string[] {
-  const small = corpusCaptures(24 * 1024);
-  // A deterministic spread over the five source repositories and their formats.
-  const step = Math.max(1, Math.floor(small.length / 160));
-  return small.filter((_, i) => i % step === 0);
-}
+const inputs = fuzzInputs;
 
 test('mutations are deterministic and actually change the inputs', () => {
   const files = inputs();
