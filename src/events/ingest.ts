@@ -173,7 +173,7 @@ async function loadSensor(): Promise<SensorModule> {
 /** Runs the sensor over a capture, records into `sink`. */
 async function analyzeInto(file: string, sink: LogSink): Promise<void> {
   const sensor = await loadSensor();
-  await sensor.analyzeCapture({ input: file, path: file, sink });
+  await sensor.analyzeCapture({ input: file, sink });
 }
 
 /** Last packet time of a capture (seconds), for --rebase-time. */
