@@ -325,27 +325,31 @@ export class Lowerer {
     const aggs: IRExpr[] = [];
     let pos = keys.length;
     const inCols = input.columns;
+    const isArg = (x: Expr) => x.kind === 'Call' && (x.name === 'arg_max' || x.name === 'arg_min');
+    const hasStar = (x: Expr) => x.kind === 'Call' && x.args.slice(1).some((y) => y.kind === 'Star');
+    // width of each aggregate in output columns: arg_max(k, a, b) = 3; with * it takes what is left
+    const widths = aggregates.map((a) => { const x = unname(a); return isArg(x) ? (hasStar(x) ? -1 : (x as { args: Expr[] }).args.length) : 1; });
+    const fixed = widths.reduce((s, w) => s + (w > 0 ? w : 0), 0);
+    const stars = widths.filter((w) => w < 0).length;
+    const starWidth = stars ? Math.max(1, Math.floor((schema.length - keys.length - fixed) / stars)) : 0;
     aggregates.forEach((a, ai) => {
       const inner = unname(a);
-      if (inner.kind === 'Call' && (inner.name === 'arg_max' || inner.name === 'arg_min')) {
-        const remainingAfter = aggregates.length - ai - 1;
-        const width = schema.length - pos - remainingAfter;
+      if (inner.kind === 'Call' && isArg(inner)) {
+        const width = widths[ai]! < 0 ? starWidth : widths[ai]!;
         const key = this.expr(inner.args[0]!, { scope, agg: true });
         aggs.push({ e: 'agg', f: inner.name + '_key', args: [key], t: schema[pos]!.type });
         pos++;
+        const explicit = inner.args.slice(1);
         for (let k = 1; k < width; k++) {
           const out = schema[pos]!;
-          let src = inCols.find((c) => c.name === out.name);
-          if (!src) {
-            const stripped = out.name.replace(/\d+$/, '');
-            src = inCols.find((c) => c.name === stripped);
-          }
-          // explicit (non-*) arguments map by position when names differ (renamed with a = col)
-          const explicit = inner.args.slice(1).filter((x) => x.kind !== 'Star');
           let ex: IRExpr;
-          if (!inner.args.slice(1).some((x) => x.kind === 'Star') && explicit[k - 1]) ex = this.expr(unname(explicit[k - 1]!), { scope });
-          else if (src) ex = { e: 'col', name: src.name, t: src.type };
-          else throw new Unsupported(`arg_max column ${out.name}`, inner.span);
+          if (!hasStar(inner) && explicit[k - 1]) ex = this.expr(unname(explicit[k - 1]!), { scope });
+          else {
+            let src = inCols.find((c) => c.name === out.name);
+            if (!src) src = inCols.find((c) => c.name === out.name.replace(/\d+$/, ''));
+            if (!src) throw new Unsupported(`arg_max column ${out.name}`, inner.span);
+            ex = { e: 'col', name: src.name, t: src.type };
+          }
           aggs.push({ e: 'agg', f: inner.name, args: [ex, key], t: out.type });
           pos++;
         }
@@ -417,7 +421,11 @@ export class Lowerer {
         if (e.kind === 'Path') seg = e.member;
         else {
           const idx = this.expr(e.index, ctx);
-          if (idx.e !== 'lit' || (typeof idx.v !== 'string' && typeof idx.v !== 'number')) throw new Unsupported('dynamic index that is not a constant', e.span);
+          if (idx.e !== 'lit' || (typeof idx.v !== 'string' && typeof idx.v !== 'number')) {
+            const base = target.t === 'dynamic' ? target : conv(target, 'dynamic');
+            const key = idx.t === 'dynamic' ? conv(idx, 'string') : idx;
+            return { e: 'fn', f: key.t === 'string' ? 'dyn_member' : 'dyn_index', args: [base, key], t: 'dynamic' };
+          }
           seg = idx.v as string | number;
         }
         if (target.e === 'path') return { e: 'path', base: target.base, path: [...target.path, seg], t: 'dynamic' };
@@ -446,9 +454,17 @@ export class Lowerer {
     let left = this.expr(e.left, ctx);
     const op = e.op;
     if (op === 'HasAnyExpression' || op === 'HasAllExpression') {
-      const vals = this.flatValues(e.values, ctx);
-      if (!vals) throw new Unsupported(`${op === 'HasAnyExpression' ? 'has_any' : 'has_all'} with a non-constant list`, e.span);
       if (left.t !== 'string') left = conv(left, 'string');
+      if (e.table && op === 'HasAnyExpression') {
+        const plan = this.query(e.table, ctx.scope);
+        return { e: 'inset', left, plan, not: false, ci: true, t: 'bool', has: true } as IRExpr;
+      }
+      const vals = e.table ? null : this.flatValues(e.values, ctx);
+      if (!vals) {
+        if (e.table || e.values.length !== 1) throw new Unsupported(`${op === 'HasAnyExpression' ? 'has_any' : 'has_all'} with a non-constant list`, e.span);
+        const arr = conv(this.expr(e.values[0]!, ctx), 'dynamic');
+        return { e: 'fn', f: op === 'HasAnyExpression' ? 'has_any_dyn' : 'has_all_dyn', args: [left, arr], t: 'bool' };
+      }
       if (!vals.length) return lit('bool', op === 'HasAllExpression');
       const parts = vals.map((v) => ({ e: 'fn', f: 'has', args: [left, conv(v, 'string')], t: 'bool' }) as IRExpr);
       return parts.reduce((a, b) => ({ e: 'fn', f: op === 'HasAnyExpression' ? 'or' : 'and', args: [a, b], t: 'bool' }));
@@ -594,8 +610,11 @@ export class Lowerer {
         return { e: 'win', f: name, args: args(), t: e.type };
       case 'extractjson': {
         const [p, j] = args();
-        return { e: 'fn', f: 'extractjson', args: [p!, conv(j!, 'string')], t: e.type };
+        const raw: IRExpr = { e: 'fn', f: 'extractjson', args: [p!, conv(j!, 'string')], t: 'string' };
+        return conv(raw, e.type);
       }
+      case 'ingestion_time': return lit('datetime', null);
+      case 'string_size': return { e: 'fn', f: 'string_size', args: [conv(this.expr(e.args[0]!, ctx), 'string')], t: 'long' };
       case 'has_any': case 'has_all': throw new Unsupported(`${name}() as a function`, e.span);
       case 'column_ifexists': {
         const cname = e.args[0]?.kind === 'Literal' ? String(e.args[0].value) : '';

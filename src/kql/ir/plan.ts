@@ -11,7 +11,7 @@ export type IRExpr =
   | { e: 'agg'; f: string; args: IRExpr[]; t: KType } // an aggregate of the catalog
   | { e: 'path'; base: IRExpr; path: (string | number)[]; t: KType } // dynamic member/element access
   | { e: 'scalar'; plan: Plan; t: KType } // toscalar(): first column of the first row
-  | { e: 'inset'; left: IRExpr; plan: Plan; not: boolean; ci: boolean; t: KType } // x in (tabular)
+  | { e: 'inset'; left: IRExpr; plan: Plan; not: boolean; ci: boolean; t: KType; has?: boolean } // x in (tabular); has: has_any (tabular)
   | { e: 'win'; f: 'row_number' | 'prev' | 'next' | 'row_cumsum'; args: IRExpr[]; t: KType }; // needs the serialized order
 
 export interface SortKey { expr: IRExpr; desc: boolean; nullsFirst: boolean }

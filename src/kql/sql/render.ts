@@ -20,6 +20,8 @@ interface Rel {
 interface DynInfo { base: string; path: (string | number)[] }
 const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
 
+const FINAL_CAST = new Set<KType>(['int', 'long', 'real', 'decimal', 'bool', 'timespan']);
+
 export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
 
 export class SqlRenderer {
@@ -40,7 +42,12 @@ export class SqlRenderer {
 
   /** SELECT statement for a relation; internal = columns named c0…cN (for subqueries/CTEs). */
   finalize(r: Rel, internal: boolean): string {
-    const sel = r.columns.map((c, i) => `${r.cols.get(c.name) ?? 'NULL'} AS ${internal ? `c${i}` : this.d.quoteIdent(c.name)}`);
+    const sel = r.columns.map((c, i) => {
+      let v = r.cols.get(c.name) ?? 'NULL';
+      // the result carries the binder's type exactly (e.g. int arithmetic that Kusto widens to long)
+      if (!internal && FINAL_CAST.has(c.type)) v = `CAST(${v} AS ${this.d.sqlType(c.type)})`;
+      return `${v} AS ${internal ? `c${i}` : this.d.quoteIdent(c.name)}`;
+    });
     let sql = `SELECT ${sel.join(', ') || '1 AS __empty'} FROM ${r.from}`;
     if (r.where.length) sql += ` WHERE ${r.where.join(' AND ')}`;
     if (r.orderBy.length) sql += ` ORDER BY ${r.orderBy.join(', ')}`;
@@ -330,6 +337,10 @@ export class SqlRenderer {
         let v = r.cols.get(first.name)!;
         let left = this.expr(x.left, cols, order);
         if (first.type !== x.left.t) v = this.d.convert(v, first.type, x.left.t);
+        if (x.has) {
+          const cond = `regexp_matches(${left}, '(?i)(?:^|[^[:alnum:]])' || regexp_escape(${v}) || '(?:$|[^[:alnum:]])')`;
+          return `EXISTS (SELECT 1 FROM ${r.from} WHERE ${[...r.where, `${v} IS NOT NULL`, cond].join(' AND ')})`;
+        }
         if (x.ci) { v = `lower(${v})`; left = `lower(${left})`; }
         const where = [...r.where, `${v} IS NOT NULL`];
         const sub2 = `SELECT ${v} FROM ${r.from} WHERE ${where.join(' AND ')}`;

@@ -1,0 +1,54 @@
+// Shared by the corpus test and bench: runs the real-world queries of shared/corpus/kql against a
+// store and classifies each one.
+import { readFileSync } from 'node:fs';
+import { compileQuery, runCompiled } from '../../src/kql/index.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+export interface CorpusRecord { id: string; query: string }
+export interface CorpusOutcome {
+  total: number;
+  /** the official binder reports no error */
+  bound: number;
+  /** bound, but reads data from outside (externaldata) */
+  outside: number;
+  /** bound, needs nothing from outside, ran without error */
+  ran: number;
+  /** of those that ran, result columns equal the binder's result type and the SQL types carry it */
+  typesOk: number;
+  failures: { id: string; reason: string }[];
+}
+
+export function loadCorpus(shared: URL, name: 'network' | 'defender'): CorpusRecord[] {
+  return readFileSync(new URL(`corpus/kql/${name}.jsonl`, shared), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CorpusRecord);
+}
+
+export async function runCorpus(conn: DuckDBConnection, recs: CorpusRecord[], now: Date): Promise<CorpusOutcome> {
+  const out: CorpusOutcome = { total: recs.length, bound: 0, outside: 0, ran: 0, typesOk: 0, failures: [] };
+  for (const r of recs) {
+    const c = compileQuery(r.query);
+    if (c.diagnostics.some((d) => d.severity === 'error' && !d.code.startsWith('WH'))) continue;
+    out.bound++;
+    if (/\bexternaldata\b/i.test(r.query.replace(/\/\/.*$/gm, ''))) { out.outside++; continue; }
+    if (!c.sql) { out.failures.push({ id: r.id, reason: c.diagnostics.find((d) => d.code.startsWith('WH'))!.message }); continue; }
+    try {
+      const res = await runCompiled(conn, c, { now, timeoutMs: 30_000 });
+      out.ran++;
+      const names = res.schema.map((s) => s.Name).join(',');
+      const expected = c.columns.map((x) => x.name).join(',');
+      if (!res.stats.typeMismatches.length && names === expected) out.typesOk++;
+      else out.failures.push({ id: r.id, reason: `types: ${res.stats.typeMismatches.join('; ')}` });
+    } catch (err) {
+      out.failures.push({ id: r.id, reason: `run: ${(err as Error).message.slice(0, 160)}` });
+    }
+  }
+  return out;
+}
+
+export function topReasons(o: CorpusOutcome, n = 10): string[] {
+  const m = new Map<string, number>();
+  for (const f of o.failures) {
+    const k = f.reason.replace(/'[^']*'/g, "'…'").replace(/"[^"]*"/g, '"…"').slice(0, 100);
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  return [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${v} × ${k}`);
+}
