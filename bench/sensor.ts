@@ -75,8 +75,8 @@ function capture(a: Args): { path: string; info: MixResult } {
       return { path, info };
     }
   }
-  // Other sizes of the same generator are dropped so the cache does not grow without bound.
-  for (const f of readdirSync(dataDir)) if (f.startsWith('mix-') && !f.startsWith(`mix-${a.mix}-seed${a.seed}-${a.size}.`)) rmSync(join(dataDir, f), { force: true });
+  // Other sizes and seeds of the same mix are dropped so the cache does not grow without bound.
+  for (const f of readdirSync(dataDir)) if (f.startsWith(`mix-${a.mix}-`) && !f.startsWith(`mix-${a.mix}-seed${a.seed}-${a.size}.`)) rmSync(join(dataDir, f), { force: true });
   process.stdout.write(`capture: generating ${(a.size / 1e6).toFixed(0)} MB (${a.mix}, seed ${a.seed}) … `);
   const t0 = performance.now();
   const tmp = `${path}.partial`;
@@ -173,7 +173,8 @@ async function main(): Promise<number> {
   const out = mkdtempSync(join(tmpdir(), 'wh-bench-'));
   try {
     const wh = await best('wirehunt zeek', process.execPath, [wirehuntBin, 'zeek', path, '--out', out, '--analyzers', a.analyzers, ...a.extra],
-      () => `conn.log rows: ${countLines(join(out, 'conn.log'))} (flows generated: ${info.flows.tcp + info.flows.udp + info.flows.icmp})`);
+      () => `conn.log rows: ${countLines(join(out, 'conn.log'))} (flows generated: ${info.flows.tcp + info.flows.udp + info.flows.icmp})`
+        + readdirSync(out).filter((f) => f.endsWith('.log') && f !== 'conn.log').sort().map((f) => `, ${f} ${countLines(join(out, f))}`).join(''));
     if (!wh) console.log('wirehunt did not complete; see its error above');
   } finally {
     rmSync(out, { recursive: true, force: true });
