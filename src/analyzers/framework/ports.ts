@@ -7,7 +7,7 @@ export interface PortSet { tcp: readonly number[]; udp: readonly number[] }
 /** Ports by Zeek script name (scripts/base/protocols/<name>/main.zeek). */
 export const SCRIPT_PORTS: Record<string, PortSet> = {
   'dce-rpc': { tcp: [135], udp: [] },
-  dhcp: { tcp: [], udp: [67, 68, 4011] },
+  dhcp: { tcp: [], udp: [67, 4011] }, // 68 is registered as a non-server port
   dnp3: { tcp: [20000], udp: [20000] },
   dns: { tcp: [53], udp: [53, 137, 5353, 5355] },
   finger: { tcp: [79], udp: [] },
