@@ -207,6 +207,7 @@ function atoiN(s: string, base: number): number | null {
     if (d >= base) break;
     n = n * base + d;
     digits++;
+    if (n >= 9223372036854775807) return null; // int64 overflow: util::atoi_n fails
   }
   if (digits === 0) return null;
   return neg ? -n : n;
