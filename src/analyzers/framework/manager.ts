@@ -6,7 +6,7 @@
 
 import type { AnalyzerContext, AnalyzerSpec, ConnInfo, DatagramAnalyzer, StreamAnalyzer, TransportProto } from '../types.js';
 import type { LogSchema, ZeekRecord } from '../../zeek/types.js';
-import { type AppLayer, type Conn, Transport } from '../../flow/conn.js';
+import { type AppLayer, type Conn, HIST_ANALYZER_LIMIT_REACHED, Transport } from '../../flow/conn.js';
 
 /** Zeek's dpd_buffer_size and dpd_max_packets. */
 export const DPD_BUFFER_SIZE = 1024;
@@ -34,6 +34,13 @@ export interface FrameworkHost {
  */
 const SKIP_PARTIAL = new Set(['HTTP', 'SSH', 'SSL', 'IMAP', 'POP3', 'MYSQL', 'SIP', 'SOCKS', 'RDP', 'XMPP', 'KRB', 'BITTORRENT', 'SMTP']);
 
+/** Weirds Zeek raises through Connection::LimitReachedWeird, which also marks the history with 'X'. */
+const LIMIT_WEIRDS = new Set(['DNS_Conn_count_too_large', 'DNS_max_compression_chain_depth_exceeded',
+  'FTP_max_command_length_exceeded', 'SSH_max_packet_length_exceeded', 'SSH_max_string_length_exceeded',
+  'exceeded_mime_max_depth', 'exceeded_mime_max_header_bytes', 'nvt_line_size_exceeded', 'nvt_option_size_exceeded',
+  'HTTP_excessive_pipelining', 'Redis_excessive_pipelining', 'smtp_excessive_invalid_mail_transactions',
+  'SSL_max_ssl_history_length_reached']);
+
 /** Analyzers whose Zeek implementation expires their UDP connection itself: name → interval (dns_session_timeout). */
 const UDP_SESSION_EXPIRE: Record<string, number> = { DNS: 10 };
 
@@ -57,7 +64,10 @@ class Entry implements AnalyzerContext {
   get conn(): ConnInfo { return this.c; }
   now(): number { return this.fw.host.now(); }
   write(schema: LogSchema, rec: ZeekRecord): void { this.fw.host.write(schema, rec); }
-  weird(name: string, addl?: string): void { this.fw.host.weird(this.c, name, addl, this.spec.name); }
+  weird(name: string, addl?: string): void {
+    if (LIMIT_WEIRDS.has(name)) this.c.checkHistory(HIST_ANALYZER_LIMIT_REACHED, 'X');
+    this.fw.host.weird(this.c, name, addl, this.spec.name);
+  }
   /** Services this analyzer confirmed (an analyzer may confirm an embedded protocol too, e.g. ntlm inside ldap). */
   services: string[] | null = null;
   confirm(service?: string): void {
