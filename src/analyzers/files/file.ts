@@ -25,6 +25,12 @@ export function fileId(handle: string): string {
   return 'F' + s;
 }
 
+/** Free bof buffers (files are short-lived; reuse spares the allocator and the GC). */
+const POOL: Buffer[] = [];
+const POOL_MAX = 64;
+function takeBuf(): Buffer { return POOL.pop() ?? Buffer.allocUnsafe(BOF_BUFFER_SIZE); }
+function giveBuf(b: Buffer): void { if (b.length === BOF_BUFFER_SIZE && POOL.length < POOL_MAX) POOL.push(b); }
+
 export class ZeekFile {
   readonly id: string;
   /** Collected first bytes (allocated on demand, grown up to BOF_BUFFER_SIZE). */
@@ -55,12 +61,7 @@ export class ZeekFile {
       return;
     }
     const n = Math.min(len, BOF_BUFFER_SIZE - this.bofLen);
-    const need = this.bofLen + n;
-    if (!this.bof || this.bof.length < need) {
-      const nb = Buffer.allocUnsafe(Math.min(BOF_BUFFER_SIZE, Math.max(need, (this.bof?.length ?? 256) * 2)));
-      if (this.bof) this.bof.copy(nb, 0, 0, this.bofLen);
-      this.bof = nb;
-    }
+    if (!this.bof) this.bof = takeBuf();
     buf.copy(this.bof, this.bofLen, off, off + n);
     this.bofLen += n;
     if (this.bofLen >= BOF_BUFFER_SIZE) this.sniff();
@@ -74,6 +75,7 @@ export class ZeekFile {
   private sniffOn(buf: Buffer, off: number, len: number): void {
     this.sniffed = true;
     this.mime = sniffMime(buf, off, len);
+    if (this.bof) giveBuf(this.bof);
     this.bof = undefined;
     this.onSniff(this, this.mime);
   }

@@ -158,7 +158,7 @@ function getValue(s: string, i: number, boundary: boolean): { value: string; end
   return { value: s.slice(t[0], t[1]), end: t[1] };
 }
 
-interface MimeHeader { name: string; value: string }
+interface MimeHeader { name: string; value: string; lname: string }
 
 function parseHeader(raw: string): MimeHeader | null {
   let i = skipLwsComments(raw, 0);
@@ -179,7 +179,8 @@ function parseHeader(raw: string): MimeHeader | null {
   if (k < raw.length && raw[k] === ':') {
     let v = k + 1;
     while (v < raw.length && isSpace(raw.charCodeAt(v))) v++;
-    return { name: raw.slice(nameStart, nameEnd), value: raw.slice(v) };
+    const name = raw.slice(nameStart, nameEnd);
+    return { name, value: raw.slice(v), lname: name.toLowerCase() };
   }
   return null;
 }
@@ -398,7 +399,7 @@ class Entity {
   }
 
   private parseMimeHeader(h: MimeHeader): void {
-    const n = h.name.toLowerCase();
+    const n = h.lname;
     if (n === 'content-type') {
       const v = h.value;
       const t1 = getToken(v, 0);
@@ -444,7 +445,7 @@ class Entity {
   // ---- HTTP_Entity::SubmitHeader ----
   private submitHeader(h: MimeHeader, folds: number): void {
     const an = this.msg.an;
-    const n = h.name.toLowerCase();
+    const n = h.lname;
     if (this.depth === 0 && folds > 1) an.ev.weird('HTTP_obsolete_line_folding', h.name);
     if (n === 'content-length') {
       if (this.chunkedState !== NON_CHUNKED) an.ev.weird('HTTP_content_length_and_chunked');
@@ -963,7 +964,7 @@ export class HttpAnalyzer {
   }
 
   httpHeader(isOrig: boolean, h: MimeHeader): void {
-    const ln = h.name.toLowerCase();
+    const ln = h.lname;
     if (ln === 'connection') {
       const t = valueToken(h.value);
       const tok = t ? t.token.toLowerCase() : '';
