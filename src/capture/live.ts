@@ -37,6 +37,13 @@ export interface LiveCapture extends PacketSource {
   readonly linkTypeName: string | undefined;
   /** Resolves when tcpdump is capturing (its "listening on" line), rejects if it fails to start. */
   readonly ready: Promise<void>;
+  /**
+   * tcpdump's pcap output, for consumers that take a stream (analyzeCapture's `input`). Use either this
+   * or run(), not both. `await ready` first so that a failure to start is a clear error, not "empty file".
+   */
+  readonly stdout: Readable;
+  /** Resolves with tcpdump's statistics once it has exited; rejects (CaptureError) if it failed. */
+  readonly exited: Promise<TcpdumpStats>;
 }
 
 /** Parses the statistics tcpdump prints on exit. */
@@ -83,7 +90,8 @@ class TcpdumpCapture implements LiveCapture {
   private spawnError: Error | undefined;
   private stopping = false;
   private killTimer: NodeJS.Timeout | undefined;
-  private readonly exited: Promise<number | null>;
+  private readonly exitCode: Promise<number | null>;
+  readonly exited: Promise<TcpdumpStats>;
   private readyResolve!: () => void;
   private readyReject!: (e: Error) => void;
 
@@ -101,7 +109,7 @@ class TcpdumpCapture implements LiveCapture {
     if (o.filter && o.filter.trim()) args.push('--', o.filter);
     const [cmd, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, tcpdump, ...args]] : [tcpdump, args];
     this.child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => {
+    this.exitCode = new Promise((resolve) => {
       this.child.on('error', (err) => {
         this.spawnError = err;
         this.readyReject(this.startError());
@@ -115,6 +123,11 @@ class TcpdumpCapture implements LiveCapture {
         resolve(code);
       });
     });
+    this.exited = this.exitCode.then((code) => {
+      if (this.spawnError || (code !== 0 && !this.stopping)) throw this.startError(code);
+      return this.tcpdumpStats;
+    });
+    this.exited.catch(() => undefined); // observed through run() / ready as well
     this.child.stderr.on('data', (b: Buffer) => {
       if (this.stderr.length < 65536) this.stderr += b.toString('utf8');
       const m = /listening on \S+, link-type (\S+)/.exec(this.stderr);
@@ -123,6 +136,10 @@ class TcpdumpCapture implements LiveCapture {
         this.readyResolve();
       }
     });
+  }
+
+  get stdout(): Readable {
+    return this.child.stdout;
   }
 
   private startError(code?: number | null): CaptureError {
@@ -153,7 +170,7 @@ class TcpdumpCapture implements LiveCapture {
     } catch (err) {
       readErr = err;
     }
-    const code = await this.exited;
+    const code = await this.exitCode;
     if (this.spawnError || (code !== 0 && !this.stopping)) throw this.startError(code);
     if (readErr) {
       // tcpdump was stopped before it wrote its header (nothing captured): an empty capture, not an error.

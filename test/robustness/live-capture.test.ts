@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explainTcpdumpError, openLiveCapture, parseTcpdumpStats } from '../../src/capture/live.js';
 import { CaptureError } from '../../src/capture/types.js';
+import { analyzeCapture } from '../../src/sensor/index.js';
+import type { LogSchema, ZeekRecord } from '../../src/zeek/types.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -95,4 +97,35 @@ test('captures real packets (in a private network namespace), applies the filter
   assert.equal(live.tcpdumpStats.captured, 5);
   assert.equal(live.tcpdumpStats.droppedByKernel, 0);
   assert.equal(stats.truncated, false);
+});
+
+test('live capture feeds the sensor: conn.log rows for traffic sent while capturing', async (t) => {
+  const ns = makeNetns();
+  t.after(() => { if (ns) spawnSync('ip', ['netns', 'del', ns]); });
+  const live = openLiveCapture({ iface: 'lo', netns: ns, filter: 'udp port 39997' });
+  await live.ready;
+  const rows: ZeekRecord[] = [];
+  const sink = { write(s: LogSchema, r: ZeekRecord) { if (s.path === 'conn') rows.push(r); }, async close() {} };
+  // Loopback traffic carries unfinished checksums (offload), so -C as a Zeek user would on a live interface.
+  const analysis = analyzeCapture({ input: live.stdout, sink, analyzers: ['conn'], ignoreChecksums: true });
+  // Three client sockets, two datagrams each, to 127.0.0.1:39997 (nobody listens: ICMP unreachable is filtered out).
+  const sender = `const d=require('dgram');let left=3;for(let k=0;k<3;k++){const s=d.createSocket('udp4');`
+    + `s.send('a'+k,39997,'127.0.0.1',()=>s.send('bb'+k,39997,'127.0.0.1',()=>{s.close();if(--left===0)process.exit(0);}));}`;
+  const cmd = ns ? ['ip', ['netns', 'exec', ns, process.execPath, '-e', sender]] as const : [process.execPath, ['-e', sender]] as const;
+  const r = spawnSync(cmd[0], [...cmd[1]], { encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 0, r.stderr);
+  await new Promise((res) => setTimeout(res, 300));
+  live.stop();
+  const stats = await analysis;
+  const tcpdump = await live.exited;
+  assert.equal(stats.packets, 6);
+  assert.equal(tcpdump.captured, 6);
+  assert.equal(rows.length, 3);
+  for (const row of rows) {
+    assert.equal(row['proto'], 'udp');
+    assert.equal(row['id.resp_p'], 39997);
+    assert.equal(row['orig_pkts'], 2, JSON.stringify(row));
+    assert.equal(row['id.orig_h'], '127.0.0.1');
+    assert.equal(row['history'], 'D');
+  }
 });
