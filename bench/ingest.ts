@@ -1,0 +1,137 @@
+// npm run bench:ingest — rows/s into the store, in one run:
+//   1. from Zeek logs: generated conn/http/dns/ssl TSV logs as a deployment keeps them
+//      (WIREHUNT_BENCH_RECORDS records, default 1,000,000)                 → wirehunt ingest <folder>
+//   2. end to end from a generated capture (sensor → event model → store) → wirehunt ingest <pcap>
+//   3. the peer: DuckDB's own read_json loading the same DeviceNetworkEvents rows as 1 from NDJSON
+// Environment: WIREHUNT_BENCH_MB (capture size, default 64), WIREHUNT_BENCH_DIR (cache folder).
+// The inputs are cached between runs; stores are made fresh each time.
+
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { generateMixedCapture } from '../src/synth/index.js';
+import { openStore, storageTable } from '../src/store/store.js';
+import { ingestPaths } from '../src/events/ingest.js';
+import { DNE_COLUMNS } from '../src/events/model.js';
+import { getTable } from '../src/store/types.js';
+
+const MB = Number(process.env.WIREHUNT_BENCH_MB ?? 64);
+const dir = process.env.WIREHUNT_BENCH_DIR ?? join(tmpdir(), 'wirehunt-bench-ingest');
+mkdirSync(dir, { recursive: true });
+const RECORDS = Number(process.env.WIREHUNT_BENCH_RECORDS ?? 1_000_000);
+const pcap = join(dir, `mix-${MB}mb.pcap`);
+const logs = join(dir, `logs-${RECORDS}`);
+
+/** Zeek TSV logs: conn (60%), http (15%), dns (15%), ssl (10%); clients in 10.1/16, a third of servers inside. */
+function writeLogs(out: string, n: number): void {
+  mkdirSync(out, { recursive: true });
+  const head = (path: string, fields: string[], types: string[]) =>
+    ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', `#path\t${path}`, '#open\t2026-01-05-09-00-00',
+      `#fields\t${fields.join('\t')}`, `#types\t${types.join('\t')}`].join('\n') + '\n';
+  const ID = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p'];
+  const IDT = ['time', 'string', 'addr', 'port', 'addr', 'port'];
+  const files = {
+    conn: [head('conn', [...ID, 'proto', 'service', 'duration', 'orig_bytes', 'resp_bytes', 'conn_state', 'local_orig', 'local_resp', 'missed_bytes', 'history', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes', 'tunnel_parents', 'ip_proto'],
+      [...IDT, 'enum', 'string', 'interval', 'count', 'count', 'string', 'bool', 'bool', 'count', 'string', 'count', 'count', 'count', 'count', 'set[string]', 'count'])],
+    http: [head('http', [...ID, 'trans_depth', 'method', 'host', 'uri', 'referrer', 'version', 'user_agent', 'origin', 'request_body_len', 'response_body_len', 'status_code', 'status_msg', 'info_code', 'info_msg', 'tags', 'username', 'password', 'proxied', 'orig_fuids', 'orig_filenames', 'orig_mime_types', 'resp_fuids', 'resp_filenames', 'resp_mime_types'],
+      [...IDT, 'count', 'string', 'string', 'string', 'string', 'string', 'string', 'string', 'count', 'count', 'count', 'string', 'count', 'string', 'set[enum]', 'string', 'string', 'set[string]', 'vector[string]', 'vector[string]', 'vector[string]', 'vector[string]', 'vector[string]', 'vector[string]'])],
+    dns: [head('dns', [...ID, 'proto', 'trans_id', 'rtt', 'query', 'qclass', 'qclass_name', 'qtype', 'qtype_name', 'rcode', 'rcode_name', 'AA', 'TC', 'RD', 'RA', 'Z', 'answers', 'TTLs', 'rejected'],
+      [...IDT, 'enum', 'count', 'interval', 'string', 'count', 'string', 'count', 'string', 'count', 'string', 'bool', 'bool', 'bool', 'bool', 'count', 'vector[string]', 'vector[interval]', 'bool'])],
+    ssl: [head('ssl', [...ID, 'version', 'cipher', 'curve', 'server_name', 'resumed', 'last_alert', 'next_protocol', 'established', 'ssl_history', 'cert_chain_fps', 'client_cert_chain_fps', 'sni_matches_cert'],
+      [...IDT, 'string', 'string', 'string', 'string', 'bool', 'string', 'string', 'bool', 'string', 'vector[string]', 'vector[string]', 'bool'])],
+  };
+  let seed = 12345;
+  const rnd = (k: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % k);
+  for (let i = 0; i < n; i++) {
+    const ts = (1767603600 + i * 0.0037).toFixed(6);
+    const uid = 'C' + (i * 2654435761 >>> 0).toString(36).padStart(7, 'a') + i.toString(36);
+    const c = `10.1.${rnd(64)}.${1 + rnd(250)}`;
+    const inside = rnd(3) === 0;
+    const srv = inside ? `10.2.0.${1 + rnd(20)}` : `${23 + rnd(180)}.${rnd(256)}.${rnd(256)}.${1 + rnd(250)}`;
+    const cp = 1024 + rnd(60000);
+    const k = rnd(20);
+    if (k < 12) {
+      const st = ['SF', 'SF', 'SF', 'S0', 'REJ', 'RSTO', 'SH'][rnd(7)]!;
+      const ob = rnd(5000), rb = rnd(200000);
+      files.conn.push(`${ts}\t${uid}\t${c}\t${cp}\t${srv}\t${[443, 80, 53, 22, 445][rnd(5)]}\ttcp\tssl\t${(rnd(100000) / 1000).toFixed(6)}\t${ob}\t${rb}\t${st}\tT\t${inside ? 'T' : 'F'}\t0\tShADadFf\t${5 + rnd(50)}\t${ob + 400}\t${4 + rnd(200)}\t${rb + 300}\t(empty)\t6\n`);
+    } else if (k < 15) {
+      files.http.push(`${ts}\t${uid}\t${c}\t${cp}\t${srv}\t80\t1\tGET\twww.example${rnd(500)}.com\t/path/${rnd(100000)}/index.html\t-\t1.1\tMozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/${100 + rnd(30)}.0\t-\t0\t${rnd(90000)}\t200\tOK\t-\t-\t(empty)\t-\t-\t-\t-\t-\t-\tF${uid.slice(1)}\t-\ttext/html\n`);
+    } else if (k < 18) {
+      files.dns.push(`${ts}\t${uid}\t${c}\t${cp}\t10.2.0.53\t53\tudp\t${rnd(65536)}\t0.0${rnd(10)}1234\thost${rnd(10000)}.example.com\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t93.184.${rnd(256)}.${rnd(256)}\t300.000000\tF\n`);
+    } else {
+      files.ssl.push(`${ts}\t${uid}\t${c}\t${cp}\t${srv}\t443\tTLSv13\tTLS_AES_128_GCM_SHA256\tx25519\tapi${rnd(300)}.example.net\tF\t-\th2\tT\tCsiI\t(empty)\t(empty)\t-\n`);
+    }
+  }
+  for (const [name, lines] of Object.entries(files)) writeFileSync(join(out, `${name}.log`), lines.join('') + '#close\t2026-01-05-10-00-00\n');
+}
+
+function fresh(name: string): string {
+  const p = join(dir, name);
+  rmSync(p, { force: true });
+  rmSync(p + '.wal', { force: true });
+  return p;
+}
+
+const secs = (t0: number) => (performance.now() - t0) / 1000;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  if (!existsSync(pcap)) {
+    process.stderr.write(`generating a ${MB} MB capture (${pcap})…\n`);
+    generateMixedCapture(pcap, { targetBytes: MB << 20, apps: true, seed: 7 });
+  }
+  if (!existsSync(join(logs, 'ssl.log'))) {
+    process.stderr.write(`writing ${RECORDS.toLocaleString('en-US')} Zeek log records (${logs})…\n`);
+    writeLogs(logs, RECORDS);
+  }
+  const pcapBytes = statSync(pcap).size;
+  const logBytes = readdirSync(logs).reduce((a, f) => a + statSync(join(logs, f)).size, 0);
+  const quiet = { warn: () => {} };
+
+  // 1. Zeek logs → store
+  const dbLogs = fresh('from-logs.duckdb');
+  let s = await openStore(dbLogs);
+  let t0 = performance.now();
+  const r1 = await ingestPaths(s, [logs], quiet);
+  const tLogs = secs(t0);
+  s.close();
+  const rows = r1.networkRows;
+
+  // 2. capture → store
+  const dbCap = fresh('from-pcap.duckdb');
+  s = await openStore(dbCap);
+  t0 = performance.now();
+  const r2 = await ingestPaths(s, [pcap], quiet);
+  const tCap = secs(t0);
+  s.close();
+
+  // 3. peer: DuckDB's read_json of the same rows
+  const ndjson = join(dir, 'rows.ndjson');
+  rmSync(ndjson, { force: true });
+  s = await openStore(dbLogs, { readOnly: true });
+  const cols = DNE_COLUMNS.map((c) => `"${c}"`).join(', ');
+  await s.connection.run(`COPY (SELECT ${cols} FROM DeviceNetworkEvents) TO '${ndjson}' (FORMAT JSON)`);
+  s.close();
+  const def = getTable('DeviceNetworkEvents')!;
+  const types = DNE_COLUMNS.map((c) => `'${c}': '${def.columns.find((x) => x.name === c)!.duckType}'`).join(', ');
+  const dbPeer = fresh('peer.duckdb');
+  s = await openStore(dbPeer);
+  t0 = performance.now();
+  await s.connection.run(`INSERT INTO ${storageTable('DeviceNetworkEvents')} (${cols}) SELECT ${cols} FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${types}})`);
+  const tPeer = secs(t0);
+  const peerRows = await s.count('DeviceNetworkEvents');
+  s.close();
+
+  const line = (what: string, n: number, t: number, extra = '') => `  ${what.padEnd(44)} ${fmt(n).padStart(10)} rows  ${t.toFixed(2).padStart(7)} s  ${fmt(n / t).padStart(10)} rows/s${extra}`;
+  console.log(`wirehunt bench:ingest — Zeek logs ${(logBytes / 1048576).toFixed(1)} MB (${r1.events.records.toLocaleString('en-US')} records), capture ${(pcapBytes / 1048576).toFixed(1)} MB (${r2.events.records.toLocaleString('en-US')} records)`);
+  console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(line('wirehunt ingest <Zeek logs>', rows, tLogs, `  (${(logBytes / 1048576 / tLogs).toFixed(1)} MB/s of logs)`));
+  console.log(line('wirehunt ingest <pcap> (sensor + store)', r2.networkRows, tCap, `  (${(pcapBytes / 1048576 / tCap).toFixed(1)} MB/s of capture)`));
+  console.log(line("peer: DuckDB read_json of the same rows", peerRows, tPeer));
+  console.log(`  ratio Zeek-log ingest / DuckDB read_json: ${((rows / tLogs) / (peerRows / tPeer)).toFixed(2)}   goal: 300,000 rows/s from Zeek logs`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
