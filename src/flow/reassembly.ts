@@ -22,6 +22,17 @@ interface Block {
 export const MAX_ABOVE_HOLE_WITHOUT_ACKS = 16384;
 /** Zeek's tcp_excessive_data_without_further_acks. */
 export const MAX_BUFFERED = 10 * 1024 * 1024;
+/** Out-of-order blocks held per direction (tiny segments must not make the list unbounded). */
+export const MAX_BLOCKS = 4096;
+/** Copied out-of-order bytes held by all reassemblers of a run together. */
+export const GLOBAL_BUFFER_BUDGET = 192 * 1024 * 1024;
+
+let globalBuffered = 0;
+
+/** Bytes of copied out-of-order data held by all reassemblers right now. */
+export function reassemblyMemory(): number {
+  return globalBuffered;
+}
 
 export class Reassembler {
   lastReassemSeq = 1;
@@ -71,7 +82,7 @@ export class Reassembler {
       this.skipDeliveries = true;
       return 'above_hole_data_without_any_acks';
     }
-    if (this.bufferedBytes > MAX_BUFFERED) {
+    if (this.bufferedBytes > MAX_BUFFERED || this.blocks.length > MAX_BLOCKS || globalBuffered > GLOBAL_BUFFER_BUDGET) {
       this.clear();
       this.skipDeliveries = true;
       return 'excessive_data_without_further_acks';
@@ -110,6 +121,7 @@ export class Reassembler {
   private addBlock(at: number, seq: number, upper: number, view: Buffer | null): void {
     this.blocks.splice(at, 0, { seq, upper, data: view ? Buffer.from(view) : null });
     this.bufferedBytes += upper - seq;
+    if (view) globalBuffered += upper - seq;
   }
 
   private deliverContiguous(): void {
@@ -126,6 +138,7 @@ export class Reassembler {
         }
       }
       this.bufferedBytes -= b.upper - b.seq;
+      if (b.data) globalBuffered -= b.upper - b.seq;
       n++;
     }
     if (n) blocks.splice(0, n);
@@ -165,11 +178,20 @@ export class Reassembler {
     while (this.blocks.length && this.blocks[0]!.upper <= seq) {
       const b = this.blocks.shift()!;
       this.bufferedBytes -= b.upper - b.seq;
+      if (b.data) globalBuffered -= b.upper - b.seq;
     }
+  }
+
+  /** The connection is gone: give the held bytes back to the global budget. */
+  release(): void {
+    for (const b of this.blocks) if (b.data) globalBuffered -= b.upper - b.seq;
+    this.blocks.length = 0;
+    this.bufferedBytes = 0;
   }
 
   clear(): void {
     this.dropped += this.bufferedBytes;
+    for (const b of this.blocks) if (b.data) globalBuffered -= b.upper - b.seq;
     this.blocks.length = 0;
     this.bufferedBytes = 0;
   }

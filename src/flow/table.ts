@@ -299,6 +299,7 @@ export class FlowTable {
     this.unlink(c);
     this.hooks.app?.removed(c);
     this.hooks.removed(c);
+    if (c.orig) { c.orig.reasm.release(); c.resp!.reasm.release(); }
   }
 
   /** End of input: every remaining connection is removed (Zeek's end-of-trace behaviour), oldest first. */

@@ -77,3 +77,20 @@ test('without a consumer only sequence ranges are kept (no copies)', () => {
   assert.equal(r.lastReassemSeq, 150);
   assert.equal(r.blocks.length, 0);
 });
+
+test('many tiny out-of-order segments are bounded by a block count, and removal gives memory back', async () => {
+  const { reassemblyMemory, MAX_BLOCKS } = await import('../../src/flow/reassembly.js');
+  const { r } = collect();
+  const before = reassemblyMemory();
+  const one = Buffer.from('x');
+  let weird: string | undefined;
+  for (let i = 0; i < MAX_BLOCKS + 10 && !weird; i++) weird = r.newData(3 + 2 * i, one, 0, 1, false);
+  assert.equal(weird, 'excessive_data_without_further_acks');
+  assert.equal(r.blocks.length, 0);
+  assert.equal(reassemblyMemory(), before);
+  const r2 = collect().r;
+  r2.newData(10, Buffer.alloc(100), 0, 100, false);
+  assert.equal(reassemblyMemory(), before + 100);
+  r2.release();
+  assert.equal(reassemblyMemory(), before);
+});
