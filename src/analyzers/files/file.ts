@@ -3,6 +3,17 @@
 // sniffing, total bytes seen. Sniffing happens when the bof buffer is full or the file ends.
 
 import { sniffMime } from './magic.js';
+import type { AnalyzerContext } from '../types.js';
+import type { ZeekRecord } from '../../zeek/types.js';
+import { filesSchema } from '../../zeek/schemas/files.js';
+
+/** What files.log needs to know about where a file came from. */
+export interface FileOrigin {
+  ctx: AnalyzerContext;
+  /** 'HTTP', 'FTP_DATA', … */
+  source: string;
+  isOrig: boolean;
+}
 
 export const BOF_BUFFER_SIZE = 4096;
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -46,13 +57,21 @@ export class ZeekFile {
   /** Data does not start at offset 0 (HTTP 206 from a later offset): nothing for the bof buffer. */
   noBof = false;
 
-  constructor(handle: string, private readonly onSniff: (f: ZeekFile, mime: string | undefined) => void) {
+  /** files.log: time of the first data and of the last. */
+  private first = 0;
+  private last = 0;
+  filename: string | undefined;
+
+  constructor(handle: string, private readonly onSniff: (f: ZeekFile, mime: string | undefined) => void,
+    private readonly origin?: FileOrigin) {
     this.id = fileId(handle);
+    if (origin) this.first = this.last = origin.ctx.now();
   }
 
   data(buf: Buffer, off: number, len: number): void {
     if (this.ended || len <= 0) return;
     this.seen += len;
+    if (this.origin) this.last = this.origin.ctx.now();
     if (this.sniffed || this.noBof) { this.checkComplete(); return; }
     if (this.bofLen === 0 && len >= BOF_BUFFER_SIZE) {
       // the first delivery fills the bof buffer: sniff it in place
@@ -91,5 +110,19 @@ export class ZeekFile {
     if (this.ended) return;
     if (!this.sniffed && this.bofLen > 0) this.sniff();
     this.ended = true;
+    if (this.origin) this.writeLog(this.origin);
+  }
+
+  /** file_state_remove → files.log */
+  private writeLog(o: FileOrigin): void {
+    const c = o.ctx.conn;
+    const rec: ZeekRecord = {
+      ts: this.first, fuid: this.id, uid: c.uid, 'id.orig_h': c.origH, 'id.orig_p': c.origP,
+      'id.resp_h': c.respH, 'id.resp_p': c.respP, source: o.source, depth: 0, analyzers: [],
+      mime_type: this.mime, filename: this.filename, duration: this.last - this.first, local_orig: undefined,
+      is_orig: o.isOrig, seen_bytes: this.seen, total_bytes: this.total, missing_bytes: 0, overflow_bytes: 0,
+      timedout: false, parent_fuid: undefined,
+    };
+    o.ctx.write(filesSchema, rec);
   }
 }

@@ -4,6 +4,7 @@
 
 import type { AnalyzerContext, AnalyzerSpec, StreamAnalyzer } from '../types.js';
 import { ftpSchema } from '../../zeek/schemas/ftp.js';
+import { filesSchema } from '../../zeek/schemas/files.js';
 import { FtpParser } from './parser.js';
 import { FtpLog, expectedTable } from './log.js';
 import type { FtpInfo, FtpOptions } from './log.js';
@@ -54,7 +55,7 @@ export class FtpDataAnalyzer implements StreamAnalyzer {
       if (!expectedTable(this.ctx).get(c.respH, c.respP, this.ctx.now())) return;
       f = new ZeekFile(`FTP_DATA|${c.uid}|${c.startTime}|${isOrig ? 1 : 0}`, (_file, mime) => {
         if (this.info && mime !== undefined) this.info.mime_type = mime;
-      });
+      }, { ctx: this.ctx, source: 'FTP_DATA', isOrig });
       this.files[i] = f;
       if (this.info) this.info.fuid = f.id;
     }
@@ -91,11 +92,11 @@ export const specs: AnalyzerSpec[] = [
     name: 'FTP', service: 'ftp', scripts: ['ftp'], transport: 'tcp', ports: [21, 2811],
     detect: detectFtp,
     create: (ctx) => new FtpAnalyzer(ctx),
-    logs: [ftpSchema],
+    logs: [ftpSchema, filesSchema],
   },
   {
     name: 'FTP_DATA', service: 'ftp-data', scripts: ['ftp'], transport: 'tcp', ports: [],
     create: (ctx) => new FtpDataAnalyzer(ctx),
-    logs: [],
+    logs: [filesSchema],
   },
 ];

@@ -6,6 +6,7 @@
 import { ContentLine, CR_AS_EOL, LF_AS_EOL } from './contentline.js';
 import { Inflater } from './zip.js';
 import { ZeekFile } from '../files/file.js';
+import type { AnalyzerContext } from '../types.js';
 
 export interface HttpEvents {
   request(method: string, originalUri: string, unescapedUri: string, version: string): void;
@@ -736,7 +737,9 @@ export class HttpAnalyzer {
   private lastFileUsed: ZeekFile | null = null;
   private finishedAll = false;
 
-  constructor(readonly ev: HttpEvents, private readonly uid: string) {
+  private readonly openFiles = new Set<ZeekFile>();
+
+  constructor(readonly ev: HttpEvents, private readonly uid: string, private readonly ctx?: AnalyzerContext) {
     this.clOrig = new ContentLine({
       line: (b, n) => this.onLine(true, b, n), plain: (d, o, n) => this.onPlain(true, d, o, n), weird: (w) => this.ev.weird(w),
     });
@@ -748,13 +751,15 @@ export class HttpAnalyzer {
   httpEvent(_category: string, _detail: string): void { /* http_event: no handler in Zeek's base scripts */ }
 
   newFile(isOrig: boolean): ZeekFile {
-    const f = new ZeekFile(`HTTP|${this.uid}|${isOrig ? 1 : 0}|${this.fileCounter++}`, (file, mime) => this.ev.fileSniff(file, mime));
+    const f = new ZeekFile(`HTTP|${this.uid}|${isOrig ? 1 : 0}|${this.fileCounter++}`, (file, mime) => this.ev.fileSniff(file, mime),
+      this.ctx ? { ctx: this.ctx, source: 'HTTP', isOrig } : undefined);
+    this.openFiles.add(f);
     this.ev.fileNew(isOrig, f);
     this.lastFileUsed = f;
     return f;
   }
 
-  endFile(f: ZeekFile | null): void { if (f) f.end(); }
+  endFile(f: ZeekFile | null): void { if (f) { f.end(); this.openFiles.delete(f); } }
 
   /** After CONNECT (200) or an upgrade, the stream belongs to the tunnelled protocol. */
   onPassthrough: ((isOrig: boolean, data: Buffer, off: number, len: number) => void) | undefined;
@@ -1023,6 +1028,9 @@ export class HttpAnalyzer {
     this.replyMade(true);
     this.finishedAll = true;
     if (this.lastFileUsed) this.lastFileUsed = null;
+    // files Zeek would end only at their timeout (206 pieces) end with the connection here
+    for (const f of this.openFiles) f.end();
+    this.openFiles.clear();
   }
 }
 

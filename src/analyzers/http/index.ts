@@ -2,6 +2,7 @@
 
 import type { AnalyzerContext, AnalyzerSpec, StreamAnalyzer } from '../types.js';
 import { httpSchema } from '../../zeek/schemas/http.js';
+import { filesSchema } from '../../zeek/schemas/files.js';
 import { HttpAnalyzer } from './analyzer.js';
 import { HttpLog } from './log.js';
 import type { HttpLogOptions } from './log.js';
@@ -17,7 +18,7 @@ export class HttpStreamAnalyzer implements StreamAnalyzer {
   private childTried = false;
   constructor(private readonly ctx: AnalyzerContext, opts?: HttpLogOptions) {
     this.log = new HttpLog(ctx, opts ?? ctx.service<HttpLogOptions>('http.options'));
-    this.an = new HttpAnalyzer(this.log, ctx.conn.uid);
+    this.an = new HttpAnalyzer(this.log, ctx.conn.uid, ctx);
     this.an.onPassthrough = (o, d, off, n) => this.tunnel(o, d, off, n);
   }
   /** Bytes inside a CONNECT tunnel or an upgraded connection: TLS goes to the SSL analyzer (Zeek's PIA would find it). */
@@ -61,6 +62,6 @@ export const specs: AnalyzerSpec[] = [
     ports: [80, 81, 631, 1080, 3128, 8000, 8080, 8888],
     detect: detectHttp,
     create: (ctx) => new HttpStreamAnalyzer(ctx),
-    logs: [httpSchema],
+    logs: [httpSchema, filesSchema],
   },
 ];

@@ -208,6 +208,7 @@ export class HttpLog implements HttpEvents {
     if (!i) return;
     this.files.set(file, { info: i, isOrig });
     const filename = i.currentEntity?.filename;
+    if (filename !== undefined) file.filename = filename;
     if (isOrig) {
       if ((i.orig_fuids?.length ?? 0) >= MAX_FILES) return;
       (i.orig_fuids ??= []).push(file.id);

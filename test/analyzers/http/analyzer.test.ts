@@ -26,7 +26,7 @@ function run(orig: (string | Buffer)[], resp: (string | Buffer)[], interleave = 
   a.endOfData(true);
   a.endOfData(false);
   a.done();
-  return { ctx, recs: ctx.records.map((x) => x.rec) };
+  return { ctx, recs: ctx.records.filter((x) => x.schema.path === 'http').map((x) => x.rec), files: ctx.records.filter((x) => x.schema.path === 'files').map((x) => x.rec) };
 }
 
 test('pipelined requests pair with their responses in order (trans_depth)', () => {
@@ -95,9 +95,14 @@ test('basic auth: username logged, password only when capture is on', () => {
 test('multipart upload: per-part files with filenames; body length is the whole entity', () => {
   const body = '--XyZ\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n' +
     'hello world, plain text\r\n--XyZ--\r\n';
-  const { recs } = run([`POST /u HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
+  const { recs, files } = run([`POST /u HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: ${body.length}\r\n\r\n${body}`],
     ['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n']);
   assert.equal(recs[0]!.request_body_len, body.length);
+  // files.log: one row for the part, its name, type, size and side
+  assert.equal(files.length, 1);
+  assert.deepEqual([files[0]!.source, files[0]!.filename, files[0]!.mime_type, files[0]!.seen_bytes, files[0]!.is_orig],
+    ['HTTP', 'a.txt', 'text/plain', 'hello world, plain text'.length, true]);
+  assert.equal(files[0]!.fuid, (recs[0]!.orig_fuids as string[])[0]);
   assert.deepEqual(recs[0]!.orig_filenames, ['a.txt']);
   assert.deepEqual(recs[0]!.orig_mime_types, ['text/plain']);
 });
@@ -151,7 +156,8 @@ test('CONNECT tunnel: after the 200 reply, TLS bytes go to the SSL child analyze
   a.done();
   assert.deepEqual(asked, ['SSL']);
   assert.deepEqual(fed, [[true, 10], [false, 5]]);
-  assert.equal(ctx.records.length, 1);
-  assert.equal(ctx.records[0]!.rec.method, 'CONNECT');
-  assert.equal(ctx.records[0]!.rec.status_code, 200);
+  const http = ctx.records.filter((r) => r.schema.path === 'http');
+  assert.equal(http.length, 1);
+  assert.equal(http[0]!.rec.method, 'CONNECT');
+  assert.equal(http[0]!.rec.status_code, 200);
 });
