@@ -50,7 +50,13 @@ export class FtpExpected {
 
   private key(h: string, p: number): string { return `${h}|${p}`; }
 
+  private sets = 0;
+
   set(h: string, p: number, info: FtpInfo, now: number): boolean {
+    // &read_expire: sweep stale entries now and then so a long run does not keep them all
+    if (++this.sets % 1024 === 0) {
+      for (const [k2, e] of this.map) if (now - e.t > FtpExpected.EXPIRE || now < e.t - FtpExpected.EXPIRE) this.map.delete(k2);
+    }
     const k = this.key(h, p);
     if (!this.map.has(k) && this.map.size >= FtpExpected.MAX) return false;
     this.map.set(k, { info, t: now });
