@@ -37,15 +37,38 @@ function mix32(x: number): number {
 
 export class UidGenerator {
   private counter = 0;
+  private pktLo = 0;
+  private pktHi = 0;
+  private sub = 0;
+  private keyed = false;
   constructor(private readonly seed = 0x5eed2026) {}
+
+  /**
+   * Key the next uids by the capture's packet number (0-based) and their order within that packet
+   * (outer, tunnel, inner connection), so that uids do not depend on how the work was split.
+   */
+  at(packetIndex: number): void {
+    this.keyed = true;
+    this.pktLo = packetIndex >>> 0;
+    this.pktHi = Math.floor(packetIndex / 4294967296);
+    this.sub = 0;
+  }
 
   /** The next uid ("C" + 96 pseudo-random bits in base62). */
   next(prefix = 'C'): string {
-    const c = this.counter++;
-    const k = mix32(c ^ this.seed);
-    const a = mix32(k ^ 0x9e3779b9);
-    const b = mix32(k + 0x632be5ab + c);
-    const d = mix32(a ^ b ^ 0x85ebca6b);
+    let lo: number, hi: number;
+    if (this.keyed) {
+      lo = this.pktLo;
+      hi = (this.pktHi * 16 + (this.sub++ & 15)) >>> 0;
+    } else {
+      const c = this.counter;
+      lo = c >>> 0;
+      hi = (Math.floor(c / 4294967296) * 16 + 8) >>> 0; // never equal to a keyed (packet, sub < 8) value in practice
+    }
+    this.counter++;
+    const a = mix32(lo ^ this.seed);
+    const b = mix32(a ^ mix32(hi ^ 0x632be5ab));
+    const d = mix32(mix32(b + lo) ^ hi ^ 0x85ebca6b);
     return prefix + base62of64(a, b) + base62of64(0, d);
   }
 

@@ -51,6 +51,11 @@ export interface SensorOptions {
   progressEvery?: number;
   /** Analyzer specs to use instead of the registry (tests). */
   specs?: readonly AnalyzerSpec[];
+  /**
+   * Worker threads for conn-level analysis (no protocol analyzers, a capture file): the flows are
+   * sharded by address pair. 0 or 1 = one thread. Output is the same either way (uids included).
+   */
+  workers?: number;
 }
 
 export interface SensorStats {
@@ -109,16 +114,23 @@ class FilteringSink implements LogSink {
 
 const MAX_WEIRDS_PER_RUN = 100000;
 
-export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> {
-  const sel = selectAnalyzers(opts.analyzers, opts.specs ?? allSpecs);
-  const baseSink = opts.sink ?? openLogDirectory(opts.out ?? '.', { json: opts.json });
-  const written = new Set<string>();
-  const sink = new FilteringSink({
-    write: (s, r) => { written.add(s.path); baseSink.write(s, r); },
-    close: () => baseSink.close(),
-  }, sel.logs);
+/** The per-packet work of the sensor, shared by the single-threaded run and the worker threads. */
+export interface Pipeline {
+  /** One captured frame; `index` is its 0-based number in the capture (uids are keyed by it). */
+  packet(raw: RawPacket, index: number): void;
+  /** End of input: flush every connection. */
+  finish(): void;
+  ipPackets(): number;
+  connections(): number;
+  active(): number;
+}
 
-  const reader = openCapture(opts.input);
+export interface PipelineOptions {
+  ignoreChecksums?: boolean;
+  filter?: (p: DecodedPacket) => boolean;
+}
+
+export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOptions): Pipeline {
   const decoder = new Decoder({ ignoreChecksums: !!opts.ignoreChecksums });
   const uids = new UidGenerator();
   const newUid = () => uids.next();
@@ -232,48 +244,87 @@ export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> 
     handle(inner, st, stack, depth + 1);
   };
 
-  const every = opts.progressEvery ?? 1 << 16;
-  let untilProgress = every;
-  const progress = (): void => {
-    opts.onProgress?.({ packets: reader.stats.packets, bytes: reader.stats.bytes, connections: flow.totalConnections, active: flow.size });
-  };
   const filter = opts.filter;
   const p0 = pk[0]!;
 
-  const onPacket = (raw: RawPacket): void => {
-    wireLen = raw.wireLen;
-    capLen = raw.capLen;
-    const st = decoder.decode(raw, p0);
-    if (filter && !filter(p0)) return;
-    if (st === DecodeStatus.Ok && p0.ipProto === 6 && !decoder.sideWeirdCount) {
-      // The common case, straight to the flow table.
-      ipPackets++;
-      flow.processPacket(p0, null);
-    } else {
-      handle(p0, st, null, 0);
-    }
-    if (--untilProgress === 0) {
-      untilProgress = every;
-      progress();
-    }
+  return {
+    packet(raw: RawPacket, index: number): void {
+      uids.at(index);
+      wireLen = raw.wireLen;
+      capLen = raw.capLen;
+      const st = decoder.decode(raw, p0);
+      if (filter && !filter(p0)) return;
+      if (st === DecodeStatus.Ok && p0.ipProto === 6 && !decoder.sideWeirdCount) {
+        // The common case, straight to the flow table.
+        ipPackets++;
+        flow.processPacket(p0, null);
+      } else {
+        handle(p0, st, null, 0);
+      }
+    },
+    finish(): void {
+      flow.flushAll();
+    },
+    ipPackets: () => ipPackets,
+    connections: () => flow.totalConnections,
+    active: () => flow.size,
   };
+}
 
+function openSink(opts: SensorOptions, sel: Selection): { sink: LogSink; written: Set<string> } {
+  const baseSink = opts.sink ?? openLogDirectory(opts.out ?? '.', { json: opts.json });
+  const written = new Set<string>();
+  const sink = new FilteringSink({
+    write: (s, r) => { written.add(s.path); baseSink.write(s, r); },
+    close: () => baseSink.close(),
+  }, sel.logs);
+  return { sink, written };
+}
+
+/** Whether a run can be split over worker threads: conn-level analysis only (no protocol analyzers). */
+export function canParallelize(sel: Selection): boolean {
+  return sel.specs.length === 0 && !sel.weird;
+}
+
+export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> {
+  const sel = selectAnalyzers(opts.analyzers, opts.specs ?? allSpecs);
+  const workers = opts.workers ?? 0;
+  if (workers > 1 && canParallelize(sel) && typeof opts.input === 'string' && opts.input !== '-') {
+    const { analyzeParallel } = await import('./parallel.js');
+    return analyzeParallel(opts, sel, workers);
+  }
+  const { sink, written } = openSink(opts, sel);
+  const reader = openCapture(opts.input);
+  const pipe = createPipeline(sel, sink, { ignoreChecksums: opts.ignoreChecksums, filter: opts.filter });
+  const every = opts.progressEvery ?? 1 << 16;
+  let untilProgress = every;
+  const progress = (): void => {
+    opts.onProgress?.({ packets: reader.stats.packets, bytes: reader.stats.bytes, connections: pipe.connections(), active: pipe.active() });
+  };
+  let index = 0;
   let stats;
   try {
-    stats = await reader.run(onPacket);
+    stats = await reader.run((raw) => {
+      pipe.packet(raw, index++);
+      if (--untilProgress === 0) {
+        untilProgress = every;
+        progress();
+      }
+    });
   } finally {
-    flow.flushAll();
+    pipe.finish();
     await sink.close();
   }
   progress();
   return {
     packets: stats.packets,
     bytes: stats.bytes,
-    ipPackets,
-    connections: flow.totalConnections,
+    ipPackets: pipe.ipPackets(),
+    connections: pipe.connections(),
     truncated: stats.truncated,
     warnings: stats.warnings,
     logs: [...written],
   };
 }
 
+export { openSink };

@@ -175,3 +175,17 @@ test('wirehunt zeek: logs in the folder, one-line errors, warning for unknown an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--workers: conn-level analysis on worker threads gives the same rows and uids as one thread', async () => {
+  const input = join(corpus, 'ssh/many-connections/ssh.pcap');
+  const one = new MemorySink(), two = new MemorySink();
+  const a = await analyzeCapture({ input, sink: one, analyzers: ['conn', 'tunnels'] });
+  const b = await analyzeCapture({ input, sink: two, analyzers: ['conn', 'tunnels'], workers: 2 });
+  assert.equal(a.packets, b.packets);
+  assert.equal(a.connections, b.connections);
+  const key = (r: ZeekRecord) => JSON.stringify(r);
+  const ra = one.of('conn').map(key).sort(), rb = two.of('conn').map(key).sort();
+  assert.ok(ra.length >= 25);
+  assert.deepEqual(rb, ra);
+  assert.ok(two.closed);
+});

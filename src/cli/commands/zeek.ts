@@ -19,6 +19,8 @@ pcapng capture ('-' reads standard input) into <dir>, as Zeek 9.1's ASCII writer
   -C                   ignore checksums (Zeek's -C); otherwise packets with bad checksums are not analysed
   -f "<filter>"        capture filter (BPF subset: host, net, port, portrange, tcp, udp, icmp, ip, ip6,
                        src, dst, and, or, not, parentheses)
+  --workers <n>        conn-level analysis (--analyzers conn[,tunnels]) of a capture file on <n> worker
+                       threads, flows sharded by address pair; same rows and uids, rows in another order
 
 A progress line is shown on standard error when it is a terminal and the capture is large.`;
 
@@ -29,10 +31,11 @@ interface Args {
   analyzers: string[] | null;
   ignoreChecksums: boolean;
   filter?: string;
+  workers: number;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { json: false, analyzers: null, ignoreChecksums: false };
+  const a: Args = { json: false, analyzers: null, ignoreChecksums: false, workers: 0 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
     const val = (): string => {
@@ -47,6 +50,11 @@ function parse(argv: string[]): Args {
     else if (f.startsWith('--analyzers=')) a.analyzers = f.slice(12).split(',').map((s) => s.trim()).filter(Boolean);
     else if (f === '-C') a.ignoreChecksums = true;
     else if (f === '-f' || f === '--filter') a.filter = val();
+    else if (f === '--workers') {
+      const v = val();
+      if (!/^\d+$/.test(v) || Number(v) > 64) throw new UserError(`--workers: not a thread count 0..64: ${v}`);
+      a.workers = Number(v);
+    }
     else if (f === '-') { if (a.input !== undefined) throw new UserError(`more than one capture given: ${a.input} and -`); a.input = f; }
     else if (f.startsWith('-')) throw new UserError(`unknown option ${f}\n${USAGE}`);
     else if (a.input === undefined) a.input = f;
@@ -93,6 +101,7 @@ export const command: Command = {
       analyzers: a.analyzers,
       ignoreChecksums: a.ignoreChecksums,
       filter,
+      workers: a.workers,
       onProgress: showProgress ? (p) => {
         const secs = (Date.now() - started) / 1000;
         const pct = size ? ` ${((100 * p.bytes) / size).toFixed(0)}%` : '';
