@@ -1,12 +1,12 @@
 // `wirehunt demo`: generate the demo office capture and its device inventory, ingest both into the store
-// (through `wirehunt ingest`), then serve the store (through `wirehunt serve`).
+// (the ingest library, as `wirehunt ingest` does), then serve the store (`wirehunt serve`, when built).
 
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError, type Command } from '../types.js';
 import { writeDemo } from '../../demo/index.js';
-import { resolveStorePath } from '../../store/store.js';
+import { openStore, resolveStorePath } from '../../store/store.js';
+import { ingestPaths, type IngestOptions, type IngestProgress } from '../../events/ingest.js';
 
 const USAGE = `usage: wirehunt demo [--db <file>] [--pcap-out <file>] [--no-serve] [--end <iso>] [--seed <n>] [--port <n>]
 
@@ -65,21 +65,6 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-/** Runs `wirehunt <args>` as a child process; resolves with its exit code and captured stderr. */
-function wirehunt(args: string[]): Promise<{ code: number; stderr: string }> {
-  const main = new URL('../main.js', import.meta.url);
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [main.pathname, ...args], { stdio: ['inherit', 'inherit', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      process.stderr.write(d);
-    });
-    child.on('error', rej);
-    child.on('close', (code, signal) => res({ code: code ?? (signal ? 128 : 1), stderr }));
-  });
-}
-
 export const command: Command = {
   name: 'demo',
   summary: 'generate the demo capture, ingest it and serve it',
@@ -87,8 +72,9 @@ export const command: Command = {
   async run(argv) {
     const a = parse(argv);
     const tty = process.stderr.isTTY;
-    const store = resolveStorePath(a.db);
-    const pcap = resolve(a.pcapOut ?? (store === ':memory:' ? 'wirehunt-demo.pcap' : join(dirname(store), 'wirehunt-demo.pcap')));
+    const storePath = resolveStorePath(a.db);
+    if (storePath === ':memory:' && a.serve) throw new UserError('demo: an in-memory store cannot be served; give --db <file> or --no-serve');
+    const pcap = resolve(a.pcapOut ?? (storePath === ':memory:' ? 'wirehunt-demo.pcap' : join(dirname(storePath), 'wirehunt-demo.pcap')));
     mkdirSync(dirname(pcap), { recursive: true });
     const devices = pcap.replace(/\.pcap$/i, '') + '.devices.json';
 
@@ -100,35 +86,41 @@ export const command: Command = {
       `${new Date(r.stats.startMs).toISOString()} .. ${new Date(r.stats.endMs).toISOString()}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     console.log(`demo: wrote ${devices} (${r.inventory.devices.length} devices)`);
 
+    const t1 = performance.now();
+    let lastDraw = 0;
+    const opts: IngestOptions = { devicesFile: devices };
+    if (tty) {
+      opts.onProgress = (p: IngestProgress) => {
+        const now = performance.now();
+        if (now - lastDraw < 100) return;
+        lastDraw = now;
+        const pct = p.bytesTotal ? Math.min(100, Math.floor((p.bytesDone / p.bytesTotal) * 100)) : 0;
+        process.stderr.write(`\r\x1b[Kdemo: ingesting ${pct}%  ${p.rows.toLocaleString('en-US')} rows`);
+      };
+    }
+    const store = await openStore(storePath);
+    try {
+      const res = await ingestPaths(store, [pcap], opts);
+      if (tty) process.stderr.write('\r\x1b[K');
+      const acts = Object.entries(res.events.byAction).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+      console.log(`demo: ingested into ${storePath} in ${((performance.now() - t1) / 1000).toFixed(1)} s: ` +
+        `${res.networkRows} DeviceNetworkEvents rows (${res.networkInserted} new)${acts ? ` — ${acts}` : ''}; ${res.devices} devices`);
+    } finally {
+      store.close();
+    }
+
     const dbArgs = a.db ? ['--db', a.db] : [];
-    if (tty) process.stderr.write('demo: ingesting …\n');
-    let ing = await wirehunt(['ingest', pcap, '--devices', devices, ...dbArgs]);
-    if (ing.code !== 0 && /needs the sensor/.test(ing.stderr)) {
-      // Captures cannot be ingested directly in this build: take the same analyzers' path through Zeek logs.
-      const logs = pcap.replace(/\.pcap$/i, '') + '.zeek';
-      console.log(`demo: ingesting through Zeek logs instead (${logs})`);
-      const z = await wirehunt(['zeek', pcap, '--out', logs]);
-      if (z.code === 0) ing = await wirehunt(['ingest', logs, '--devices', devices, ...dbArgs]);
-      else ing = z;
-    }
-    if (ing.code !== 0) {
-      if (/not (?:available )?in this build/.test(ing.stderr)) {
-        console.log(`demo: ingesting a capture is not available in this build yet; the capture is at ${pcap}`);
-        console.log(`demo: try 'wirehunt zeek ${pcap} --out <dir>' to see its Zeek logs`);
-        return 0;
-      }
-      throw new UserError(`demo: ingest failed (exit ${ing.code})`, 1);
-    }
     const queryHint = `wirehunt query ${a.db ? `--db ${a.db} ` : ''}--now ${new Date(r.stats.endMs).toISOString()} 'DeviceNetworkEvents | summarize count() by ActionType'`;
     if (!a.serve) {
-      console.log(`demo: ingested; query it with: ${queryHint}`);
+      console.log(`demo: done; query it with: ${queryHint}`);
       return 0;
     }
-    const srv = await wirehunt(['serve', ...dbArgs, ...(a.port ? ['--port', a.port] : [])]);
-    if (srv.code !== 0 && /not (?:available )?in this build/.test(srv.stderr)) {
+    const serve = new URL('./serve.js', import.meta.url);
+    if (!existsSync(serve)) {
       console.log(`demo: 'wirehunt serve' is not available in this build yet; query the store with: ${queryHint}`);
       return 0;
     }
-    return srv.code;
+    const mod = (await import(serve.href)) as { command: Command };
+    return mod.command.run([...dbArgs, ...(a.port ? ['--port', a.port] : [])]);
   },
 };
