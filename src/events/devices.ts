@@ -39,6 +39,9 @@ export interface Device {
   source: 'inventory' | 'store' | 'discovery';
   /** How DeviceName was learned, for discovered devices ('' while unnamed). */
   nameSource: '' | 'inventory' | 'dhcp' | 'dns';
+  /** Internal: the registry that last saw it in traffic, and a numeric hash of DeviceId (ReportIds). */
+  seenMark?: unknown;
+  idHash?: number;
 }
 
 const STRING_KEYS = [
@@ -178,7 +181,10 @@ export class DeviceRegistry {
       d.DeviceCategory = 'Endpoint';
       this.add(d);
     }
-    if (d !== undefined) this.seen.add(d);
+    if (d !== undefined && d.seenMark !== this) {
+      d.seenMark = this;
+      this.seen.add(d);
+    }
     return d;
   }
 

@@ -33,3 +33,16 @@ export function hash53(s: string): number {
 export function deviceIdFor(key: string): string {
   return createHash('sha1').update(`wirehunt-device:${key.toLowerCase()}`).digest('hex');
 }
+
+/** Mixes 53-bit hashes and small integers into one 53-bit hash (order-sensitive, deterministic). */
+export function mix53(a: number, b: number, c: number): number {
+  let h1 = (a >>> 0) ^ Math.imul(b >>> 0, 0x9e3779b1) ^ Math.imul(c | 0, 0x85ebca6b);
+  let h2 = ((a / 4294967296) >>> 0) ^ Math.imul((b / 4294967296) >>> 0, 0xc2b2ae35) ^ Math.imul((c / 4294967296) | 0, 0x27d4eb2f);
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
+  h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  h2 = Math.imul(h2 ^ (h2 >>> 15) ^ h1, 0x2c1b3c6d);
+  h2 = Math.imul(h2 ^ (h2 >>> 12), 0x297a2d39);
+  h2 ^= h2 >>> 15;
+  return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
+}

@@ -209,14 +209,14 @@ class RowImporter {
   async flush(): Promise<void> {
     if (!this.writer) return;
     const n = this.writer.pending;
-    this.stats.inserted += await this.writer.flush();
+    await this.writer.flush();
     this.opts.onBatch?.(n);
   }
 
   async finish(): Promise<ImportStats> {
     if (this.writer) {
       const n = this.writer.pending;
-      this.stats.inserted += await this.writer.close();
+      this.stats.inserted = await this.writer.close();
       this.opts.onBatch?.(n);
     }
     return this.stats;

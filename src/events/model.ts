@@ -10,9 +10,9 @@
 import type { LogSchema, ZeekRecord, ZeekValue } from '../zeek/types.js';
 import { byteStringToText } from '../zeek/escape.js';
 import type { Cell } from '../store/store.js';
-import { hash53 } from './hash.js';
+import { hash53, mix53 } from './hash.js';
 import { ipType, isIPv6 } from './ip.js';
-import type { DeviceRegistry } from './devices.js';
+import type { Device, DeviceRegistry } from './devices.js';
 
 /** DeviceNetworkEvents columns the model fills, in row order. */
 export const DNE_COLUMNS = [
@@ -165,6 +165,22 @@ function protocolName(proto: ZeekValue, addr: string): string {
 }
 
 const MAX_CERTS = 100_000;
+
+function devHash(d: Device): number {
+  let h = d.idHash;
+  if (h === undefined) h = d.idHash = hash53(d.DeviceId);
+  return h;
+}
+
+const actionHashes = new Map<string, number>();
+function actionHash(a: string): number {
+  let h = actionHashes.get(a);
+  if (h === undefined) {
+    h = hash53(a) & 0x3fffffff;
+    actionHashes.set(a, h);
+  }
+  return h;
+}
 
 export class EventModel {
   readonly stats: EventStats = { records: 0, rows: 0, skipped: 0, byAction: {}, maxTs: NaN, minTs: NaN };
@@ -353,7 +369,9 @@ export class EventModel {
     row[Col.Protocol] = protocol;
     const oType = ipType(oh);
     const rType = ipType(rh);
-    const tsText = String(micros - this.shiftMicros);
+    // ReportId: the record's content (AdditionalFields body, 4-tuple, time) mixed with the row's
+    // device, action and direction. Independent of --rebase-time.
+    const recHash2 = mix53(mix53(bodyHash, hash53(`${oh}|${op}|${rh}|${rp}`), 0), micros - this.shiftMicros, 0);
     if (od) {
       row[Col.DeviceId] = od.DeviceId;
       row[Col.DeviceName] = od.DeviceName;
@@ -366,7 +384,7 @@ export class EventModel {
       row[Col.LocalIPType] = oType;
       row[Col.RemoteIPType] = rType;
       row[Col.AdditionalFields] = '{"direction":"Out"' + body + '}';
-      row[Col.ReportId] = hash53(`${bodyHash}\0${outAction}\0Out\0${od.DeviceId}\0${oh}\0${op}\0${rh}\0${rp}\0${tsText}`);
+      row[Col.ReportId] = mix53(recHash2, devHash(od), actionHash(outAction) * 2);
       this.put(outAction, micros);
     }
     if (rd) {
@@ -381,7 +399,7 @@ export class EventModel {
       row[Col.LocalIPType] = rType;
       row[Col.RemoteIPType] = oType;
       row[Col.AdditionalFields] = '{"direction":"In"' + body + '}';
-      row[Col.ReportId] = hash53(`${bodyHash}\0${inAction}\0In\0${rd.DeviceId}\0${rh}\0${rp}\0${oh}\0${op}\0${tsText}`);
+      row[Col.ReportId] = mix53(recHash2, devHash(rd), actionHash(inAction) * 2 + 1);
       this.put(inAction, micros);
     }
   }

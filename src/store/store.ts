@@ -83,7 +83,10 @@ export class Store {
       throw new UserError(`cannot open the store ${path}: ${msg}`);
     }
     const store = new Store(path, readOnly, instance, connection);
-    if (!readOnly) await store.createTables();
+    if (!readOnly) {
+      await store.createTables();
+      await connection.run(`ATTACH IF NOT EXISTS ':memory:' AS ${STAGE_DB}`);
+    }
     return store;
   }
 
@@ -276,10 +279,16 @@ function fromStage(c: ColumnDef, ref: string): string {
   return ref;
 }
 
+/** In-memory catalog of the staging tables (instance-wide, so a second connection can read them). */
+const STAGE_DB = 'wh_stage';
+
 /**
- * Appends rows of one table. `appendRow` is synchronous (DuckDB's appender into a staging table);
- * `flush` moves the staged batch into the table atomically, skipping rows already present.
- * Callers flush when `pending >= batchSize` (see `full`) and once at the end.
+ * Appends rows of one table. `appendRow` is synchronous (DuckDB's appender into an in-memory
+ * staging table). `flush` hands the staged batch to a second connection that moves it into the
+ * table in one statement (atomic, skipping rows already present) while appending continues into a
+ * second staging table: parsing and inserting overlap. At most one batch is in flight; `flush`
+ * waits for the previous one. `close` flushes and waits for everything.
+ * Callers flush when `full` and close at the end.
  */
 export class BatchWriter {
   private appender: DuckDBAppender | undefined;
@@ -289,9 +298,13 @@ export class BatchWriter {
   private readonly coldIdx: number[] = [];
   private readonly hot: ColumnDef[] = [];
   private n = 0;
-  /** Rows added to the table by all flushes so far (duplicates excluded). */
+  private cur = 0;
+  private inflight: Promise<void> | undefined;
+  private inserter: DuckDBConnection | undefined;
+  private sql: [string, string] = ['', ''];
+  /** Rows added to the table by all completed batches (duplicates excluded). */
   inserted = 0;
-  /** Rows staged by all flushes so far. */
+  /** Rows staged by all batches handed over so far. */
   staged = 0;
 
   constructor(
@@ -310,12 +323,46 @@ export class BatchWriter {
     this.fns = this.hot.map(appenderFor);
   }
 
+  private stageName(k: number): string {
+    return `${this.stage}_${k}`;
+  }
+
+  private stageRef(k: number): string {
+    return `${STAGE_DB}.main.${quoteIdent(this.stageName(k))}`;
+  }
+
   async init(): Promise<void> {
     const parts = this.hot.map((c) => `${quoteIdent(c.sqlName)} ${stageType(c)}`);
     if (this.coldIdx.length) parts.push(`${COLD} VARCHAR`);
     const cols = parts.join(', ');
-    await this.store.connection.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(this.stage)} (${cols})`);
-    this.appender = await this.store.connection.createAppender(this.stage, 'main', 'temp');
+    const conn = this.store.connection;
+    for (const k of [0, 1]) {
+      await conn.run(`CREATE OR REPLACE TABLE ${this.stageRef(k)} (${cols})`);
+      this.sql[k] = this.insertSql(this.stageRef(k));
+    }
+    this.inserter = await this.store.connect();
+    this.appender = await conn.createAppender(this.stageName(this.cur), 'main', STAGE_DB);
+  }
+
+  private insertSql(stageRef: string): string {
+    const t = storageTable(this.table);
+    const names = this.hot.map((c) => quoteIdent(c.sqlName));
+    const conv = this.hot.map((c) => `${fromStage(c, `s.${quoteIdent(c.sqlName)}`)} AS ${quoteIdent(c.sqlName)}`);
+    if (this.coldIdx.length) {
+      names.push(COLD);
+      conv.push(`CAST(s.${COLD} AS JSON) AS ${COLD}`);
+    }
+    const keys = this.table.keyColumns.map((k) => this.table.columns.find((c) => c.name === k)!);
+    if (keys.length) {
+      // Key columns the writer does not supply are NULL in the table too.
+      const present = new Set(this.hot.map((c) => c.name));
+      const missing = keys.filter((k) => !present.has(k.name)).map((k) => `NULL AS ${quoteIdent(k.sqlName)}`);
+      const keyNames = keys.map((k) => quoteIdent(k.sqlName));
+      const cond = keyNames.map((k) => `t.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
+      const batch = `SELECT DISTINCT ON (${keyNames.join(', ')}) * FROM (SELECT ${[...conv, ...missing].join(', ')} FROM ${stageRef} s)`;
+      return `INSERT INTO ${t} (${names.join(', ')}) SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b ANTI JOIN ${t} t ON ${cond}`;
+    }
+    return `INSERT INTO ${t} (${names.join(', ')}) SELECT DISTINCT ${conv.join(', ')} FROM ${stageRef} s EXCEPT SELECT ${names.join(', ')} FROM ${t}`;
   }
 
   get pending(): number {
@@ -352,59 +399,63 @@ export class BatchWriter {
     this.n++;
   }
 
-  /** Moves the staged rows into the table (one statement: all or nothing). Returns rows added. */
-  async flush(): Promise<number> {
-    if (!this.appender) return 0;
-    if (this.n === 0) return 0;
+  /**
+   * Hands the staged rows over to be inserted (one statement: all or nothing) and returns once the
+   * previous batch is in; this batch commits in the background (see `settled`, `close`).
+   */
+  async flush(): Promise<void> {
+    if (!this.appender || this.n === 0) return;
+    await this.settled();
+    const k = this.cur;
     this.appender.flushSync();
     this.appender.closeSync();
     this.appender = undefined;
-    const conn = this.store.connection;
-    const t = storageTable(this.table);
-    const st = quoteIdent(this.stage);
-    const names = this.hot.map((c) => quoteIdent(c.sqlName));
-    const conv = this.hot.map((c) => `${fromStage(c, `s.${quoteIdent(c.sqlName)}`)} AS ${quoteIdent(c.sqlName)}`);
-    if (this.coldIdx.length) {
-      names.push(COLD);
-      conv.push(`CAST(s.${COLD} AS JSON) AS ${COLD}`);
-    }
-    let sql: string;
-    const keys = this.table.keyColumns.map((k) => this.table.columns.find((c) => c.name === k)!);
-    if (keys.length) {
-      // Key columns the writer does not supply are NULL in the table too.
-      const present = new Set(this.hot.map((c) => c.name));
-      const missing = keys.filter((k) => !present.has(k.name)).map((k) => `NULL AS ${quoteIdent(k.sqlName)}`);
-      const keyNames = keys.map((k) => quoteIdent(k.sqlName));
-      const cond = keyNames.map((k) => `t.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
-      const batch = `SELECT DISTINCT ON (${keyNames.join(', ')}) * FROM (SELECT ${[...conv, ...missing].join(', ')} FROM temp.main.${st} s)`;
-      sql = `INSERT INTO ${t} (${names.join(', ')}) SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b ANTI JOIN ${t} t ON ${cond}`;
-    } else {
-      sql = `INSERT INTO ${t} (${names.join(', ')}) SELECT DISTINCT ${conv.join(', ')} FROM temp.main.${st} s EXCEPT SELECT ${names.join(', ')} FROM ${t}`;
-    }
     const staged = this.n;
-    try {
+    this.n = 0;
+    this.cur = 1 - k;
+    const conn = this.inserter!;
+    const sql = this.sql[k]!;
+    const ref = this.stageRef(k);
+    this.inflight = (async () => {
       const t0 = performance.now();
-      const r = await conn.run(sql);
-      if (process.env.WIREHUNT_STORE_DEBUG) process.stderr.write(`flush ${staged} rows: insert ${(performance.now() - t0).toFixed(0)} ms\n`);
-      const added = Number(r.rowsChanged);
-      this.inserted += added;
-      this.staged += staged;
-      return added;
+      try {
+        const r = await conn.run(sql);
+        if (process.env.WIREHUNT_STORE_DEBUG) process.stderr.write(`flush ${staged} rows: insert ${(performance.now() - t0).toFixed(0)} ms\n`);
+        this.inserted += Number(r.rowsChanged);
+        this.staged += staged;
+      } finally {
+        await conn.run(`DELETE FROM ${ref}`);
+      }
+    })();
+    this.inflight.catch(() => {}); // surfaced by settled()
+    this.appender = await this.store.connection.createAppender(this.stageName(this.cur), 'main', STAGE_DB);
+  }
+
+  /** Waits until every handed-over batch is committed (rethrows a failed insert). */
+  async settled(): Promise<void> {
+    const p = this.inflight;
+    if (!p) return;
+    try {
+      await p;
     } finally {
-      this.n = 0;
-      await conn.run(`DELETE FROM temp.main.${st}`);
-      this.appender = await conn.createAppender(this.stage, 'main', 'temp');
+      if (this.inflight === p) this.inflight = undefined;
     }
   }
 
-  /** Flushes what is left and drops the staging table. */
+  /** Flushes what is left, waits for it, and drops the staging tables. Returns rows added in all. */
   async close(): Promise<number> {
-    const added = await this.flush();
-    if (this.appender) {
-      this.appender.closeSync();
-      this.appender = undefined;
+    try {
+      await this.flush();
+      await this.settled();
+    } finally {
+      if (this.appender) {
+        this.appender.closeSync();
+        this.appender = undefined;
+      }
+      for (const k of [0, 1]) await this.store.connection.run(`DROP TABLE IF EXISTS ${this.stageRef(k)}`);
+      this.inserter?.closeSync();
+      this.inserter = undefined;
     }
-    await this.store.connection.run(`DROP TABLE IF EXISTS temp.main.${quoteIdent(this.stage)}`);
-    return added;
+    return this.inserted;
   }
 }
