@@ -159,8 +159,11 @@ export class Conn implements ConnInfo {
   /** Set once by the table: conn.log written. */
   logged = false;
 
-  get origH(): string { return wordsToString(this.o0, this.o1, this.o2, this.o3); }
-  get respH(): string { return wordsToString(this.r0, this.r1, this.r2, this.r3); }
+  /** Address text, made on first use (cleared when the roles flip). */
+  textO: string | null = null;
+  textR: string | null = null;
+  get origH(): string { return this.textO ??= wordsToString(this.o0, this.o1, this.o2, this.o3); }
+  get respH(): string { return this.textR ??= wordsToString(this.r0, this.r1, this.r2, this.r3); }
   get origP(): number { return this.oPort; }
   get respP(): number { return this.rPort; }
   get proto(): TransportProto {

@@ -497,6 +497,7 @@ export class FlowTable {
     t = c.o2; c.o2 = c.r2; c.r2 = t;
     t = c.o3; c.o3 = c.r3; c.r3 = t;
     t = c.oPort; c.oPort = c.rPort; c.rPort = t;
+    const tx = c.textO; c.textO = c.textR; c.textR = tx;
     if (c.orig && c.resp) {
       const e = c.orig;
       c.orig = c.resp;
