@@ -87,8 +87,17 @@ export class ZeekFile {
     this.checkComplete();
   }
 
+  /** Bytes that never arrived (content gap): counted as missing; the bof buffer stops there. */
+  missing = 0;
+  gap(len: number): void {
+    if (this.ended || len <= 0) return;
+    this.missing += len;
+    if (!this.sniffed) this.sniff();
+    this.checkComplete();
+  }
+
   private checkComplete(): void {
-    if (this.total !== undefined && this.seen >= this.total) this.end();
+    if (this.total !== undefined && this.seen + this.missing >= this.total) this.end();
   }
 
   private sniffOn(buf: Buffer, off: number, len: number): void {
@@ -120,7 +129,7 @@ export class ZeekFile {
       ts: this.first, fuid: this.id, uid: c.uid, 'id.orig_h': c.origH, 'id.orig_p': c.origP,
       'id.resp_h': c.respH, 'id.resp_p': c.respP, source: o.source, depth: 0, analyzers: [],
       mime_type: this.mime, filename: this.filename, duration: this.last - this.first, local_orig: undefined,
-      is_orig: o.isOrig, seen_bytes: this.seen, total_bytes: this.total, missing_bytes: 0, overflow_bytes: 0,
+      is_orig: o.isOrig, seen_bytes: this.seen, total_bytes: this.total, missing_bytes: this.missing, overflow_bytes: 0,
       timedout: false, parent_fuid: undefined,
     };
     o.ctx.write(filesSchema, rec);

@@ -322,6 +322,33 @@ class Entity {
     this.mimeDeliver(data, off, len, crlf);
   }
 
+  /** HTTP_Entity::Undelivered: a content gap inside a body of known length is absorbed. */
+  undelivered(len: number): boolean {
+    if ((this.endOfData && this.inHeader) || this.bodyLength === 0) return false;
+    if (this.file) this.file.gap(len);
+    if (this.chunkedState !== NON_CHUNKED) {
+      if (this.chunkedState === EXPECT_CHUNK_DATA && this.expectDataLength >= len) {
+        this.bodyLength += len;
+        this.expectDataLength -= len;
+        this.msg.setPlainDelivery(this.expectDataLength);
+        if (this.expectDataLength === 0) this.chunkedState = EXPECT_CHUNK_DATA_CRLF;
+        return true;
+      }
+      return false;
+    }
+    if (this.contentLength >= 0) {
+      if (this.expectDataLength >= len) {
+        this.bodyLength += len;
+        this.expectDataLength -= len;
+        this.msg.setPlainDelivery(this.expectDataLength);
+        if (this.expectDataLength <= 0) this.endOfDataHttp();
+        return true;
+      }
+      return false;
+    }
+    return false;
+  }
+
   /** HTTP_Entity::EndOfData */
   endOfDataHttp(): void {
     if (this.zip) {
@@ -681,6 +708,7 @@ class HttpMessage {
   }
 
   deliver(data: Buffer, off: number, len: number, crlf: boolean): void { this.top.deliver(data, off, len, crlf); }
+  undelivered(len: number): boolean { return (this.current ?? this.top).undelivered(len); }
   setPlainDelivery(n: number): void { this.cl.setPlainDelivery(n); }
 
   beginEntity(e: Entity): void {
@@ -1017,7 +1045,10 @@ export class HttpAnalyzer {
   }
 
   /** Content gap: the message in flight is interrupted unless its body can absorb the gap. */
-  gap(isOrig: boolean, _len: number): void {
+  gap(isOrig: boolean, len: number): void {
+    if (this.finishedAll || this.passthrough) return;
+    const msg = isOrig ? this.requestMessage : this.replyMessage;
+    if (msg && !msg.finished && msg.undelivered(len)) return;
     if (isOrig) { this.requestMade(true); this.replyMade(true); this.clOrig.skipDeliveries = true; }
     else { this.replyMade(true); this.clResp.skipDeliveries = true; }
   }

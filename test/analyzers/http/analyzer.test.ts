@@ -161,3 +161,21 @@ test('CONNECT tunnel: after the 200 reply, TLS bytes go to the SSL child analyze
   assert.equal(http[0]!.rec.method, 'CONNECT');
   assert.equal(http[0]!.rec.status_code, 200);
 });
+
+test('a content gap inside a Content-Length body is counted, not fatal (Zeek HTTP_Entity::Undelivered)', () => {
+  const ctx = new FakeCtx(fakeConn({ proto: 'tcp', respP: 80 }));
+  const a = new HttpStreamAnalyzer(ctx);
+  const send = (o: boolean, s: string): void => { const b = Buffer.from(s); a.deliverStream(o, b, 0, b.length); };
+  send(true, 'GET /big HTTP/1.1\r\n\r\n');
+  send(false, 'HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n0123456789');
+  a.gap(false, 10);
+  send(false, 'abcdefghij');
+  send(true, 'GET /next HTTP/1.1\r\n\r\n');
+  send(false, 'HTTP/1.1 204 No Content\r\n\r\n');
+  a.done();
+  const http = ctx.records.filter((r) => r.schema.path === 'http').map((r) => r.rec);
+  assert.deepEqual(http.map((r) => [r.uri, r.response_body_len]), [['/big', 30], ['/next', 0]]);
+  const files = ctx.records.filter((r) => r.schema.path === 'files').map((r) => r.rec);
+  assert.equal(files[0]!.missing_bytes, 10);
+  assert.equal(files[0]!.seen_bytes, 20);
+});
