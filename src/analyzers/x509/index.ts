@@ -398,7 +398,7 @@ export function logCertificate(ctx: AnalyzerContext, der: Buffer, hostCert: bool
     parsedCache.set(fp, cert);
   }
   if (!cert) {
-    ctx.weird('x509_certificate_parse_error');
+    ctx.weird('x509_cert_parse_error');
     return undefined;
   }
   for (const w of cert.weirds) ctx.weird(w);
