@@ -22,6 +22,7 @@ export type Expr =
   | { kind: 'Path'; target: Expr; member: string; type: KType; span: Span }
   | { kind: 'Element'; target: Expr; index: Expr; type: KType; span: Span }
   | { kind: 'ToScalar'; query: Query; type: KType; span: Span }
+  | { kind: 'Tabular'; query: Query; type: KType; span: Span } // a table passed as a function argument
   | { kind: 'Named'; names: string[]; expr: Expr; type: KType; span: Span } // name = expr, (a, b) = expr
   | { kind: 'Ordered'; expr: Expr; desc: boolean | null; nullsFirst: boolean | null; type: KType; span: Span };
 

@@ -375,7 +375,7 @@ export class Converter {
       case 'FunctionCallExpression': {
         const sym = n.ReferencedSymbol;
         const name = sym ? String(sym.Name) : nameOf(n.Name);
-        const args = items(n.ArgumentList.Expressions).map((a: Bridged) => this.expr(a));
+        const args = items(n.ArgumentList.Expressions).map((a: Bridged) => (a.ResultType && a.ResultType.Columns && kindName(a) !== 'StarExpression' && String(a.ResultType.constructor.$$name).endsWith('TableSymbol') ? { kind: 'Tabular', query: this.query(a), type: 'unknown', span: span(a) } as Expr : this.expr(a)));
         const agg = sym ? String(sym.constructor.$$name).endsWith('FunctionSymbol') && AGG_NAMES.has(name) : false;
         return { kind: 'Call', name, args, aggregate: agg, user: this.fns.get(name) ?? null, type, span: s };
       }

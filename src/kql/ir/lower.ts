@@ -136,8 +136,9 @@ export class Lowerer {
       if (p.type === 'table') {
         if (i === 0 && input) { inner.set(p.name, { kind: 'table', plan: input }); continue; }
         const a = args[ai++];
-        if (!a) throw new Unsupported(`missing tabular argument ${p.name}`, span);
-        throw new Unsupported('tabular function arguments', span);
+        if (!a || a.kind !== 'Tabular') throw new Unsupported(`missing tabular argument ${p.name}`, span);
+        inner.set(p.name, { kind: 'table', plan: this.query(a.query, scope) });
+        continue;
       }
       const a = args[ai++];
       const v = a ? this.expr(a, { scope }) : p.default ? this.expr(p.default, { scope }) : lit(p.type, null);
@@ -207,28 +208,53 @@ export class Lowerer {
           }
         });
         const byName = new Map(produced.map((p) => [p.name, p.expr]));
+        if (op.kind === 'ExtendOperator') {
+          // input columns (replaced ones keep their place) then the new ones; types from the binder when it knows the column
+          const typeOf = (n: string, x: IRExpr) => schema.find((c) => c.name === n)?.type ?? x.t;
+          const outCols: Column[] = inCols.map((c) => (byName.has(c.name) ? { name: c.name, type: typeOf(c.name, byName.get(c.name)!) } : c));
+          for (const p of produced) if (!inCols.some((c) => c.name === p.name) && !outCols.some((c) => c.name === p.name)) outCols.push({ name: p.name, type: typeOf(p.name, p.expr) });
+          const exprs = outCols.map((c) => { const ex = byName.get(c.name); return ex ? conv(ex, c.type) : colRef(c.name); });
+          return { op: hasWindow ? 'window' : 'project', input, exprs, columns: outCols };
+        }
         const exprs = schema.map((c, i) => {
-          if (op.kind === 'ProjectOperator') {
-            const p = produced[i];
-            return p ? conv(p.expr, c.type) : colRef(c.name);
-          }
-          const ex = byName.get(c.name);
-          return ex ? conv(ex, c.type) : colRef(c.name);
+          const p = produced[i];
+          return p ? conv(p.expr, c.type) : colRef(c.name);
         });
-        if (op.kind === 'ProjectOperator' && produced.length !== schema.length) {
+        if (produced.length !== schema.length) {
           // project with wildcards: map by name
           return { op: hasWindow ? 'window' : 'project', input, exprs: schema.map((c) => byName.get(c.name) ?? colRef(c.name)), columns: schema };
         }
         return { op: hasWindow ? 'window' : 'project', input, exprs, columns: schema };
       }
-      case 'ProjectAwayOperator': case 'ProjectKeepOperator': case 'ProjectReorderOperator':
-        if (op.kind === 'ProjectReorderOperator' && op.patterns.some((p) => p.desc !== null)) {
-          return { op: 'project', input, exprs: schema.map((c) => colRef(c.name)), columns: schema };
-        }
-        return { op: 'project', input, exprs: schema.map((c) => colRef(c.name)), columns: schema };
+      case 'ProjectAwayOperator': {
+        const res = op.patterns.map(wildcard);
+        const cols = inCols.filter((c) => !res.some((r) => r.test(c.name)));
+        return { op: 'project', input, exprs: cols.map((c) => colRef(c.name)), columns: cols };
+      }
+      case 'ProjectKeepOperator': {
+        const res = op.patterns.map(wildcard);
+        const cols = inCols.filter((c) => res.some((r) => r.test(c.name)));
+        return { op: 'project', input, exprs: cols.map((c) => colRef(c.name)), columns: cols };
+      }
+      case 'ProjectReorderOperator': {
+        if (schema.length === inCols.length && schema.every((c) => inCols.some((i) => i.name === c.name))) return { op: 'project', input, exprs: schema.map((c) => colRef(c.name)), columns: schema };
+        const first: Column[] = [];
+        for (const p of op.patterns) for (const c of inCols) if (wildcard(p.pattern).test(c.name) && !first.includes(c)) first.push(c);
+        const cols = [...first, ...inCols.filter((c) => !first.includes(c))];
+        return { op: 'project', input, exprs: cols.map((c) => colRef(c.name)), columns: cols };
+      }
       case 'ProjectRenameOperator': {
-        const from = new Map(op.renames.map((r) => [r.name, r.from]));
-        return { op: 'project', input, exprs: schema.map((c) => colRef(from.get(c.name) ?? c.name)), columns: schema };
+        const to = new Map(op.renames.map((r) => [r.from, r.name]));
+        const renamedAway = new Set(op.renames.map((r) => r.name));
+        const cols: Column[] = [];
+        const exprs: IRExpr[] = [];
+        for (const c of inCols) {
+          const n = to.get(c.name);
+          if (!n && renamedAway.has(c.name)) continue; // overwritten by a rename
+          cols.push({ name: n ?? c.name, type: c.type });
+          exprs.push(colRef(c.name));
+        }
+        return { op: 'project', input, exprs, columns: cols };
       }
       case 'SummarizeOperator': return this.summarize(op.aggregates, op.by, input, schema, scope);
       case 'CountOperator': return { op: 'aggregate', input, keys: [], aggs: [{ e: 'agg', f: 'count', args: [], t: 'long' }], columns: schema };
@@ -411,6 +437,7 @@ export class Lowerer {
       case 'Named': return this.expr(e.expr, ctx);
       case 'Ordered': return this.expr(e.expr, ctx);
       case 'Star': throw new Unsupported('* here', e.span);
+      case 'Tabular': throw new Unsupported('a table where a value is expected', e.span);
       case 'Unary': {
         const x = this.expr(e.operand, ctx);
         return e.op === 'UnaryMinusExpression' ? { e: 'fn', f: 'neg', args: [x], t: e.type } : x;

@@ -258,6 +258,7 @@ export class SqlRenderer {
           } else cols.set(c.name, li >= 0 ? `${la}.c${li}` : 'NULL');
         } else {
           let ri = rIdx(c.name);
+          if (ri < 0) ri = rIdx(c.name.replace(/1$/, ''));
           if (ri < 0) ri = rIdx(c.name.replace(/\d+$/, ''));
           cols.set(c.name, ri >= 0 ? `${ra}.c${ri}` : 'NULL');
         }

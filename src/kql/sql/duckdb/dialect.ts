@@ -8,8 +8,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** A SQL string literal; control characters (NUL included, which SQL text cannot carry) become chr(n). */
 export function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''").replace(/\0/g, '')}'`;
+  if (!/[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(s)) return `'${s.replace(/'/g, "''")}'`;
+  const parts = s.split(/([\x00-\x08\x0b\x0c\x0e-\x1f])/).filter((x) => x !== '');
+  return '(' + parts.map((x) => (x.length === 1 && x.charCodeAt(0) < 0x20 && !/[\t\n\r]/.test(x) ? `chr(${x.charCodeAt(0)})` : `'${x.replace(/'/g, "''")}'`)).join(' || ') + ')';
 }
 
 const SQL_TYPES: Record<KType, string> = {

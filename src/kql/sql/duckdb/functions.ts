@@ -4,9 +4,7 @@ import type { FnTemplate, RenderedArg } from '../dialect.js';
 
 const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'datetime' as const, T = 'timespan' as const, B = 'bool' as const, J = 'dynamic' as const;
 
-function q(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
+import { sqlString as q } from './dialect.js';
 export function reEscape(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
