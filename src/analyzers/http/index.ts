@@ -58,7 +58,7 @@ export function detectHttp(orig: Buffer | undefined, resp: Buffer | undefined): 
 
 export const specs: AnalyzerSpec[] = [
   {
-    name: 'HTTP', service: 'http', scripts: ['http'], transport: 'tcp',
+    name: 'HTTP', service: 'http', scripts: ['http', 'websocket'], transport: 'tcp',
     ports: [80, 81, 631, 1080, 3128, 8000, 8080, 8888],
     detect: detectHttp,
     create: (ctx) => new HttpStreamAnalyzer(ctx),
