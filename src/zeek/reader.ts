@@ -172,6 +172,7 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
   let elemTypes: (string | undefined)[] = [];
   let jsonSchemas = new Map<string, LogSchema>();
   let lineNo = 0;
+  let noHeaderReported = false;
 
   const bad = (reason: string) => {
     stats.malformed++;
@@ -203,7 +204,12 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
     }
     if (!schema) {
       if (!header.fields.length) {
-        bad('data before a #fields header');
+        // e.g. zeek-cut output: say so once per file, count the rest
+        if (noHeaderReported) stats.malformed++;
+        else {
+          noHeaderReported = true;
+          bad('data before a #fields header (zeek-cut output?); further such lines are not reported');
+        }
         return undefined;
       }
       if (header.types.length !== header.fields.length) header.types = header.fields.map((f, i) => header.types[i] ?? (f === 'ts' ? 'time' : 'string'));
@@ -218,26 +224,26 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
     const rec: ZeekRecord = {};
     let i = 0;
     try {
-    for (; i < parts.length; i++) {
-      const s = parts[i]!;
-      if (s === header.unsetField) continue;
-      const f = fields[i]!;
-      const et = elemTypes[i];
-      let v: ZeekValue;
-      if (f.name === 'ts' && MASKED.test(s)) {
-        stats.masked++;
-        if (!maskedZero) return undefined;
-        v = 0;
-      } else if (et !== undefined) {
-        if (s === header.emptyField) v = [];
-        else v = s.split(header.setSeparator).map((e) => parseScalar(et, e) as string | number);
-      } else if (s === header.emptyField) {
-        v = '';
-      } else {
-        v = parseScalar(f.type, s);
+      for (; i < parts.length; i++) {
+        const s = parts[i]!;
+        if (s === header.unsetField) continue;
+        const f = fields[i]!;
+        const et = elemTypes[i];
+        let v: ZeekValue;
+        if (f.name === 'ts' && MASKED.test(s)) {
+          stats.masked++;
+          if (!maskedZero) return undefined;
+          v = 0;
+        } else if (et !== undefined) {
+          if (s === header.emptyField) v = [];
+          else v = s.split(header.setSeparator).map((e) => parseScalar(et, e) as string | number);
+        } else if (s === header.emptyField) {
+          v = '';
+        } else {
+          v = parseScalar(f.type, s);
+        }
+        rec[f.name] = v;
       }
-      rec[f.name] = v;
-    }
     } catch (err) {
       if (!(err instanceof Malformed)) throw err;
       bad(`${fields[i]!.name}: ${err.message}`);
