@@ -230,12 +230,17 @@ export class FlowTable {
       const tt = this.hT[0]!, c = this.hC[0]!, kind = this.hK[0]!, gen = this.hG[0]!;
       this.popTimer();
       if (c.removed) continue;
-      this.fire(tt, c, kind, gen, t);
+      this.fire(tt, c, kind, gen, this.now);
     }
   }
 
+  /**
+   * Runs one timer. As in Zeek, a timer is dispatched with the current network time (not the time it
+   * was due), so rescheduling always moves past now even when the capture's clock jumps.
+   */
   private fire(tt: number, c: Conn, kind: number, gen: number, now: number): void {
-    const t = tt;
+    void tt;
+    const t = now;
     switch (kind) {
       case TimerKind.Inactivity: {
         if (gen !== c.inactivityGen || c.inactivityTimeout === 0) return;

@@ -233,3 +233,21 @@ test('thousands of flows: each 5-tuple gets its own connection (bucket growth ke
   assert.ok(rows.every((r) => r.conn_state === 'SF' && r.orig_pkts === 1 && r.resp_pkts === 1));
   assert.equal(new Set(rows.map((r) => r.uid)).size, 5000);
 });
+
+test('a clock jump of years does not make the timers spin (they reschedule from the current time)', { timeout: 5000 }, () => {
+  const h = harness();
+  const t0 = Date.now();
+  h.run([
+    tcp({ ts: 1, src: C, dst: S, sport: 41000, dport: 80, flags: TCP_SYN, seq: 1 }),
+    tcp({ ts: 1.1, src: S, dst: C, sport: 80, dport: 41000, flags: SA, seq: 100, ack: 2 }),
+    tcp({ ts: 1.2, src: C, dst: S, sport: 41000, dport: 80, seq: 2, ack: 101, payload: 5 }),
+    udp(1.3, C, S, 5000, 6000, 10),
+    tcp({ ts: 1.7e9, src: C, dst: S, sport: 41001, dport: 80, flags: TCP_SYN, seq: 1 }),
+    tcp({ ts: 2, src: C, dst: S, sport: 41002, dport: 80, flags: TCP_SYN, seq: 1 }),
+    tcp({ ts: 3.4e9, src: C, dst: S, sport: 41003, dport: 80, flags: TCP_SYN, seq: 1 }),
+  ]);
+  assert.ok(Date.now() - t0 < 2000);
+  const rows = h.end();
+  assert.equal(rows.length, 5);
+  assert.ok(rows.some((r) => r['id.orig_p'] === 41000 && r.history === 'ShD'));
+});
