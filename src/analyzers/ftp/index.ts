@@ -13,6 +13,8 @@ import { ZeekFile } from '../files/file.js';
 export { FtpParser } from './parser.js';
 export { FtpLog, FtpExpected } from './log.js';
 export type { FtpOptions } from './log.js';
+export { optionsFromZeekScript } from './redef.js';
+export type { RedefOptions } from './redef.js';
 
 export class FtpAnalyzer implements StreamAnalyzer {
   readonly log: FtpLog;

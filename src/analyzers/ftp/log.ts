@@ -9,6 +9,8 @@ import type { FtpEvents } from './parser.js';
 import { ipv4FromNumber, ipv6Words } from '../dns/addr.js';
 
 export interface FtpOptions {
+  /** FTP::logged_commands replaced (redef FTP::logged_commands = {...}). */
+  loggedCommands?: readonly string[];
   /** FTP::logged_commands additions (redef FTP::logged_commands += {...}). */
   extraLoggedCommands?: readonly string[];
   /** FTP::default_capture_password */
@@ -265,7 +267,7 @@ export class FtpLog implements FtpEvents {
   private readonly expected: FtpExpected;
 
   constructor(private readonly ctx: AnalyzerContext, opts: FtpOptions = {}) {
-    this.logged = new Set([...LOGGED_COMMANDS, ...(opts.extraLoggedCommands ?? [])]);
+    this.logged = new Set([...(opts.loggedCommands ?? LOGGED_COMMANDS), ...(opts.extraLoggedCommands ?? [])]);
     this.capturePassword = opts.capturePassword ?? false;
     this.expected = expectedTable(ctx);
   }

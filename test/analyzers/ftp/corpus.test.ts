@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
-import { specs } from '../../../src/analyzers/ftp/index.js';
+import { specs, optionsFromZeekScript } from '../../../src/analyzers/ftp/index.js';
 import { ftpSchema } from '../../../src/zeek/schemas/ftp.js';
 import { baselineRows, caseIgnoresChecksums, corpusDir, renderRow, runPcap } from '../dns/harness.js';
 
@@ -16,12 +16,9 @@ export function ftpCaseRows(name: string): { ours: string[]; base: string[]; fie
   const caseDir = new URL(`${name}/`, corpusDir('ftp'));
   const pcap = readdirSync(caseDir).find((f) => /\.pcap(ng)?$/.test(f))!;
   const script = (JSON.parse(readFileSync(new URL('case.json', caseDir), 'utf8')) as { test_script: string }).test_script;
-  const m = /FTP::logged_commands\s*\+=\s*\{([^}]*)\}/.exec(script);
-  const extraLoggedCommands = m ? [...m[1]!.matchAll(/"([^"]+)"/g)].map((x) => x[1]!) : [];
-  const capturePassword = /FTP::default_capture_password\s*=\s*T/.test(script);
   const base = baselineRows(new URL('ftp.log', caseDir));
   const { records, flows } = runPcap(new URL(pcap, caseDir), specs, {
-    ignoreChecksums: caseIgnoresChecksums(caseDir), services: { 'ftp.options': { extraLoggedCommands, capturePassword } },
+    ignoreChecksums: caseIgnoresChecksums(caseDir), services: { ...optionsFromZeekScript(script) },
   });
   const ours = records.filter((r) => r.schema.path === 'ftp').map((r) => mask(renderRow(r.schema, r.rec)));
   return { ours, base: base.rows.map(mask), fields: base.fields, services: flows.map((f) => f.ctx.confirmed) };

@@ -110,3 +110,12 @@ test('mutated FTP control streams never throw', () => {
     a.endOfData(true); a.endOfData(false); a.done();
   }
 });
+
+test('Zeek redefs become analyzer options', async () => {
+  const { optionsFromZeekScript } = await import('../../../src/analyzers/ftp/redef.js');
+  const o = optionsFromZeekScript('@load base/protocols/ftp\nredef FTP::logged_commands += { "USER", "PASS", "SYST" };\n# redef HTTP::default_capture_password = F;\nredef FTP::default_capture_password = T;\nredef HTTP::default_capture_password = T;\n');
+  assert.deepEqual(o['ftp.options'], { capturePassword: true, extraLoggedCommands: ['USER', 'PASS', 'SYST'] });
+  assert.deepEqual(o['http.options'], { capturePassword: true });
+  assert.deepEqual(optionsFromZeekScript('redef FTP::logged_commands = { "RETR" };')['ftp.options'], { loggedCommands: ['RETR'] });
+  assert.deepEqual(optionsFromZeekScript('@load base/protocols/http'), {});
+});

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import { specs } from '../../../src/analyzers/http/index.js';
+import { optionsFromZeekScript } from '../../../src/analyzers/ftp/index.js';
 import { httpSchema } from '../../../src/zeek/schemas/http.js';
 import { baselineRows, caseIgnoresChecksums, corpusDir, renderRow, runPcap } from '../dns/harness.js';
 
@@ -14,10 +15,9 @@ export function httpCaseRows(name: string): { ours: string[]; base: string[]; fi
   const caseDir = new URL(`${name}/`, corpusDir('http'));
   const pcap = readdirSync(caseDir).find((f) => /\.pcap(ng)?$/.test(f))!;
   const script = (JSON.parse(readFileSync(new URL('case.json', caseDir), 'utf8')) as { test_script: string }).test_script;
-  const capturePassword = /HTTP::default_capture_password\s*=\s*T/.test(script);
   const base = baselineRows(new URL('http.log', caseDir));
   const { records } = runPcap(new URL(pcap, caseDir), specs, {
-    ignoreChecksums: caseIgnoresChecksums(caseDir), services: { 'http.options': { capturePassword } },
+    ignoreChecksums: caseIgnoresChecksums(caseDir), services: { ...optionsFromZeekScript(script) },
   });
   const ours = records.filter((r) => r.schema.path === 'http').map((r) => maskFuids(renderRow(r.schema, r.rec)));
   return { ours, base: base.rows.map(maskFuids), fields: base.fields };
