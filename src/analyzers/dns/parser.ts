@@ -121,7 +121,7 @@ export class DnsInterpreter {
 
     if (MAX_QUERIES > 0 && msg.numQueries > MAX_QUERIES) {
       ev.violation('DNS_Conn_count_too_large');
-      ev.weird('DNS_Conn_count_too_large_limit_reached', String(msg.numQueries));
+      ev.weird('DNS_Conn_count_too_large', `${msg.numQueries} > ${MAX_QUERIES}`);
       ev.end(msg);
       return;
     }

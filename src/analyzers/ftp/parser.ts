@@ -64,7 +64,7 @@ export class FtpParser {
         return;
       }
       if (cmdLen > MAX_COMMAND_LENGTH) {
-        if (this.confirmed) this.ev.weird('FTP_max_command_length_exceeded', String(cmdLen));
+        if (this.confirmed) this.ev.weird('FTP_max_command_length_exceeded', `${cmdLen} > ${MAX_COMMAND_LENGTH}`);
         return;
       }
       const cmd = b.toString('latin1', cmdStart, cmdStart + cmdLen).toUpperCase();

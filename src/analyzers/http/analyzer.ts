@@ -487,6 +487,7 @@ class Entity {
             an.ev.weird('HTTP_range_not_matching_len');
             if (this.rangeLength > this.contentLength) this.contentLength = this.rangeLength;
           }
+          if (this.contentLength === 0 && this.expect100) an.ev.weird('HTTP_content_length_0_and_expect_100_cont');
         } else {
           an.ev.weird('HTTP_bad_content_length', t.token);
           this.contentLength = 0;
@@ -518,28 +519,46 @@ class Entity {
     an.httpHeader(this.msg.isOrig, h);
   }
 
-  /** Content-Range of a 206 reply: bytes first-last/instance. */
+  /** Content-Range of a 206 reply: bytes first-last/instance (HTTP_Entity::SubmitHeader). */
   private contentRange(value: string): void {
     const an = this.msg.an;
     if (this.chunkedState !== NON_CHUNKED) an.ev.weird('HTTP_content_range_and_chunked');
     const t = valueToken(value);
     if (!t || t.token !== 'bytes') { an.ev.weird('HTTP_content_range_unknown_byte_unit'); return; }
     const range = t.rest.replace(/ /g, '');
-    const m = /^(\d+)-(\d+)\/(\*|\d+)$/.exec(range);
-    if (!m) { an.ev.weird('HTTP_content_range_cannot_parse', range); return; }
-    const f = Number(m[1]), l = Number(m[2]);
+    const slash = range.indexOf('/');
+    if (slash < 0) { an.ev.weird('HTTP_content_range_cannot_parse'); return; }
+    const spec = range.slice(0, slash), inst = range.slice(slash + 1);
+    const dash = spec.indexOf('-');
+    if (dash < 0) { an.ev.weird('HTTP_content_range_cannot_parse'); return; }
+    const int64 = (x: string): bigint | null => {
+      const m = /^\s*([+-]?\d+)/.exec(x);
+      if (!m) return null;
+      const v = BigInt(m[1]!);
+      return v > 9223372036854775807n || v < -9223372036854775808n ? null : v;
+    };
+    const f = int64(spec.slice(0, dash)), l = int64(spec.slice(dash + 1));
+    if (f === null || l === null) { an.ev.weird('HTTP_content_range_cannot_parse', range); return; }
+    if (f < 0n || l < 0n) { an.ev.weird('HTTP_content_range_invalid', range); return; }
     if (l < f) { an.ev.weird('HTTP_non_positive_content_range', range); return; }
-    const len = l - f + 1;
-    if (m[3] !== '*') this.instanceLength = Number(m[3]);
-    this.isPartial = true;
-    this.rangeOffset = f;
-    this.rangeLength = len;
-    if (this.contentLength > 0) {
-      if (this.contentLength !== this.rangeLength) {
-        an.ev.weird('HTTP_range_not_matching_len');
-        if (this.rangeLength > this.contentLength) this.contentLength = this.rangeLength;
+    if (l - f > 9223372036854775806n) { an.ev.weird('HTTP_content_range_overflow', range); return; }
+    const len = Number(l - f + 1n);
+    if (len > 0) {
+      if (inst !== '*') {
+        const il = int64(inst);
+        if (il === null) { an.ev.weird('HTTP_content_range_invalid_instance', range); this.instanceLength = 0; }
+        else this.instanceLength = Number(il);
       }
-    } else this.contentLength = this.rangeLength;
+      this.isPartial = true;
+      this.rangeOffset = Number(f);
+      this.rangeLength = len;
+      if (this.contentLength > 0) {
+        if (this.contentLength !== this.rangeLength) {
+          an.ev.weird('HTTP_range_not_matching_len');
+          if (this.rangeLength > this.contentLength) this.contentLength = this.rangeLength;
+        }
+      } else this.contentLength = this.rangeLength;
+    }
   }
 
   // ---- HTTP_Entity::SubmitAllHeaders ----

@@ -119,7 +119,7 @@ export class HttpLog implements HttpEvents {
       this.currentRequest = this.currentResponse;
     }
     if (MAX_PENDING_REQUESTS > 0 && this.pending.size > MAX_PENDING_REQUESTS) {
-      this.scriptWeird('HTTP_excessive_pipelining_limit_reached');
+      this.ctx.weird('HTTP_excessive_pipelining', `${this.pending.size} > ${MAX_PENDING_REQUESTS}`, 'HTTP');
       if (this.currentResponse === 0) this.currentResponse++;
       while (this.currentResponse < this.currentRequest) {
         const p = this.pending.get(this.currentResponse);
