@@ -8,6 +8,7 @@ import type { ZeekRecord } from '../../zeek/types.js';
 import { x509Log } from '../../zeek/schemas/x509.js';
 import { DerError, children, expectTag, oidText, readTlv, type Tlv } from './der.js';
 import { formatName } from './names.js';
+import { OID_NAMES } from './oids.js';
 
 export { x509Log };
 export { formatName } from './names.js';
@@ -79,7 +80,12 @@ const EC_BITS: Record<string, number> = {
 };
 
 function longName(oid: string): string {
-  return LONG_NAMES[oid] ?? oid;
+  return OID_NAMES.get(oid)?.[1] ?? LONG_NAMES[oid] ?? oid;
+}
+
+/** The signature algorithm's long name; '' when OpenSSL does not know the OID (NID_undef). */
+function sigAlgName(oid: string): string {
+  return OID_NAMES.get(oid)?.[1] ?? LONG_NAMES[oid] ?? '';
 }
 
 /** i2a_ASN1_INTEGER: upper-case hex of the magnitude, at least two digits, '-' for negatives. */
@@ -191,7 +197,7 @@ function parseStrict(der: Buffer, fingerprint?: string): X509Cert {
     notValidBefore: parseTime(der, validity[0]!),
     notValidAfter: parseTime(der, validity[1]!),
     keyAlg: longName(keyAlgOid),
-    sigAlg: LONG_NAMES[oidText(der, sigAlgOidT)] ?? '',
+    sigAlg: sigAlgName(oidText(der, sigAlgOidT)),
     hasSanExt: false,
     weirds: [],
   };

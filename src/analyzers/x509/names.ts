@@ -4,6 +4,7 @@
 // escaped, and unknown attribute types or value types dumped as '#' and the DER in hex.
 
 import { DerError, children, expectTag, oidText, type Tlv } from './der.js';
+import { OID_NAMES } from './oids.js';
 
 const SHORT_NAMES: Record<string, string> = {
   '2.5.4.3': 'CN',
@@ -121,7 +122,7 @@ export function formatName(b: Buffer, nameSeq: Tlv): { text: string; lastCn?: st
       const [typ, val] = children(b, expectTag(atv, 0x30, 'AttributeTypeAndValue'));
       const oid = oidText(b, expectTag(typ, 0x06, 'attribute type'));
       if (!val) throw new DerError('attribute value');
-      const sn = SHORT_NAMES[oid];
+      const sn = OID_NAMES.get(oid)?.[0] ?? SHORT_NAMES[oid];
       const text = sn === undefined ? `${oid}=${dump(b, val)}` : `${sn}=${printValue(b, val)}`;
       if (oid === '2.5.4.3') lastCn = asn1StringPrint(b, val);
       entries.push({ set, text });
