@@ -152,8 +152,8 @@ export class Conn implements ConnInfo {
   /** Generation counters that invalidate scheduled timers. */
   inactivityGen = 0;
   removed = false;
-  /** Weird names already reported for this connection. */
-  weirds: Set<string> | null = null;
+  /** How often each weird name was raised on this connection (Zeek's per-connection sampling). */
+  weirds: Map<string, number> | null = null;
   /** The analyzer framework's per-connection state. */
   app: unknown = null;
   /** Set once by the table: conn.log written. */

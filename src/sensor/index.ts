@@ -19,6 +19,7 @@ import { openLogDirectory } from '../zeek/sink.js';
 import { connSchema } from '../zeek/schemas/conn.js';
 import { weirdSchema } from '../zeek/schemas/weird.js';
 import { connRecord, weirdRecord } from './records.js';
+import { WeirdPolicy } from './weirds.js';
 import { AYIYA_TUNNEL, TEREDO_TUNNEL, TUNNEL_BIT, TUNNEL_MAX_DEPTH, TunnelTracker, UDP_TUNNELS, looksLikeAyiya, looksLikeTeredo } from './tunnels.js';
 
 /** Script names `--analyzers` knows besides the protocol analyzers' own (Zeek's base scripts). */
@@ -112,7 +113,7 @@ class FilteringSink implements LogSink {
   }
 }
 
-const MAX_WEIRDS_PER_RUN = 100000;
+const MAX_WEIRDS_PER_RUN = 1000000;
 
 /** The per-packet work of the sensor, shared by the single-threaded run and the worker threads. */
 export interface Pipeline {
@@ -135,22 +136,18 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
   const uids = new UidGenerator();
   const newUid = () => uids.next();
 
-  // weird.log: each name once per connection, flow-level names once per address pair and name.
+  // weird.log as Zeek's weird framework writes it (sampling, per-name actions).
   let weirdCount = 0;
-  const netWeirds = new Set<string>();
+  const policy = new WeirdPolicy();
   let flow!: FlowTable;
   const weird = (c: Conn | null, name: string, addl?: string, source?: string): void => {
     if (!sel.weird || weirdCount >= MAX_WEIRDS_PER_RUN) return;
-    if (c) {
-      if (!c.weirds) c.weirds = new Set();
-      if (c.weirds.has(name)) return;
-      c.weirds.add(name);
-    } else {
-      if (netWeirds.has(name)) return;
-      netWeirds.add(name);
-    }
+    const d = policy.decide(c, name);
+    if (!d) return;
     weirdCount++;
-    sink.write(weirdSchema, weirdRecord(flow.now, c, name, addl, source));
+    const rec = weirdRecord(flow.now, c, name, addl, source);
+    if (d.notice) rec.notice = true;
+    sink.write(weirdSchema, rec);
   };
 
   const tunnels = new TunnelTracker(sel.tunnel ? sink : null, newUid, () => flow.now);
