@@ -118,7 +118,11 @@ function jsonValue(n: Bridged): unknown {
   switch (k) {
     case 'JsonObjectExpression': {
       const o: Record<string, unknown> = {};
-      for (const p of items(n.Pairs)) o[String(p.Name.LiteralValue ?? p.Name.ToString()).trim()] = jsonValue(p.Value);
+      for (const p of items(n.Pairs)) {
+        let k = String(p.Name.ValueText ?? p.Name.Text ?? p.Name.LiteralValue ?? p.Name.ToString()).trim();
+        if (/^(['"]).*\1$/s.test(k)) k = k.slice(1, -1);
+        o[k] = jsonValue(p.Value);
+      }
       return o;
     }
     case 'JsonArrayExpression': return items(n.Values).map(jsonValue);

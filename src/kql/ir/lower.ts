@@ -334,7 +334,15 @@ export class Lowerer {
       byName.set(g.name, conv(raw, g.type));
     });
     let base = input;
-    if (op.where) base = { op: 'filter', input, cond: { e: 'fn', f: 'matches', args: [src, lit('string', re)], t: 'bool' }, columns: input.columns };
+    if (op.where) {
+      let cond: IRExpr = { e: 'fn', f: 'matches', args: [src, lit('string', re)], t: 'bool' };
+      for (const g of groups) {
+        if (g.type === 'string') continue;
+        const ok: IRExpr = { e: 'fn', f: 'isnotnull', args: [byName.get(g.name)!], t: 'bool' };
+        cond = { e: 'fn', f: 'and', args: [cond, ok], t: 'bool' };
+      }
+      base = { op: 'filter', input, cond, columns: input.columns };
+    }
     return { op: 'project', input: base, exprs: schema.map((c) => byName.get(c.name) ?? { e: 'col', name: c.name, t: c.type }), columns: schema };
   }
 

@@ -20,6 +20,7 @@ interface Rel {
 interface DynInfo { base: string; path: (string | number)[] }
 const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
 
+const NO_FOLD = Symbol('no-fold');
 const FINAL_CAST = new Set<KType>(['int', 'long', 'real', 'decimal', 'bool', 'timespan']);
 
 export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
@@ -303,7 +304,10 @@ export class SqlRenderer {
     if (x.t === to) return this.expr(x, cols, order);
     const info = x.t === 'dynamic' ? this.dynInfo(x, cols) : null;
     if (info) return this.d.dynPath(info.base, info.path, to);
-    if (x.e === 'lit') return this.d.literal(to, convertLiteral(x.v, x.t, to));
+    if (x.e === 'lit') {
+      const v = convertLiteral(x.v, x.t, to);
+      if (v !== NO_FOLD) return this.d.literal(to, v);
+    }
     return this.d.convert(this.expr(x, cols, order), x.t, to);
   }
 
@@ -378,13 +382,15 @@ export class SqlRenderer {
       const t = want ?? a.t;
       const sql = want && want !== a.t ? (want === 'dynamic' ? this.dyn(a, cols) : this.convertExpr(a, want, cols, order)) : a.t === 'dynamic' && a.e === 'path' ? this.dyn(a, cols) : this.expr(a, cols, order);
       const isLiteral = a.e === 'lit';
-      return { sql, t, isLiteral, literal: isLiteral ? convertLiteral(a.v, a.t, t) : undefined };
+      const lv = isLiteral ? convertLiteral(a.v, a.t, t) : undefined;
+      return { sql, t, isLiteral: isLiteral && lv !== NO_FOLD, literal: lv === NO_FOLD ? undefined : lv };
     });
   }
 }
 
 function convertLiteral(v: unknown, from: KType, to: KType): unknown {
   if (v === null || v === undefined || from === to) return v;
+  if (from === 'datetime' || from === 'timespan' || to === 'datetime' || to === 'timespan' || to === 'dynamic' || from === 'dynamic') return NO_FOLD;
   switch (to) {
     case 'string': return typeof v === 'object' ? JSON.stringify(v) : String(v);
     case 'long': case 'int': return Math.trunc(Number(v));
