@@ -41,6 +41,9 @@ const LIMIT_WEIRDS = new Set(['DNS_Conn_count_too_large', 'DNS_max_compression_c
   'HTTP_excessive_pipelining', 'Redis_excessive_pipelining', 'smtp_excessive_invalid_mail_transactions',
   'SSL_max_ssl_history_length_reached']);
 
+/** Weirds Zeek raises from its scripts (Reporter::conn_weird / limit_reached_weird): weird.log has no source for them. */
+const SCRIPT_WEIRDS = new Set(['FTP_arg_too_long', 'FTP_intermediate_line_with_reply_code', 'FTP_password_too_long', 'FTP_reply_msg_too_long', 'FTP_too_many_pending_commands', 'FTP_user_too_long', 'HTTP_response_before_request', 'LDAP_bind_opcode_already_set', 'LDAP_bind_without_opcode', 'LDAP_max_pending_messages_exceeded', 'LDAP_max_pending_searches_exceeded', 'LDAP_unknown_auth_type', 'RDP_channels_requested_exceeds_max', 'SMB_discarded_dce_rpc_analyzers', 'SMB_discarded_messages_state', 'SSH_cannot_determine_version', 'SSH_version_mismatch', 'SSL_many_server_names', 'missing_HTTP_entity', 'missing_SMTP_entity', 'smb_tree_connect_andx_response_without_tree', 'smtp_mail_transaction_invalid', 'smtp_max_path_length_exceeded', 'smtp_too_many_cc_addresses', 'smtp_too_many_rcptto_addresses', 'smtp_too_many_to_addresses', 'ssl_early_application_data', 'unknown_HTTP_method', 'unknown_SIP_method', 'HTTP_excessive_pipelining', 'Redis_excessive_pipelining', 'smtp_excessive_invalid_mail_transactions', 'SSL_max_ssl_history_length_reached']);
+
 /** Analyzers whose Zeek implementation expires their UDP connection itself: name → interval (dns_session_timeout). */
 const UDP_SESSION_EXPIRE: Record<string, number> = { DNS: 10 };
 
@@ -66,7 +69,7 @@ class Entry implements AnalyzerContext {
   write(schema: LogSchema, rec: ZeekRecord): void { this.fw.host.write(schema, rec); }
   weird(name: string, addl?: string): void {
     if (LIMIT_WEIRDS.has(name)) this.c.checkHistory(HIST_ANALYZER_LIMIT_REACHED, 'X');
-    this.fw.host.weird(this.c, name, addl, this.spec.name);
+    this.fw.host.weird(this.c, name, addl, SCRIPT_WEIRDS.has(name) ? undefined : this.spec.name);
   }
   /** Services this analyzer confirmed (an analyzer may confirm an embedded protocol too, e.g. ntlm inside ldap). */
   services: string[] | null = null;
