@@ -73,6 +73,11 @@ function fresh(name: string): string {
 }
 
 const secs = (t0: number) => (performance.now() - t0) / 1000;
+/** CPU seconds of this process (all threads: JS and DuckDB's) since `c0`. */
+const cpuSecs = (c0: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
+};
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
@@ -92,8 +97,10 @@ async function main(): Promise<void> {
   const dbLogs = fresh('from-logs.duckdb');
   let s = await openStore(dbLogs);
   let t0 = performance.now();
+  let c0 = process.cpuUsage();
   const r1 = await ingestPaths(s, [logs], quiet);
   const tLogs = secs(t0);
+  const cLogs = cpuSecs(c0);
   s.close();
   const rows = r1.networkRows;
 
@@ -101,8 +108,10 @@ async function main(): Promise<void> {
   const dbCap = fresh('from-pcap.duckdb');
   s = await openStore(dbCap);
   t0 = performance.now();
+  c0 = process.cpuUsage();
   const r2 = await ingestPaths(s, [pcap], quiet);
   const tCap = secs(t0);
+  const cCap = cpuSecs(c0);
   s.close();
 
   // 3. peer: DuckDB's read_json of the same rows
@@ -117,18 +126,21 @@ async function main(): Promise<void> {
   const dbPeer = fresh('peer.duckdb');
   s = await openStore(dbPeer);
   t0 = performance.now();
+  c0 = process.cpuUsage();
   await s.connection.run(`INSERT INTO ${storageTable('DeviceNetworkEvents')} (${cols}) SELECT ${cols} FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${types}})`);
   const tPeer = secs(t0);
+  const cPeer = cpuSecs(c0);
   const peerRows = await s.count('DeviceNetworkEvents');
   s.close();
 
-  const line = (what: string, n: number, t: number, extra = '') => `  ${what.padEnd(44)} ${fmt(n).padStart(10)} rows  ${t.toFixed(2).padStart(7)} s  ${fmt(n / t).padStart(10)} rows/s${extra}`;
+  const line = (what: string, n: number, t: number, c: number, extra = '') =>
+    `  ${what.padEnd(40)} ${fmt(n).padStart(10)} rows  ${t.toFixed(2).padStart(7)} s  ${fmt(n / t).padStart(9)} rows/s  ${c.toFixed(2).padStart(7)} CPU s  ${fmt(n / c).padStart(9)} rows/CPU s${extra}`;
   console.log(`wirehunt bench:ingest — Zeek logs ${(logBytes / 1048576).toFixed(1)} MB (${r1.events.records.toLocaleString('en-US')} records), capture ${(pcapBytes / 1048576).toFixed(1)} MB (${r2.events.records.toLocaleString('en-US')} records)`);
   console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  console.log(line('wirehunt ingest <Zeek logs>', rows, tLogs, `  (${(logBytes / 1048576 / tLogs).toFixed(1)} MB/s of logs)`));
-  console.log(line('wirehunt ingest <pcap> (sensor + store)', r2.networkRows, tCap, `  (${(pcapBytes / 1048576 / tCap).toFixed(1)} MB/s of capture)`));
-  console.log(line("peer: DuckDB read_json of the same rows", peerRows, tPeer));
-  console.log(`  ratio Zeek-log ingest / DuckDB read_json: ${((rows / tLogs) / (peerRows / tPeer)).toFixed(2)}   goal: 300,000 rows/s from Zeek logs`);
+  console.log(line('wirehunt ingest <Zeek logs>', rows, tLogs, cLogs, `  (${(logBytes / 1048576 / tLogs).toFixed(1)} MB/s of logs)`));
+  console.log(line('wirehunt ingest <pcap> (sensor + store)', r2.networkRows, tCap, cCap, `  (${(pcapBytes / 1048576 / tCap).toFixed(1)} MB/s of capture)`));
+  console.log(line('peer: DuckDB read_json of the same rows', peerRows, tPeer, cPeer));
+  console.log(`  ratio Zeek-log ingest / DuckDB read_json: ${((rows / tLogs) / (peerRows / tPeer)).toFixed(2)} wall, ${((rows / cLogs) / (peerRows / cPeer)).toFixed(2)} per CPU second   goal: 300,000 rows/s from Zeek logs`);
 }
 
 main().catch((err) => {
