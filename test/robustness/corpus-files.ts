@@ -20,9 +20,30 @@ export function corpusCaptures(maxBytes = Infinity): string[] {
   return out;
 }
 
-/** The fuzz test's inputs: a deterministic spread of the small captures over the five repositories and formats. */
+/** ../shared/corpus/zeek: the conformance captures (every link type and tunnel the decoders know). */
+export const zeekCorpusDir = fileURLToPath(new URL('../../../../shared/corpus/zeek/', import.meta.url));
+
+function zeekCorpusCaptures(maxBytes: number): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (/\.(pcap|pcapng|trace)$/.test(name) && st.size <= maxBytes) out.push(p);
+    }
+  };
+  walk(zeekCorpusDir.replace(/\/$/, ''));
+  return out;
+}
+
+/**
+ * The fuzz test's inputs: a deterministic spread of the small captures of the robustness corpus (five
+ * repositories, many formats and link types) plus the small conformance captures (tunnels, VLAN, MPLS,
+ * PPPoE, SLL, 802.11, FabricPath, …).
+ */
 export function fuzzInputs(): string[] {
   const small = corpusCaptures(24 * 1024);
   const step = Math.max(1, Math.floor(small.length / 160));
-  return small.filter((_, i) => i % step === 0);
+  return [...small.filter((_, i) => i % step === 0), ...zeekCorpusCaptures(24 * 1024)];
 }
