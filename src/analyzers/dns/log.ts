@@ -8,6 +8,14 @@ import { AnswerType, OP_NOTIFY, OP_QUERY, OP_UPDATE } from './parser.js';
 import type { DnsAnswer, DnsEvents, DnsMsg, DnsRdata, QuestionKind } from './parser.js';
 
 const MAX_PENDING_MSGS = 50;
+/** Zeek's logging limits for the DNS stream (Log::default_max_field_container_elements / _string_bytes). */
+const MAX_CONTAINER = 100;
+const MAX_STRING = 4096;
+function limitStrings(v: string[] | undefined): string[] | undefined {
+  if (!v) return v;
+  const a = v.length > MAX_CONTAINER ? v.slice(0, MAX_CONTAINER) : v;
+  return a.some((x) => x.length > MAX_STRING) ? a.map((x) => (x.length > MAX_STRING ? x.slice(0, MAX_STRING) : x)) : a;
+}
 const MAX_PENDING_QUERY_IDS = 50;
 
 const QUERY_TYPES: Record<number, string> = {
@@ -131,7 +139,8 @@ export class DnsLog implements DnsEvents {
       qclass: i.qclass, qclass_name: i.qclass_name, qtype: i.qtype, qtype_name: i.qtype_name,
       rcode: i.rcode, rcode_name: i.rcode_name,
       AA: i.AA, TC: i.TC, RD: i.RD, RA: i.RA, Z: i.Z,
-      answers: i.answers, TTLs: i.TTLs, rejected: i.rejected, opcode: i.opcode, opcode_name: i.opcode_name,
+      answers: limitStrings(i.answers), TTLs: i.TTLs && i.TTLs.length > MAX_CONTAINER ? i.TTLs.slice(0, MAX_CONTAINER) : i.TTLs,
+      rejected: i.rejected, opcode: i.opcode, opcode_name: i.opcode_name,
     };
     this.ctx.write(dnsSchema, rec);
   }
