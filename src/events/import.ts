@@ -384,7 +384,10 @@ async function importCsv(file: string, imp: RowImporter): Promise<void> {
         await endRow();
         lineNo++;
         rowLine = lineNo;
-      } else field += c;
+      } else {
+        field += c;
+        if (field.length > MAX_FIELD) throw new UserError(`${file}:${rowLine}: a field over ${MAX_FIELD} bytes; not a CSV export?`);
+      }
     }
   }
   if (field !== '' || fields.length) await endRow();
