@@ -7,6 +7,7 @@ import { hasToken, isLoopbackHost, RateLimiter } from './guard.js';
 import { QueryService, type QueryServiceOptions } from './query-service.js';
 import { advancedQueriesRun, graphRunHuntingQuery } from './routes/hunting.js';
 import { serveStatic } from './routes/static.js';
+import { getSchema, webRun } from './routes/web.js';
 import type { Store } from '../store/index.js';
 
 export interface ServerOptions extends QueryServiceOptions {
@@ -27,6 +28,7 @@ const API_ROUTES: Record<string, Handler> = {
   '/api/security/runHuntingQuery': graphRunHuntingQuery,
   '/v1.0/security/runHuntingQuery': graphRunHuntingQuery,
   '/beta/security/runHuntingQuery': graphRunHuntingQuery,
+  '/api/web/run': webRun,
 };
 
 export interface RunningServer {
@@ -55,6 +57,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (wait > 0) throw Object.assign(new HttpError(429, 'TooManyRequests', `rate limit of ${limiter.perMinute} calls a minute exceeded; retry in ${wait} s`), { retryAfter: wait });
       return route(service, req, res);
     }
+    if (url.pathname === '/api/schema' && (req.method === 'GET' || req.method === 'HEAD')) return getSchema(service, req, res);
     if (req.method === 'GET' || req.method === 'HEAD') return serveStatic(url.pathname, req, res);
     throw new HttpError(404, 'NotFound', `no such resource: ${url.pathname}`);
   };
