@@ -409,7 +409,7 @@ export class FlowTable {
     let isOrig = c.o3 === this.s3 && c.oPort === sport && c.o0 === this.s0 && c.o1 === this.s1 && c.o2 === this.s2;
     if (connWeird && !p.badChecksum) {
       // The decoder found the packet unusable past the transport header (Zeek: weird, skip).
-      this.weird(c, connWeird, undefined, transport === Transport.TCP ? 'TCP' : undefined);
+      this.weird(c, connWeird, undefined, transport === Transport.TCP ? 'TCP' : transport === Transport.UDP ? 'UDP' : transport === Transport.ICMP ? 'ICMP' : undefined);
       this.lastIsOrig = isOrig;
       return c;
     }
@@ -540,7 +540,7 @@ export class FlowTable {
 
   private udpPacket(c: Conn, isOrig: boolean, p: DecodedPacket, t: number): void {
     if (p.badChecksum) {
-      this.weird(c, 'bad_UDP_checksum');
+      this.weird(c, 'bad_UDP_checksum', undefined, 'UDP');
       if (isOrig) [c.reqChkCnt, c.reqChkThresh] = c.scaledHistory('C', c.reqChkCnt, c.reqChkThresh);
       else [c.repChkCnt, c.repChkThresh] = c.scaledHistory('c', c.repChkCnt, c.repChkThresh);
       return;
@@ -549,7 +549,7 @@ export class FlowTable {
     const remaining = p.l4CapLen;
     if (len === 0) len = remaining;
     const ulen = p.buf.readUInt16BE(p.l4Offset + 4);
-    if (ulen !== len) this.weird(c, 'UDP_datagram_length_mismatch', `${ulen} != ${len}`);
+    if (ulen !== len) this.weird(c, 'UDP_datagram_length_mismatch', `${ulen} != ${len}`, 'UDP');
     c.lastTime = t;
     const plen = ulen - 8;
     if (isOrig) {
@@ -568,7 +568,7 @@ export class FlowTable {
 
   private icmpPacket(c: Conn, isOrig: boolean, p: DecodedPacket, t: number): void {
     if (p.badChecksum) {
-      this.weird(c, 'bad_ICMP_checksum');
+      this.weird(c, 'bad_ICMP_checksum', undefined, 'ICMP');
       return;
     }
     let len = p.l4Len;
@@ -598,12 +598,12 @@ export class FlowTable {
       const baseSeq = p.tcpSeq >>> 0;
       if (baseSeq === connOrig.startSeq) return false;
       if (!(f & TCP_ACK) && connOrig.state === EpState.SYN_ACK_SENT && resp.state === EpState.INACTIVE && baseSeq === resp.startSeq) return false;
-      if (connOrig.state === EpState.SYN_SENT) this.weird(c, 'SYN_seq_jump');
-      else this.weird(c, 'active_connection_reuse');
+      if (connOrig.state === EpState.SYN_SENT) this.weird(c, 'SYN_seq_jump', undefined, 'TCP');
+      else this.weird(c, 'active_connection_reuse', undefined, 'TCP');
     } else if ((orig.isActive() || resp.isActive()) && orig.state !== EpState.RESET && resp.state !== EpState.RESET) {
-      this.weird(c, 'active_connection_reuse');
+      this.weird(c, 'active_connection_reuse', undefined, 'TCP');
     } else if (t - c.lastTime < TCP_CONNECTION_LINGER && orig.state !== EpState.RESET && resp.state !== EpState.RESET) {
-      this.weird(c, 'premature_connection_reuse');
+      this.weird(c, 'premature_connection_reuse', undefined, 'TCP');
     }
     return true;
   }
@@ -649,17 +649,17 @@ export class FlowTable {
 
   private tcpPacket(c: Conn, isOrig: boolean, p: DecodedPacket, t: number): boolean {
     const hdrLen = p.tcpHeaderLen;
-    if (hdrLen < 20) { this.weird(c, 'bad_TCP_header_len'); return isOrig; }
+    if (hdrLen < 20) { this.weird(c, 'bad_TCP_header_len', undefined, 'TCP'); return isOrig; }
     let len = p.l4Len;
     let remaining = p.l4CapLen;
     if (p.ipLen === 0) len = remaining;
-    if (hdrLen > len || hdrLen > remaining) { this.weird(c, 'truncated_header'); return isOrig; }
+    if (hdrLen > len || hdrLen > remaining) { this.weird(c, 'truncated_header', undefined, 'TCP'); return isOrig; }
     len -= hdrLen;
     remaining -= hdrLen;
 
     const endpoint = isOrig ? c.orig! : c.resp!;
     if (p.badChecksum) {
-      this.weird(c, 'bad_TCP_checksum');
+      this.weird(c, 'bad_TCP_checksum', undefined, 'TCP');
       [endpoint.chkCnt, endpoint.chkThresh] = c.scaledHistory(endpoint.isOrig ? 'C' : 'c', endpoint.chkCnt, endpoint.chkThresh);
       return isOrig;
     }
@@ -728,7 +728,7 @@ export class FlowTable {
     this.underflow = false;
     const relSeq = this.relativeSeq(endpoint, baseSeq, endpoint.lastSeq, endpoint.seqWraps);
     const seqUnderflow = this.underflow;
-    if (seqUnderflow && !RST) this.weird(c, 'TCP_seq_underflow_or_misorder');
+    if (seqUnderflow && !RST) this.weird(c, 'TCP_seq_underflow_or_misorder', undefined, 'TCP');
 
     // update_history
     const bits = (SYN ? 1 : 0) + (FIN ? 1 : 0) + (RST ? 1 : 0);
@@ -769,12 +769,12 @@ export class FlowTable {
     }
     if (FIN) {
       ++endpoint.finCnt;
-      if (endpoint.finCnt >= TCP_STORM_THRESH && t < endpoint.lastTime + 1) this.weird(c, 'FIN_storm');
+      if (endpoint.finCnt >= TCP_STORM_THRESH && t < endpoint.lastTime + 1) this.weird(c, 'FIN_storm', undefined, 'TCP');
       endpoint.finSeq = relSeq + segLen;
     }
     if (RST) {
       ++endpoint.rstCnt;
-      if (endpoint.rstCnt >= TCP_STORM_THRESH && t < endpoint.lastTime + 1) this.weird(c, 'RST_storm');
+      if (endpoint.rstCnt >= TCP_STORM_THRESH && t < endpoint.lastTime + 1) this.weird(c, 'RST_storm', undefined, 'TCP');
     }
 
     let relAck = 0;
@@ -795,7 +795,7 @@ export class FlowTable {
         relAck = this.relativeSeq(peer, ackSeq, peer.ackSeq, peer.ackWraps);
         if (this.underflow) {
           relAck = 0;
-          this.weird(c, 'TCP_ack_underflow_or_misorder');
+          this.weird(c, 'TCP_ack_underflow_or_misorder', undefined, 'TCP');
         } else if (!RST) {
           const deltaAck = seqDelta(ackSeq, peer.ackSeq);
           if (ackSeq === 0 && deltaAck > TOO_LARGE_SEQ_DELTA) { /* broken ack */ }
@@ -825,17 +825,17 @@ export class FlowTable {
       case EpState.ESTABLISHED:
       case EpState.PARTIAL: this.updateEstablished(c, endpoint, peer, flags); break;
       case EpState.CLOSED:
-        if (SYN) this.weird(c, 'SYN_after_close');
-        if (FIN && deltaLast > 0) this.weird(c, 'FIN_advanced_last_seq');
+        if (SYN) this.weird(c, 'SYN_after_close', undefined, 'TCP');
+        if (FIN && deltaLast > 0) this.weird(c, 'FIN_advanced_last_seq', undefined, 'TCP');
         if (RST && endpoint.peer.state !== EpState.CLOSED) {
           this.setState(c, endpoint, EpState.RESET);
           if (!endpoint.didClose) this.doClose = true;
         }
         break;
       case EpState.RESET:
-        if (SYN) this.weird(c, 'SYN_after_reset');
-        if (FIN) this.weird(c, 'FIN_after_reset');
-        if (len > 0 && !RST) this.weird(c, 'data_after_reset');
+        if (SYN) this.weird(c, 'SYN_after_reset', undefined, 'TCP');
+        if (FIN) this.weird(c, 'FIN_after_reset', undefined, 'TCP');
+        if (len > 0 && !RST) this.weird(c, 'data_after_reset', undefined, 'TCP');
         break;
     }
     const doClose = this.doClose, genEvent = this.genEvent;
@@ -848,7 +848,7 @@ export class FlowTable {
     const relDataSeq = SYN ? relSeq + 1 : relSeq;
     if (len > 0 && !RST && !seqUnderflow) {
       if (remaining >= len) this.dataSent(c, endpoint, relDataSeq, p, len);
-      else this.weird(c, 'truncated_tcp_payload');
+      else this.weird(c, 'truncated_tcp_payload', undefined, 'TCP');
     }
     this.checkEOF(c, endpoint);
     if (doClose) this.connectionClosed(c, endpoint, peer, genEvent);
@@ -871,7 +871,7 @@ export class FlowTable {
     if (SYN) {
       if (isOrig) {
         if (ACK) {
-          this.weird(c, 'connection_originator_SYN_ack');
+          this.weird(c, 'connection_originator_SYN_ack', undefined, 'TCP');
           this.setState(c, endpoint, EpState.SYN_ACK_SENT);
         } else this.setState(c, endpoint, EpState.SYN_SENT);
         this.schedule(t + TCP_ATTEMPT_DELAY, c, TimerKind.TcpAttempt, c.analyzerGen);
@@ -883,16 +883,16 @@ export class FlowTable {
           this.tcpFlip(c);
           this.setState(c, peer, EpState.ESTABLISHED);
           c.firstPacketSeen |= 1;
-        } else this.weird(c, 'simultaneous_open');
+        } else this.weird(c, 'simultaneous_open', undefined, 'TCP');
         if (peer.state === EpState.SYN_SENT) this.setState(c, peer, EpState.ESTABLISHED);
-        else if (peer.state === EpState.INACTIVE) this.weird(c, 'unsolicited_SYN_response');
+        else if (peer.state === EpState.INACTIVE) this.weird(c, 'unsolicited_SYN_response', undefined, 'TCP');
         this.setState(c, endpoint, EpState.ESTABLISHED);
       }
     }
     if (FIN) {
       this.setState(c, endpoint, EpState.CLOSED);
       this.doClose = this.genEvent = true;
-      if (peer.state !== EpState.PARTIAL && !SYN) this.weird(c, 'spontaneous_FIN');
+      if (peer.state !== EpState.PARTIAL && !SYN) this.weird(c, 'spontaneous_FIN', undefined, 'TCP');
     }
     if (RST) {
       this.setState(c, endpoint, EpState.RESET);
@@ -902,7 +902,7 @@ export class FlowTable {
       } else if (peer.state === EpState.SYN_SENT || peer.state === EpState.SYN_ACK_SENT) isReject = true;
       this.doClose = true;
       this.genEvent = !isReject;
-      if (!isReject && peer.state === EpState.INACTIVE) this.weird(c, 'spontaneous_RST');
+      if (!isReject && peer.state === EpState.INACTIVE) this.weird(c, 'spontaneous_RST', undefined, 'TCP');
     }
     if (endpoint.state === EpState.INACTIVE) {
       if (!endpoint.isOrig && len === 0 && c.orig!.state === EpState.SYN_SENT) {
@@ -921,11 +921,11 @@ export class FlowTable {
     const SYN = (flags & TCP_SYN) !== 0, FIN = (flags & TCP_FIN) !== 0, RST = (flags & TCP_RST) !== 0, ACK = (flags & TCP_ACK) !== 0;
     if (SYN) {
       if (endpoint.isOrig) {
-        if (ACK && !FIN && !RST && endpoint.state !== EpState.SYN_ACK_SENT) this.weird(c, 'repeated_SYN_with_ack');
-      } else if (!ACK && endpoint.state !== EpState.SYN_SENT) this.weird(c, 'repeated_SYN_reply_wo_ack');
+        if (ACK && !FIN && !RST && endpoint.state !== EpState.SYN_ACK_SENT) this.weird(c, 'repeated_SYN_with_ack', undefined, 'TCP');
+      } else if (!ACK && endpoint.state !== EpState.SYN_SENT) this.weird(c, 'repeated_SYN_reply_wo_ack', undefined, 'TCP');
     }
     if (FIN) {
-      if (peer.state === EpState.INACTIVE || peer.state === EpState.SYN_SENT) this.weird(c, 'inappropriate_FIN');
+      if (peer.state === EpState.INACTIVE || peer.state === EpState.SYN_SENT) this.weird(c, 'inappropriate_FIN', undefined, 'TCP');
       this.setState(c, endpoint, EpState.CLOSED);
       this.doClose = this.genEvent = true;
     }
@@ -933,13 +933,13 @@ export class FlowTable {
       this.setState(c, endpoint, EpState.RESET);
       this.connectionReset(c);
       this.doClose = true;
-    } else if (len > 0) this.weird(c, 'data_before_established');
+    } else if (len > 0) this.weird(c, 'data_before_established', undefined, 'TCP');
   }
 
   private updateEstablished(c: Conn, endpoint: TcpEndpoint, peer: TcpEndpoint, flags: number): void {
     const SYN = (flags & TCP_SYN) !== 0, FIN = (flags & TCP_FIN) !== 0, RST = (flags & TCP_RST) !== 0, ACK = (flags & TCP_ACK) !== 0;
     if (SYN && endpoint.state === EpState.PARTIAL && peer.state === EpState.INACTIVE && !ACK) {
-      this.weird(c, 'SYN_after_partial');
+      this.weird(c, 'SYN_after_partial', undefined, 'TCP');
       this.setState(c, endpoint, EpState.SYN_SENT);
     }
     if (FIN && !RST) {
@@ -1017,7 +1017,7 @@ export class FlowTable {
     }
     if (this.hooks.app && !r.sink) this.attachSink(c, ep);
     const w = r.newData(seq, p.buf, off, len, ep.noDataAcked());
-    if (w) this.weird(c, w);
+    if (w) this.weird(c, w, undefined, 'TCP');
   }
 
   private attachSink(c: Conn, ep: TcpEndpoint): void {

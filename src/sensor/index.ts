@@ -10,6 +10,7 @@ import { L3 } from '../decode/packet.js';
 import { FlowTable } from '../flow/table.js';
 import { type Conn, type EncapStack, Transport } from '../flow/conn.js';
 import { UidGenerator } from '../flow/uid.js';
+import { wordsToString } from '../flow/addr.js';
 import { AnalyzerFramework } from '../analyzers/framework/manager.js';
 import { likelyServerPorts } from '../analyzers/framework/ports.js';
 import { allSpecs, serviceFactories } from '../analyzers/registry.js';
@@ -140,12 +141,26 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
   let weirdCount = 0;
   const policy = new WeirdPolicy();
   let flow!: FlowTable;
+  // The packet being processed and its tunnel depth, for weirds not tied to a connection.
+  let curP: DecodedPacket | null = null;
+  let curDepth = 0;
   const weird = (c: Conn | null, name: string, addl?: string, source?: string): void => {
     if (!sel.weird || weirdCount >= MAX_WEIRDS_PER_RUN) return;
-    const d = policy.decide(c, name);
+    let src: string | undefined, dst: string | undefined;
+    if (!c) {
+      // Zeek's packet-level weirds: on the flow (IP addresses known) and marked _in_tunnel inside a tunnel.
+      if (curDepth > 0) name += '_in_tunnel';
+      const p = curP;
+      if (p && p.l3 === L3.IPv4) { src = wordsToString(0, 0, 0xffff, p.src4 >>> 0); dst = wordsToString(0, 0, 0xffff, p.dst4 >>> 0); }
+      else if (p && p.l3 === L3.IPv6) {
+        src = wordsToString(p.src6[0]!, p.src6[1]!, p.src6[2]!, p.src6[3]!);
+        dst = wordsToString(p.dst6[0]!, p.dst6[1]!, p.dst6[2]!, p.dst6[3]!);
+      }
+    }
+    const d = policy.decide(c, name, src !== undefined ? `${src}|${dst}` : '');
     if (!d) return;
     weirdCount++;
-    const rec = weirdRecord(flow.now, c, name, addl, source);
+    const rec = weirdRecord(flow.now, c, name, addl, source, src, dst);
     if (d.notice) rec.notice = true;
     sink.write(weirdSchema, rec);
   };
@@ -183,6 +198,8 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
   };
 
   const handle = (p: DecodedPacket, status: DecodeStatus, encap: EncapStack | null, depth: number): void => {
+    curP = p;
+    curDepth = depth;
     if (decoder.sideWeirdCount) sideWeirds();
     if (status === DecodeStatus.Weird) { weird(null, decoder.weird); return; }
     if (status !== DecodeStatus.Ok && status !== DecodeStatus.ConnWeird) return;
@@ -190,7 +207,7 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
     ipPackets++;
     const proto = p.ipProto;
     if (status === DecodeStatus.Ok && (proto === 4 || proto === 41 || proto === 47)) {
-      if (depth >= TUNNEL_MAX_DEPTH) { weird(null, 'exceeded_tunnel_max_depth'); return; }
+      if (depth >= TUNNEL_MAX_DEPTH) { weird(null, 'exceeded_tunnel_max_depth', undefined, 'IPTUNNEL'); return; }
       const inner = pk[depth + 1]!;
       const st = proto === 47 ? decoder.decapGRE(p, inner) : decoder.decapIP(p, inner);
       if (st === DecodeStatus.Weird) { weird(null, decoder.weird); return; }
@@ -213,7 +230,12 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
     }
     const bit = TUNNEL_BIT[tun.kind];
     if (c.tunnelViolated & bit) return;
-    if (depth >= TUNNEL_MAX_DEPTH) { c.checkHistory(0x400, 'X'); weird(c, 'exceeded_tunnel_max_depth'); return; }
+    if (depth >= TUNNEL_MAX_DEPTH) {
+      c.checkHistory(0x400, 'X');
+      curP = p; curDepth = depth;
+      weird(null, 'exceeded_tunnel_max_depth', undefined, tun.kind.toUpperCase());
+      return;
+    }
     const inner = pk[depth + 1]!;
     let st: DecodeStatus;
     switch (tun.kind) {
@@ -223,6 +245,10 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
       case 'ayiya': st = decoder.decapAYIYA(p, inner, wireLen, capLen); break;
       case 'gtpv1': st = decoder.decapGTPv1(p, inner, wireLen, capLen); break;
       default: st = decoder.decapGRE(p, inner, true);
+    }
+    if (decoder.sideWeirdCount) {
+      for (let i = 0; i < decoder.sideWeirdCount; i++) weird(c, decoder.sideWeirds[i]!, undefined, tun.kind.toUpperCase());
+      decoder.sideWeirdCount = 0;
     }
     if (st === DecodeStatus.Violation) { c.tunnelViolated |= bit; return; }
     if (decoder.tunnelConfirmed && tun.service) {
@@ -247,6 +273,8 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
   return {
     packet(raw: RawPacket, index: number): void {
       uids.at(index);
+      curP = p0;
+      curDepth = 0;
       wireLen = raw.wireLen;
       capLen = raw.capLen;
       const st = decoder.decode(raw, p0);

@@ -84,8 +84,15 @@ export function connRecord(c: Conn): ZeekRecord {
   return rec;
 }
 
-export function weirdRecord(ts: number, c: Conn | null, name: string, addl?: string, source?: string): ZeekRecord {
+/** A weird.log record: on a connection, on a flow (addresses, ports 0) or on the packet stream (neither). */
+export function weirdRecord(ts: number, c: Conn | null, name: string, addl?: string, source?: string, src?: string, dst?: string): ZeekRecord {
   const rec: ZeekRecord = { ts, name, notice: false, peer: 'zeek' };
+  if (!c && src !== undefined && dst !== undefined) {
+    rec['id.orig_h'] = src;
+    rec['id.orig_p'] = 0;
+    rec['id.resp_h'] = dst;
+    rec['id.resp_p'] = 0;
+  }
   if (c) {
     rec.uid = c.uid;
     rec['id.orig_h'] = c.origH;

@@ -28,7 +28,7 @@ export class WeirdPolicy {
   private readonly didLog = new Set<string>();
 
   /** Whether this weird is written, and whether it is flagged as a notice; null when it is dropped. */
-  decide(c: Conn | null, name: string): { notice: boolean } | null {
+  decide(c: Conn | null, name: string, flowKey = ''): { notice: boolean } | null {
     // Core sampling: per connection and name, or per name for packet-level weirds.
     let n: number;
     if (c) {
@@ -36,8 +36,9 @@ export class WeirdPolicy {
       n = (m.get(name) ?? 0) + 1;
       m.set(name, n);
     } else {
-      n = (this.netCounts.get(name) ?? 0) + 1;
-      if (this.netCounts.size < MAX_KEYS || this.netCounts.has(name)) this.netCounts.set(name, n);
+      const k = flowKey ? `${name}|${flowKey}` : name;
+      n = (this.netCounts.get(k) ?? 0) + 1;
+      if (this.netCounts.size < MAX_KEYS || this.netCounts.has(k)) this.netCounts.set(k, n);
     }
     if (n > SAMPLING_THRESHOLD && (n - SAMPLING_THRESHOLD) % SAMPLING_RATE !== 0) return null;
     const action = ACTIONS.get(name) ?? Action.Log;
