@@ -20,17 +20,26 @@ export class FtpAnalyzer implements StreamAnalyzer {
   readonly log: FtpLog;
   readonly parser: FtpParser;
   private finished = false;
+  private tls: StreamAnalyzer | undefined;
   constructor(ctx: AnalyzerContext, opts?: FtpOptions) {
     this.log = new FtpLog(ctx, opts ?? ctx.service<FtpOptions>('ftp.options'));
     this.parser = new FtpParser(this.log);
+    // AUTH TLS: what follows the 234 reply goes to the SSL analyzer (FTP.cc tls_active)
+    this.log.startTls = () => { this.tls = ctx.startChild('SSL'); };
   }
   deliverStream(isOrig: boolean, data: Buffer, offset: number, len: number): void {
-    this.parser.deliver(isOrig, data, offset, Math.max(0, Math.min(len, data.length - offset)));
+    const n = Math.max(0, Math.min(len, data.length - offset));
+    if (this.parser.tlsActive) { this.tls?.deliverStream(isOrig, data, offset, n); return; }
+    this.parser.deliver(isOrig, data, offset, n);
   }
-  endOfData(isOrig: boolean): void { this.parser.endOfData(isOrig); }
+  endOfData(isOrig: boolean): void {
+    if (this.parser.tlsActive) this.tls?.endOfData?.(isOrig);
+    else this.parser.endOfData(isOrig);
+  }
   done(): void {
     if (this.finished) return;
     this.finished = true;
+    this.tls?.done?.();
     this.log.finish();
   }
 }

@@ -419,6 +419,8 @@ export class FtpLog implements FtpEvents {
     }
   }
 
+  /** Set by the analyzer: AUTH TLS accepted. */
+  startTls: (() => void) | undefined;
   confirm(): void { this.ctx.confirm('ftp'); }
   violation(reason: string, data: string): void { this.ctx.violation(reason, data); }
   weird(name: string, addl?: string): void { this.ctx.weird(name, addl); }

@@ -10,6 +10,8 @@ export interface FtpEvents {
   confirm(): void;
   violation(reason: string, data: string): void;
   weird(name: string, addl?: string): void;
+  /** AUTH TLS accepted (234): the rest of the connection is TLS (Zeek hands it to the SSL analyzer). */
+  startTls?(): void;
 }
 
 const MAX_COMMAND_LENGTH = 100; // FTP::max_command_length
@@ -30,6 +32,9 @@ export class FtpParser {
   private confirmed = false;
   /** Set after a violation: Zeek removes the analyzer, nothing more is parsed. */
   removed = false;
+  private authRequested = '';
+  /** After AUTH TLS and its 234 reply the stream is TLS: lines are no longer parsed. */
+  tlsActive = false;
 
   constructor(private readonly ev: FtpEvents) {
     this.clOrig = new ContentLine({ line: (b, n) => this.line(true, b, n), plain: () => undefined, weird: (w) => ev.weird(w) });
@@ -39,7 +44,7 @@ export class FtpParser {
   }
 
   deliver(isOrig: boolean, data: Buffer, off: number, len: number): void {
-    if (this.removed) return;
+    if (this.removed || this.tlsActive) return;
     (isOrig ? this.clOrig : this.clResp).deliverStream(data, off, len);
   }
 
@@ -49,7 +54,7 @@ export class FtpParser {
   }
 
   private line(isOrig: boolean, b: Buffer, len: number): void {
-    if (this.removed || len === 0) return;
+    if (this.removed || this.tlsActive || len === 0) return;
     const end = len;
     if (isOrig) {
       let p = skipWs(b, 0, end);
@@ -71,6 +76,7 @@ export class FtpParser {
       const arg = b.toString('latin1', argStart, end);
       this.confirmed = true;
       this.ev.confirm();
+      if (cmd.length <= 4 && 'AUTH'.startsWith(cmd)) this.authRequested = arg;
       this.ev.request(cmd, arg);
       return;
     }
@@ -104,7 +110,10 @@ export class FtpParser {
         p = p < end ? skipWs(b, p, end) : end;
       }
     }
+    const tls = code === 234 && this.authRequested === 'TLS';
+    if (tls) this.tlsActive = true;
     this.ev.reply(code, b.toString('latin1', p, end), cont);
+    if (tls) this.ev.startTls?.();
   }
 
   private violation(reason: string, data: string): void {

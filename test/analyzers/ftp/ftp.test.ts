@@ -119,3 +119,20 @@ test('Zeek redefs become analyzer options', async () => {
   assert.deepEqual(optionsFromZeekScript('redef FTP::logged_commands = { "RETR" };')['ftp.options'], { loggedCommands: ['RETR'] });
   assert.deepEqual(optionsFromZeekScript('@load base/protocols/http'), {});
 });
+
+test('AUTH TLS: after the 234 reply the stream goes to the SSL child analyzer', () => {
+  const ctx = new FakeCtx(fakeConn({ proto: 'tcp', respP: 21 }));
+  ctx.services.set('ftp.expected', new FtpExpected());
+  const asked: string[] = [];
+  const fed: number[] = [];
+  ctx.startChild = (name: string) => { asked.push(name); return { deliverStream: (_o: boolean, _d: Buffer, _off: number, n: number) => { fed.push(n); } }; };
+  const a = new FtpAnalyzer(ctx);
+  const send = (o: boolean, b: Buffer): void => a.deliverStream(o, b, 0, b.length);
+  send(false, Buffer.from('220 (vsFTPd 3.0.5)\r\n'));
+  send(true, Buffer.from('AUTH TLS\r\n'));
+  send(false, Buffer.from('234 Proceed with negotiation.\r\n'));
+  send(true, Buffer.from('16030100c4010000c00303', 'hex'));
+  a.done();
+  assert.deepEqual(asked, ['SSL']);
+  assert.deepEqual(fed, [11]);
+});
