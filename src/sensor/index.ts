@@ -21,6 +21,7 @@ import { connSchema } from '../zeek/schemas/conn.js';
 import { weirdSchema } from '../zeek/schemas/weird.js';
 import { connRecord, weirdRecord } from './records.js';
 import { WeirdPolicy } from './weirds.js';
+import { analyzerFailure, analyzerSchema } from '../analyzers/framework/analyzer-log.js';
 import { AYIYA_TUNNEL, TEREDO_TUNNEL, TUNNEL_BIT, TUNNEL_MAX_DEPTH, TunnelTracker, UDP_TUNNELS, looksLikeAyiya, looksLikeTeredo } from './tunnels.js';
 
 /** Script names `--analyzers` knows besides the protocol analyzers' own (Zeek's base scripts). */
@@ -94,6 +95,7 @@ export function selectAnalyzers(names: readonly string[] | null | undefined, spe
   for (const s of chosen) for (const l of s.logs) logs.add(l.path);
   const conn = set.has('conn'), tunnel = set.has('tunnels'), weird = set.has('weird');
   if (conn) logs.add('conn');
+  logs.add('analyzer'); // base/frameworks/analyzer is loaded in bare mode too
   if (tunnel) logs.add('tunnel');
   if (weird) logs.add('weird');
   const provided = new Set<string>(['conn', 'tunnels', 'weird']);
@@ -250,7 +252,12 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
       for (let i = 0; i < decoder.sideWeirdCount; i++) weird(c, decoder.sideWeirds[i]!, undefined, tun.kind.toUpperCase());
       decoder.sideWeirdCount = 0;
     }
-    if (st === DecodeStatus.Violation) { c.tunnelViolated |= bit; return; }
+    if (st === DecodeStatus.Violation) {
+      // Packet analyzers' violations go to analyzer.log directly (once: the analyzer then skips the connection).
+      c.tunnelViolated |= bit;
+      sink.write(analyzerSchema, analyzerFailure(flow.now, 'packet', tun.kind.toUpperCase(), c, decoder.violation));
+      return;
+    }
     if (decoder.tunnelConfirmed && tun.service) {
       let confirm = true;
       if (tun.kind === 'teredo') {

@@ -6,6 +6,7 @@
 
 import type { AnalyzerContext, AnalyzerSpec, ConnInfo, DatagramAnalyzer, StreamAnalyzer, TransportProto } from '../types.js';
 import type { LogSchema, ZeekRecord } from '../../zeek/types.js';
+import { analyzerFailure, analyzerSchema } from './analyzer-log.js';
 import { type AppLayer, type Conn, HIST_ANALYZER_LIMIT_REACHED, Transport } from '../../flow/conn.js';
 
 /** Zeek's dpd_buffer_size and dpd_max_packets. */
@@ -82,7 +83,6 @@ class Entry implements AnalyzerContext {
     if (!this.c.services.includes(s)) this.c.services.push(s);
   }
   violation(reason: string, data?: string): void {
-    void reason; void data;
     if (this.removed) return;
     // TCP_ApplicationAnalyzer::AnalyzerViolation: incomplete connections (partial, or a content gap on
     // either side) are too unreliable to judge, so their violations are ignored.
@@ -91,6 +91,11 @@ class Entry implements AnalyzerContext {
     if (this.c.payloadSize() > IGNORE_VIOLATIONS_AFTER) return;
     this.removed = true;
     this.app.violated.add(this.spec.name);
+    // analyzer_failed → analyzer.log, only for an analyzer whose service was confirmed and not failed before.
+    if (this.services && this.services.some((s) => this.c.services.includes(s)) && !this.app.failed.has(this.spec.name)) {
+      this.app.failed.add(this.spec.name);
+      this.fw.host.write(analyzerSchema, analyzerFailure(this.fw.host.now(), 'protocol', this.spec.name, this.c, reason, data));
+    }
     if (this.services) {
       for (const s of this.services) {
         const i = this.c.services.indexOf(s);
@@ -116,6 +121,8 @@ class Entry implements AnalyzerContext {
 export class ConnApp {
   readonly entries: Entry[] = [];
   readonly violated = new Set<string>();
+  /** Analyzers logged to analyzer.log (Zeek's c$failed_analyzers). */
+  readonly failed = new Set<string>();
   // DPD state: buffered prefixes of both sides and the order they came in.
   dpdActive = false;
   candidates: AnalyzerSpec[] = [];
