@@ -195,6 +195,19 @@ export class EventModel {
     this.legacy = !!opts.legacySignatures;
   }
 
+  /** Per address: its IP type and onboarded device (one map lookup per address and record). */
+  private readonly addrs = new Map<string, { type: string; dev: Device | undefined }>();
+
+  private addr(ip: string): { type: string; dev: Device | undefined } {
+    let a = this.addrs.get(ip);
+    if (a === undefined) {
+      if (this.addrs.size >= 1 << 20) this.addrs.clear();
+      a = { type: ipType(ip), dev: this.devices.lookup(ip) };
+      this.addrs.set(ip, a);
+    }
+    return a;
+  }
+
   private plan(schema: LogSchema): Plan {
     let p = this.plans.get(schema);
     if (p) return p;
@@ -361,14 +374,16 @@ export class EventModel {
     const rp = typeof rec['id.resp_p'] === 'number' ? (rec['id.resp_p'] as number) : null;
     const micros = Math.round(ts * 1e6) + this.shiftMicros;
     const bodyHash = hash53(body);
-    const od = outAction ? this.devices.lookup(oh) : undefined;
-    const rd = inAction ? this.devices.lookup(rh) : undefined;
+    const oa = this.addr(oh);
+    const ra = this.addr(rh);
+    const od = outAction ? oa.dev : undefined;
+    const rd = inAction ? ra.dev : undefined;
     if (!od && !rd) return;
     const row = this.row;
     row[Col.Timestamp] = micros;
     row[Col.Protocol] = protocol;
-    const oType = ipType(oh);
-    const rType = ipType(rh);
+    const oType = oa.type;
+    const rType = ra.type;
     // ReportId: the record's content (AdditionalFields body, 4-tuple, time) mixed with the row's
     // device, action and direction. Independent of --rebase-time.
     const recHash2 = mix53(mix53(bodyHash, hash53(`${oh}|${op}|${rh}|${rp}`), 0), micros - this.shiftMicros, 0);
