@@ -101,12 +101,12 @@ function toySpec(log: string[]): AnalyzerSpec {
   };
 }
 
-function toyFlow(log: string[]) {
+function toyFlow(log: string[], written: [string, ZeekRecord][] = []) {
   const rows: ZeekRecord[] = [];
   const uids = new UidGenerator();
   let flow!: FlowTable;
   const fw = new AnalyzerFramework([toySpec(log)], {
-    write: () => {}, weird: () => {}, now: () => flow.now,
+    write: (sc: LogSchema, r: ZeekRecord) => { written.push([sc.path, r]); }, weird: () => {}, now: () => flow.now,
     wantStreams: (c: Conn) => flow.wantStreams(c), flipRoles: (c: Conn) => flow.flipConn(c),
   });
   flow = new FlowTable({ app: fw, weird: () => {}, removed: (c) => rows.push(connRecord(c)) },
@@ -137,14 +137,21 @@ test('content detection on an unknown port: the analyzer attaches, gets the buff
   assert.equal(rows[0]!.conn_state, 'SF');
 });
 
-test('a violation removes the analyzer and takes its service back', () => {
+test('a violation removes the analyzer and takes its service back; analyzer.log records the failure', () => {
   const log: string[] = [];
-  const { flow, rows } = toyFlow(log);
+  const written: [string, ZeekRecord][] = [];
+  const { flow, rows } = toyFlow(log, written);
   const pk = session('OK then BAD');
   for (const p of pk) flow.processPacket(p, null);
   flow.flushAll();
   assert.equal(rows[0]!.service, undefined);
   assert.deepEqual(log, ['>HEL', '>LO there', '<OK then BAD', 'done']);
+  const failures = written.filter(([p]) => p === 'analyzer').map(([, r]) => r);
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0]!.analyzer_name, 'TOY');
+  assert.equal(failures[0]!.analyzer_kind, 'protocol');
+  assert.equal(failures[0]!.failure_reason, 'bad');
+  assert.equal(failures[0]!.uid, rows[0]!.uid);
 });
 
 test('wirehunt zeek: logs in the folder, one-line errors, warning for unknown analyzer names', () => {
@@ -188,4 +195,35 @@ test('--workers: conn-level analysis on worker threads gives the same rows and u
   assert.ok(ra.length >= 25);
   assert.deepEqual(rb, ra);
   assert.ok(two.closed);
+});
+
+test('weird policy: Zeek\'s ignored names, once per originator, sampling after 25 per connection', async () => {
+  const { WeirdPolicy } = await import('../../src/sensor/weirds.js');
+  const { Conn } = await import('../../src/flow/conn.js');
+  const pol = new WeirdPolicy();
+  const c = new Conn();
+  c.uid = 'Cx';
+  c.o0 = 0; c.o1 = 0; c.o2 = 0xffff; c.o3 = 0x0a000001;
+  assert.equal(pol.decide(c, 'spontaneous_FIN'), null);
+  assert.deepEqual(pol.decide(c, 'bad_TCP_checksum'), { notice: false });
+  const c2 = new Conn();
+  c2.o0 = 0; c2.o1 = 0; c2.o2 = 0xffff; c2.o3 = 0x0a000001;
+  assert.equal(pol.decide(c2, 'bad_TCP_checksum'), null, 'same originator');
+  let logged = 0;
+  for (let i = 0; i < 2000; i++) if (pol.decide(c, 'data_after_reset')) logged++;
+  assert.equal(logged, 25 + 1);
+  assert.deepEqual(pol.decide(c, 'SYN_after_partial'), { notice: true });
+});
+
+test('weird records: on a flow (addresses, ports 0), on a connection (uid and id), or on the packet stream', async () => {
+  const { weirdRecord } = await import('../../src/sensor/records.js');
+  const flowW = weirdRecord(5, null, 'truncated_header_in_tunnel', undefined, undefined, '10.0.0.1', '10.0.0.2');
+  assert.equal(flowW['id.orig_h'], '10.0.0.1');
+  assert.equal(flowW['id.orig_p'], 0);
+  assert.equal(flowW['id.resp_p'], 0);
+  assert.equal(flowW.uid, undefined);
+  const netW = weirdRecord(5, null, 'truncated_link_frame');
+  assert.equal(netW['id.orig_h'], undefined);
+  assert.equal(netW.notice, false);
+  assert.equal(netW.peer, 'zeek');
 });
