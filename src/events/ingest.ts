@@ -1,7 +1,8 @@
 // `wirehunt ingest` as a library: captures (through the sensor), Zeek logs and Defender exports into
 // the store, with devices from an inventory, an earlier ingest or discovery.
 
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { UserError } from '../cli/types.js';
 import { listZeekLogFiles, readZeekLog, ReaderError, type ReadStats } from '../zeek/reader.js';
@@ -114,7 +115,7 @@ export function classifyFile(file: string, tableFlag?: string): InputKind {
   return 'defender';
 }
 
-/** Expands the command-line paths into classified input files (folders: Zeek logs and captures in them). */
+/** Expands the command-line paths into classified input files (a folder: its Zeek logs, or its captures when it has no logs). */
 export function collectInputs(paths: readonly string[], tableFlag?: string): { file: string; kind: InputKind }[] {
   const out: { file: string; kind: InputKind }[] = [];
   for (const p of paths) {
@@ -127,13 +128,29 @@ export function collectInputs(paths: readonly string[], tableFlag?: string): { f
     if (st.isDirectory()) {
       const logs = listZeekLogFiles([p]);
       for (const f of logs) out.push({ file: f, kind: 'zeek' });
-      if (!logs.length) throw new UserError(`${p}: no Zeek logs (*.log, *.log.gz) in this folder`);
+      const caps = logs.length ? [] : listCaptures(p); // a folder of Zeek logs often holds their capture too
+      for (const f of caps) out.push({ file: f, kind: 'capture' });
+      if (!logs.length && !caps.length) throw new UserError(`${p}: no Zeek logs (*.log, *.log.gz) or captures (*.pcap, *.pcapng) in this folder`);
     } else out.push({ file: p, kind: classifyFile(p, tableFlag) });
   }
   // Zeek logs in dependency order across all inputs (x509 before ssl, dhcp early).
   const zeek = listZeekLogFiles(out.filter((x) => x.kind === 'zeek').map((x) => x.file));
   const others = out.filter((x) => x.kind !== 'zeek');
   return [...others.filter((x) => x.kind === 'capture'), ...zeek.map((file) => ({ file, kind: 'zeek' as const })), ...others.filter((x) => x.kind === 'defender')];
+}
+
+/** Capture files (*.pcap, *.pcapng, *.cap) under a folder, recursively, sorted. */
+function listCaptures(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(pcap|pcapng|cap)$/i.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
 }
 
 /** Devices recorded by earlier ingests into this store. */

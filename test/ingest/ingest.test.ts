@@ -197,3 +197,24 @@ test('--rebase-time moves the last event to now; --legacy-signatures adds Networ
   const sigs = (await query(db, `SELECT DISTINCT json_extract_string(AdditionalFields, '$.SignatureName') s FROM DeviceNetworkEvents WHERE ActionType = 'NetworkSignatureInspected' ORDER BY 1`)).map((x) => x.s);
   assert.deepEqual(sigs, ['HTTP_Client', 'HTTP_RequestBodyParameters', 'HTTP_Server', 'SSH']);
 }));
+
+test('captures: a folder of captures ingests through the sensor, and re-ingesting changes nothing', withDir(async (dir) => {
+  const caps = join(dir, 'caps');
+  const { mkdirSync, copyFileSync, readdirSync } = await import('node:fs');
+  mkdirSync(caps);
+  for (const c of ['http/100-continue', 'ssh/curve25519-kex', 'dns/dnskey']) {
+    const d = join(corpus, c);
+    for (const f of readdirSync(d)) if (/\.pcap(ng)?$/.test(f)) copyFileSync(join(d, f), join(caps, `${c.replace('/', '_')}_${f}`));
+  }
+  const db = join(dir, 'c.duckdb');
+  const r1 = cli(['ingest', caps, '--db', db]);
+  assert.equal(r1.status, 0, r1.stderr);
+  assert.match(r1.stdout, /ingested 3 input/);
+  const first = await tableDigest(db, 'DeviceNetworkEvents');
+  const acts = (await query(db, `SELECT DISTINCT ActionType FROM DeviceNetworkEvents ORDER BY 1`)).map((r) => r.ActionType);
+  for (const a of ['HttpConnectionInspected', 'SshConnectionInspected', 'DnsConnectionInspected']) assert.ok(acts.includes(a), `missing ${a}`);
+  const r2 = cli(['ingest', caps, '--db', db]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.match(r2.stdout, /DeviceNetworkEvents: \d+ rows \(0 new\)/);
+  assert.deepEqual(await tableDigest(db, 'DeviceNetworkEvents'), first);
+}));

@@ -11,6 +11,7 @@ Loads into the store:
   - Zeek logs: files or folders, TSV or JSON, gzip-compressed and rotated (conn.<stamp>.log.gz)
   - Defender rows: JSON Lines, a JSON array, the API's {"Schema","Results"} or the portal's CSV
     (the table comes from --table, the file name, or the columns)
+  A folder is read for its Zeek logs, or, when it has none, for its captures.
 Ingesting the same input twice leaves the store unchanged; each batch is committed atomically.
 
 options:
