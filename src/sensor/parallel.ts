@@ -10,6 +10,7 @@ import { L3 } from '../decode/packet.js';
 import { connSchema } from '../zeek/schemas/conn.js';
 import { tunnelSchema } from '../zeek/schemas/tunnel.js';
 import { weirdSchema } from '../zeek/schemas/weird.js';
+import { analyzerSchema } from '../analyzers/framework/analyzer-log.js';
 import type { LogSchema, ZeekRecord } from '../zeek/types.js';
 import { RingWriter, newRing } from './ring.js';
 import { openSink, type Selection, type SensorOptions, type SensorStats } from './index.js';
@@ -34,7 +35,7 @@ function shardOf(p: DecodedPacket, n: number): number {
 
 export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: number): Promise<SensorStats> {
   const { sink, written } = openSink(opts, sel);
-  const schemas = new Map<string, LogSchema>([[connSchema.path, connSchema], [tunnelSchema.path, tunnelSchema], [weirdSchema.path, weirdSchema]]);
+  const schemas = new Map<string, LogSchema>([connSchema, tunnelSchema, weirdSchema, analyzerSchema].map((x) => [x.path, x]));
   const writers: RingWriter[] = [];
   const workers: Worker[] = [];
   const done: Promise<{ ipPackets: number; connections: number }>[] = [];
@@ -48,7 +49,12 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
     workers.push(w);
     done.push(new Promise((resolve, reject) => {
       w.on('message', (m: { t: string; rows?: [string, ZeekRecord][]; message?: string; ipPackets?: number; connections?: number }) => {
-        if (m.t === 'rec') for (const [path, rec] of m.rows!) sink.write(schemas.get(path)!, rec);
+        if (m.t === 'rec') {
+          for (const [path, rec] of m.rows!) {
+            const schema = schemas.get(path);
+            if (schema) sink.write(schema, rec);
+          }
+        }
         else if (m.t === 'done') resolve({ ipPackets: m.ipPackets!, connections: m.connections! });
         else if (m.t === 'error') { failure = new Error(m.message); reject(failure); }
       });
