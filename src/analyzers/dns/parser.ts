@@ -446,24 +446,24 @@ export class DnsInterpreter {
   private extractName(downcase: boolean): string | null {
     this.namePos = 0;
     this.nameLeft = NAME_MAX;
-    const ok = this.nameAt(downcase, 0, true);
+    const ok = this.nameAt(downcase, 0);
     if (!ok) return null;
     const s = this.name.toString('latin1', 0, this.namePos);
     return s;
   }
 
   /**
-   * Appends the labels at the cursor (or, for a pointer, at the pointed-to offset) to the name buffer.
-   * `top` marks the cursor-owning call; recursive calls use their own bounded cursor.
+   * Appends the labels at the cursor (or, for a pointer, at the pointed-to offset) to the name buffer;
+   * a compression pointer recurses with its own bounded cursor (depth ≤ 20).
    */
-  private nameAt(downcase: boolean, depth: number, _top: boolean): boolean {
+  private nameAt(downcase: boolean, depth: number): boolean {
     if (depth > MAX_COMPRESSION_DEPTH) {
       this.ev.weird('DNS_max_compression_chain_depth_exceeded', String(depth));
       return true;
     }
     const startPos = this.namePos;
     for (;;) {
-      const st = this.label(downcase, depth);
+      const st = this.label(depth);
       if (st === 0) return false;
       if (st === 2) break;
     }
@@ -481,7 +481,7 @@ export class DnsInterpreter {
   }
 
   /** 0 parse error, 1 continue, 2 end of name. */
-  private label(_downcase: boolean, depth: number): number {
+  private label(depth: number): number {
     if (this.len <= 0) { this.ev.weird('dns_invalid_name'); return 0; }
     const origPos = this.pos;
     const labelLen = this.buf[this.pos]!;
@@ -496,7 +496,7 @@ export class DnsInterpreter {
       const savePos = this.pos, saveLen = this.len;
       this.pos = this.msgStart + offset;
       this.len = origPos - this.pos;
-      const ok = this.nameAt(true, depth + 1, false);
+      const ok = this.nameAt(true, depth + 1);
       this.pos = savePos; this.len = saveLen;
       return ok ? 2 : 0;
     }

@@ -781,7 +781,6 @@ export class HttpAnalyzer {
   private upgradeConnection = false;
   private upgradeProtocol = '';
   private fileCounter = 0;
-  private lastFileUsed: ZeekFile | null = null;
   private finishedAll = false;
 
   private readonly openFiles = new Set<ZeekFile>();
@@ -802,7 +801,6 @@ export class HttpAnalyzer {
       this.ctx ? { ctx: this.ctx, source: 'HTTP', isOrig } : undefined);
     this.openFiles.add(f);
     this.ev.fileNew(isOrig, f);
-    this.lastFileUsed = f;
     return f;
   }
 
@@ -1077,7 +1075,6 @@ export class HttpAnalyzer {
     this.requestMade(true);
     this.replyMade(true);
     this.finishedAll = true;
-    if (this.lastFileUsed) this.lastFileUsed = null;
     // files Zeek would end only at their timeout (206 pieces) end with the connection here
     for (const f of this.openFiles) f.end();
     this.openFiles.clear();
