@@ -9,6 +9,7 @@ import { openStore, resolveStorePath } from '../../store/store.js';
 import { ingestPaths, type IngestOptions, type IngestProgress } from '../../events/ingest.js';
 
 const USAGE = `usage: wirehunt demo [--db <file>] [--pcap-out <file>] [--no-serve] [--end <iso>] [--seed <n>] [--port <n>]
+                     [--legacy-signatures]
 
 Generates a deterministic capture of a small office network (twelve devices, three hours of web, DNS,
 TLS, SSH, SMB and ICMP traffic, plus the attacks the seed hunting queries look for), writes its device
@@ -21,7 +22,8 @@ inventory beside it, ingests both into the store and serves it.
   --end <iso>        time of the capture's last packet (default: now, to the minute), so that
                      ago(1h) finds the attacks
   --seed <n>         PRNG seed (default 1): same seed and end time, same bytes
-  --port <n>         port for serve (default: serve's own)`;
+  --port <n>         port for serve (default: serve's own)
+  --legacy-signatures  also write the deprecated NetworkSignatureInspected rows (for old queries)`;
 
 interface Args {
   db?: string;
@@ -30,10 +32,11 @@ interface Args {
   endMs: number;
   seed: number;
   port?: string;
+  legacy: boolean;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { serve: true, endMs: Math.floor(Date.now() / 60000) * 60000, seed: 1 };
+  const a: Args = { serve: true, legacy: false, endMs: Math.floor(Date.now() / 60000) * 60000, seed: 1 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
     const val = (): string => {
@@ -59,7 +62,8 @@ function parse(argv: string[]): Args {
         break;
       }
       case '--port': a.port = val(); break;
-      default: throw new UserError(`demo: unknown option '${f}'\n${USAGE}`);
+      case '--legacy-signatures': a.legacy = true; break;
+      default: throw new UserError(`demo: unknown option '${f}' (see 'wirehunt demo --help')`);
     }
   }
   return a;
@@ -88,7 +92,7 @@ export const command: Command = {
 
     const t1 = performance.now();
     let lastDraw = 0;
-    const opts: IngestOptions = { devicesFile: devices };
+    const opts: IngestOptions = { devicesFile: devices, legacySignatures: a.legacy };
     if (tty) {
       opts.onProgress = (p: IngestProgress) => {
         const now = performance.now();
