@@ -632,7 +632,9 @@ export class Lowerer {
       }
       case 'isempty': case 'isnotempty': {
         const a = this.expr(e.args[0]!, ctx);
-        return { e: 'fn', f: name, args: [a.t === 'dynamic' ? conv(a, 'string') : a], t: 'bool' };
+        // Kusto: an empty array or property bag is empty too
+        if (a.t === 'dynamic') return { e: 'fn', f: name + '_dyn', args: [conv(a, 'string')], t: 'bool' };
+        return { e: 'fn', f: name, args: [a], t: 'bool' };
       }
       case 'iff': case 'case': case 'coalesce': case 'min_of': case 'max_of': {
         const as = args();

@@ -136,6 +136,8 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   // conversion and null handling
   isempty: { sql: "(coalesce(CAST({0} AS VARCHAR), '') = '')" },
   isnotempty: { sql: "(coalesce(CAST({0} AS VARCHAR), '') <> '')" },
+  isempty_dyn: { sql: "(coalesce({0}, '') IN ('', '[]', '{}'))", args: [S] },
+  isnotempty_dyn: { sql: "(coalesce({0}, '') NOT IN ('', '[]', '{}'))", args: [S] },
   isnull: { sql: '({0} IS NULL)' }, isnotnull: { sql: '({0} IS NOT NULL)' },
   iff: { sql: '(CASE WHEN {0} THEN {1} ELSE {2} END)', args: [B] },
   coalesce: { sql: (a, raw) => (raw[0]!.t === 'string' ? `coalesce(${a.map((x) => `NULLIF(${x}, '')`).join(', ')}, '')` : `coalesce(${a.join(', ')})`) },

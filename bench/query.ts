@@ -1,0 +1,178 @@
+// npm run bench:query — the seed hunting queries through wirehunt's KQL engine versus the SQL a
+// DuckDB expert would hand-write for them, on the same store, in the same run.
+//
+// Input: N generated DeviceNetworkEvents rows (default 10,000,000; BENCH_ROWS to change) with
+// realistic AdditionalFields per ActionType, spread over 7 days, plus small DeviceInfo,
+// DeviceNetworkInfo and DeviceImageLoadEvents tables. The store is built once into
+// $BENCH_DB (default /tmp/wirehunt-bench-query.duckdb) and reused when it already has N rows.
+// DuckDB runs with 2 threads (BENCH_THREADS). Reported: median of BENCH_REPS runs (default 5) per
+// query for both, their ratio, and parse+bind+compile times (cold, uncached; and cached).
+import { readFileSync, existsSync } from 'node:fs';
+import { openStore } from '../src/store/index.js';
+import { compileQuery, runCompiled } from '../src/kql/index.js';
+import { nowSql } from '../src/kql/exec/run.js';
+
+const N = Number(process.env.BENCH_ROWS ?? 10_000_000);
+const DB = process.env.BENCH_DB ?? '/tmp/wirehunt-bench-query.duckdb';
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
+const NOW = new Date('2024-05-08T00:00:00Z');
+const NOW_US = NOW.getTime() * 1000;
+const SPAN_US = 7 * 86400 * 1_000_000;
+
+// Pseudo-random pieces from hash(i, k): deterministic, no JS per row.
+const H = (k: number) => `CAST(hash(i * 31 + ${k}) % 1000000007 AS BIGINT)`;
+const pick = (k: number, xs: string[]) => `(['${xs.join("','")}'])[(${H(k)} % ${xs.length}) + 1]`;
+
+function generateSql(n: number): string {
+  const action = `CASE WHEN r < 40 THEN 'ConnectionSuccess' WHEN r < 55 THEN 'InboundConnectionAccepted' WHEN r < 75 THEN 'DnsConnectionInspected'
+    WHEN r < 85 THEN 'HttpConnectionInspected' WHEN r < 93 THEN 'SslConnectionInspected' WHEN r < 96 THEN 'IcmpConnectionInspected'
+    WHEN r < 98 THEN 'SshConnectionInspected' WHEN r < 99 THEN 'NtlmAuthenticationInspected' ELSE 'NetworkSignatureInspected' END`;
+  const dir = `CASE WHEN ${H(3)} % 5 = 0 THEN 'In' ELSE 'Out' END`;
+  const ua = pick(4, ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0', 'Microsoft-CryptoAPI/10.0', 'curl/8.4.0', 'Windows-Update-Agent/10.0', 'python-requests/2.31', 'TrickXYZ']);
+  const uri = pick(5, ['/', '/index.html', '/api/v1/status', '/download/setup.exe', '/static/app.js', '/update/patch.zip', '/a/b/c.png', '/payload.ps1']);
+  const af = `CASE a
+    WHEN 'HttpConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'trans_depth', 1, 'method', ${pick(6, ['GET', 'GET', 'POST', 'HEAD'])}, 'host', 'host' || (${H(7)} % 300) || '.example.com', 'uri', ${uri}, 'version', '1.1', 'user_agent', ${ua}, 'request_body_len', 0, 'response_body_len', ${H(8)} % 100000, 'status_code', 200, 'status_msg', 'OK', 'tags', []::VARCHAR[])
+    WHEN 'SshConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'version', 2, 'auth_success', (${H(9)} % 4 = 0), 'auth_attempts', ${H(10)} % 8, 'client', ${pick(11, ['SSH-2.0-OpenSSH_9.6', 'SSH-2.0-libssh_0.9.6', 'SSH-2.0-PuTTY_0.80', 'SSH-2.0-paramiko_3.4'])}, 'server', ${pick(12, ['SSH-2.0-OpenSSH_8.9p1', 'SSH-2.0-OpenSSH_7.4'])}, 'cipher_alg', 'aes256-gcm@openssh.com')
+    WHEN 'IcmpConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'conn_state', 'OTH', 'duration', (${H(13)} % 400000) / 1000.0, 'orig_bytes', ${H(14)} % 2000000, 'resp_bytes', ${H(15)} % 100000, 'orig_pkts', ${H(16)} % 2000, 'resp_pkts', ${H(17)} % 2000, 'missed_bytes', 0)
+    WHEN 'SslConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'version', 'TLSv13', 'cipher', 'TLS_AES_128_GCM_SHA256', 'server_name', 'site' || (${H(18)} % 500) || '.example.org', 'established', true, 'resumed', false, 'subject', 'CN=site' || (${H(18)} % 500) || '.example.org', 'issuer', ${pick(19, ["CN=R3,O=Let''s Encrypt,C=US", 'CN=DigiCert Global G2 TLS RSA SHA256 2020 CA1,O=DigiCert Inc,C=US', 'CN=selfsigned.local'])})
+    WHEN 'DnsConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'query', 'q' || (${H(20)} % 5000) || '.example.net', 'qtype_name', ${pick(21, ['A', 'A', 'AAAA', 'TXT', 'PTR', 'MX'])}, 'qclass_name', 'C_INTERNET', 'rcode_name', 'NOERROR', 'trans_id', ${H(22)} % 65536, 'rtt', 0.01, 'AA', false, 'TC', false, 'RD', true, 'RA', true, 'rejected', false, 'answers', CASE WHEN ${H(23)} % 3 = 0 THEN []::VARCHAR[] ELSE ['93.184.216.' || (${H(24)} % 255)] END, 'TTLs', [300.0])
+    WHEN 'NtlmAuthenticationInspected' THEN json_object('direction', dir, 'uid', uid, 'username', 'user' || (${H(25)} % 200), 'hostname', 'WS' || (${H(26)} % 500), 'domainname', 'CORP', 'success', (${H(27)} % 3 = 0))
+    WHEN 'NetworkSignatureInspected' THEN json_object('SignatureName', ${pick(28, ['SSH', 'HTTP_Client', 'DNS_Request', 'HTTPS_Client'])}, 'SignatureMatchedContent', 'x', 'SamplePacketContent', 'y')
+    ELSE json_object('direction', dir, 'uid', uid, 'conn_state', 'SF') END`;
+  return `INSERT INTO store."DeviceNetworkEvents" ("Timestamp", "DeviceId", "DeviceName", "ActionType", "RemoteIP", "RemotePort", "LocalIP", "LocalPort", "Protocol", "__cold", "ReportId", "AdditionalFields")
+    SELECT make_timestamp(CAST(${NOW_US - SPAN_US} + (i * ${Math.floor(SPAN_US / n)}) AS BIGINT)), dev, dev || '.corp.contoso.com', a,
+      CASE WHEN ${H(30)} % 4 = 0 THEN '10.20.' || (${H(31)} % 4) || '.' || (${H(32)} % 250) ELSE (${H(33)} % 200 + 20) || '.' || (${H(34)} % 250) || '.' || (${H(35)} % 250) || '.' || (${H(36)} % 250) END,
+      CAST(${pick(37, ['443', '80', '53', '22', '445', '3389', '8080'])} AS INTEGER),
+      '10.20.' || (devn % 4) || '.' || (devn % 250), CAST(49152 + ${H(38)} % 16000 AS INTEGER), 'Tcp',
+      json_object('InitiatingProcessFileName', ${pick(39, ['chrome.exe', 'msedge.exe', 'svchost.exe', 'powershell.exe', 'teams.exe', 'outlook.exe'])}, 'InitiatingProcessId', CAST(${H(40)} % 20000 AS BIGINT)), i, ${af}
+    FROM (SELECT i, (${H(1)} % 100) AS r, (${H(2)} % 500) AS devn, 'dev' || lpad(CAST(${H(2)} % 500 AS VARCHAR), 4, '0') AS dev,
+                 'C' || md5(CAST(i AS VARCHAR))[1:17] AS uid, ${dir} AS dir,
+                 ${action} AS a
+          FROM range(${n}) t(i))`;
+}
+
+// The SQL a DuckDB expert would hand-write for each seed query (same results, read straight off the table).
+const NOWSQL = `TIMESTAMP '${NOW.toISOString().replace('T', ' ').replace('Z', '')}'`;
+const HAND: Record<number, string> = {
+  1: `SELECT * REPLACE (CAST(AdditionalFields AS JSON) AS AdditionalFields) FROM DeviceNetworkEvents WHERE ActionType = 'NetworkSignatureInspected' AND json_extract_string(AdditionalFields, '$.SignatureName') = 'SSH'`,
+  2: `SELECT * FROM DeviceNetworkEvents WHERE ActionType = 'SshConnectionInspected'`,
+  3: `SELECT DISTINCT ActionType FROM DeviceNetworkEvents WHERE ActionType ILIKE '%ConnectionInspected%'`,
+  4: `SELECT json_extract_string(AdditionalFields, '$.user_agent') AS user_agent, count(DISTINCT DeviceId) AS Devices FROM DeviceNetworkEvents WHERE ActionType = 'HttpConnectionInspected' AND json_extract_string(AdditionalFields, '$.direction') = 'Out' GROUP BY 1 ORDER BY Devices`,
+  5: `WITH h AS (SELECT ActionType, AdditionalFields, LocalIP, LocalPort, RemoteIP, RemotePort, time_bucket(INTERVAL 5 MINUTE, Timestamp) AS TimeKey FROM DeviceNetworkEvents
+        WHERE Timestamp > ${NOWSQL} - INTERVAL 1 HOUR AND ActionType = 'HttpConnectionInspected' AND json_extract_string(AdditionalFields, '$.user_agent') = 'TrickXYZ'),
+      c AS (SELECT *, time_bucket(INTERVAL 5 MINUTE, Timestamp) AS TimeKey FROM DeviceNetworkEvents WHERE Timestamp > ${NOWSQL} - INTERVAL 1 HOUR AND ActionType = 'ConnectionSuccess')
+      SELECT c.DeviceId, h.ActionType, h.AdditionalFields, h.LocalIP, h.LocalPort, h.RemoteIP, h.RemotePort, c.InitiatingProcessId, c.InitiatingProcessFileName, h.TimeKey
+      FROM h JOIN c ON h.LocalIP = c.LocalIP AND h.RemoteIP = c.RemoteIP AND h.LocalPort = c.LocalPort AND h.TimeKey = c.TimeKey`,
+  6: `SELECT *, CAST(AdditionalFields AS JSON) AS json, json_extract_string(AdditionalFields, '$.direction') AS direction, json_extract_string(AdditionalFields, '$.user_agent') AS user_agent, json_extract_string(AdditionalFields, '$.uri') AS uri
+      FROM DeviceNetworkEvents WHERE ActionType = 'HttpConnectionInspected' AND regexp_matches(json_extract_string(AdditionalFields, '$.uri'), '\\.(?:dll|exe|zip|7z|ps1|ps|bat|sh)$')`,
+  7: `SELECT LocalIP, RemoteIP, count(*) AS count_ FROM DeviceNetworkEvents WHERE ActionType = 'SshConnectionInspected' AND json_extract_string(AdditionalFields, '$.auth_success') = 'false'
+      AND TRY_CAST(json_extract_string(AdditionalFields, '$.auth_attempts') AS INTEGER) > 3 GROUP BY ALL HAVING count(*) > 4 ORDER BY count_ DESC`,
+  8: `SELECT DISTINCT coalesce(json_extract_string(AdditionalFields, '$.server'), '') AS Server, coalesce(json_extract_string(AdditionalFields, '$.client'), '') AS Client FROM DeviceNetworkEvents WHERE ActionType = 'SshConnectionInspected'`,
+  9: `SELECT RemoteIP, LocalIP, format_bytes(Upload) AS Upload, format_bytes(Download) AS Download, Direction, Duration, Timestamp, DeviceId, DeviceName FROM (
+        SELECT *, CAST(json_extract_string(AdditionalFields, '$.orig_bytes') AS BIGINT) AS Upload, CAST(json_extract_string(AdditionalFields, '$.resp_bytes') AS BIGINT) AS Download, json_extract_string(AdditionalFields, '$.direction') AS Direction,
+               CAST(trunc(CAST(json_extract_string(AdditionalFields, '$.duration') AS DOUBLE)) AS BIGINT) AS Duration
+        FROM DeviceNetworkEvents WHERE ActionType = 'IcmpConnectionInspected') WHERE Direction = 'Out' AND Duration > 100 AND Upload > 500000 ORDER BY Upload DESC LIMIT 10`,
+  10: `SELECT DeviceId, time_bucket(INTERVAL 10 MINUTE, Timestamp) AS Timestamp, to_json(list(DISTINCT RemoteIP)) AS IpsList FROM DeviceNetworkEvents
+       WHERE ActionType = 'IcmpConnectionInspected' AND json_extract_string(AdditionalFields, '$.direction') = 'Out'
+         AND regexp_matches(RemoteIP, '^(10\\.\\d+\\.\\d+\\.\\d+|192\\.168\\.\\d+\\.\\d+|172\\.(1[6-9]|2\\d|3[01])\\.\\d+\\.\\d+)$')
+       GROUP BY ALL HAVING count(DISTINCT RemoteIP) > 5`,
+  11: `SELECT * FROM DeviceImageLoadEvents WHERE lower(FileName) IN ('icmp.dll', 'iphlpapi.dll')`,
+  12: `SELECT * REPLACE (CAST(AdditionalFields AS JSON) AS AdditionalFields), json_extract_string(AdditionalFields, '$.issuer') AS issuer, json_extract_string(AdditionalFields, '$.direction') AS direction FROM DeviceNetworkEvents
+       WHERE ActionType = 'SslConnectionInspected' AND json_extract_string(AdditionalFields, '$.direction') = 'Out'
+         AND NOT regexp_matches(RemoteIP, '^(10\\.\\d+\\.\\d+\\.\\d+|192\\.168\\.\\d+\\.\\d+|172\\.(1[6-9]|2\\d|3[01])\\.\\d+\\.\\d+)$')
+         AND regexp_matches(json_extract_string(AdditionalFields, '$.issuer'), 'CN=\\S+$')`,
+  13: `WITH known AS (SELECT DISTINCT unnest(json_extract_string(DnsAddresses, '$[*]')) AS ip FROM DeviceNetworkInfo WHERE DnsAddresses <> '')
+       SELECT * REPLACE (CAST(AdditionalFields AS JSON) AS AdditionalFields), json_extract_string(AdditionalFields, '$.direction') AS Direction, json_extract_string(AdditionalFields, '$.qtype_name') AS QueryType,
+              json_extract_string(AdditionalFields, '$.query') AS Query, json_extract(AdditionalFields, '$.answers') AS Answers
+       FROM DeviceNetworkEvents WHERE ActionType = 'DnsConnectionInspected' AND json_extract_string(AdditionalFields, '$.direction') = 'Out' AND json_extract_string(AdditionalFields, '$.qtype_name') = 'TXT'
+         AND RemoteIP NOT IN (SELECT ip FROM known WHERE ip NOT IN ('::', '127.0.0.1', '0.0.0.0')) AND json_array_length(AdditionalFields, '$.answers') > 0`,
+  14: `WITH devices AS (SELECT DeviceId FROM DeviceInfo QUALIFY row_number() OVER (PARTITION BY DeviceId ORDER BY Timestamp DESC) = 1 AND IsInternetFacing)
+       SELECT LocalIP AS SourceIP, time_bucket(INTERVAL 10 MINUTE, Timestamp) AS Timestamp, DeviceId, to_json(list(DISTINCT json_extract_string(AdditionalFields, '$.username'))) AS Attempts
+       FROM DeviceNetworkEvents WHERE ActionType = 'NtlmAuthenticationInspected' AND DeviceId IN (SELECT DeviceId FROM devices)
+         AND json_extract_string(AdditionalFields, '$.direction') = 'In' AND coalesce(json_extract_string(AdditionalFields, '$.username'), '') <> '' AND NOT coalesce(TRY_CAST(json_extract_string(AdditionalFields, '$.success') AS BOOLEAN), false)
+       GROUP BY ALL HAVING count(DISTINCT json_extract_string(AdditionalFields, '$.username')) > 3`,
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const seed = readFileSync(new URL('../../../shared/seed/queries.kql', import.meta.url), 'utf8');
+  const queries = new Map<number, string>();
+  for (const b of seed.split(/\n(?=\/\/ Q\d+:)/)) { const m = /^\/\/ Q(\d+):/.exec(b); if (m) queries.set(Number(m[1]), b); }
+
+  let store = await openStore(DB);
+  const have = await store.count('DeviceNetworkEvents');
+  if (have !== N) {
+    console.log(`generating ${N.toLocaleString()} DeviceNetworkEvents rows into ${DB} …`);
+    const t0 = performance.now();
+    const c = store.connection;
+    for (const t of ['DeviceNetworkEvents', 'DeviceInfo', 'DeviceNetworkInfo', 'DeviceImageLoadEvents']) await c.run(`DELETE FROM store."${t}"`);
+    await c.run(generateSql(N));
+    await c.run(`INSERT INTO store.DeviceInfo (Timestamp, DeviceId, DeviceName, IsInternetFacing, ReportId)
+      SELECT ${NOWSQL} - to_hours(CAST(i % 48 AS INTEGER)), 'dev' || lpad(CAST(i % 500 AS VARCHAR), 4, '0'), 'dev' || (i % 500), (hash(i) % 10 = 0), i FROM range(5000) t(i)`);
+    await c.run(`INSERT INTO store.DeviceNetworkInfo (Timestamp, DeviceId, DnsAddresses, ReportId)
+      SELECT ${NOWSQL} - INTERVAL 1 HOUR, 'dev' || lpad(CAST(i AS VARCHAR), 4, '0'), CASE WHEN i % 7 = 0 THEN '' ELSE '["10.20.0.' || (i % 3 + 1) || '","::"]' END, i FROM range(500) t(i)`);
+    await c.run(`INSERT INTO store.DeviceImageLoadEvents (Timestamp, DeviceId, FileName, InitiatingProcessFileName, ReportId)
+      SELECT ${NOWSQL} - to_seconds(i), 'dev' || lpad(CAST(i % 500 AS VARCHAR), 4, '0'), (['ICMP.DLL','kernel32.dll','iphlpapi.dll','ntdll.dll'])[CAST(hash(i) % 4 AS BIGINT) + 1], 'x.exe', i FROM range(100000) t(i)`);
+    await c.run('CHECKPOINT');
+    console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    store.close();
+    store = await openStore(DB);
+  }
+  const conn = store.connection;
+  await conn.run(`SET threads = ${THREADS}`);
+  await conn.run(`CREATE OR REPLACE TEMP MACRO format_bytes(v) AS regexp_replace(CAST(round(v / pow(1024, 2), 2) AS VARCHAR), '\\.0$', '') || ' MB'`);
+  console.log(`DeviceNetworkEvents: ${(await store.count('DeviceNetworkEvents')).toLocaleString()} rows; DuckDB threads=${THREADS}; median of ${REPS} runs`);
+
+  // parse + bind + compile: cold (no plan cache) after a warm-up, and from the plan cache
+  for (const q of queries.values()) compileQuery(q, { noCache: true });
+  const cold: number[] = [], cached: number[] = [];
+  for (const q of queries.values()) {
+    const ts: number[] = [];
+    for (let r = 0; r < 5; r++) { const t0 = performance.now(); compileQuery(q, { noCache: true }); ts.push(performance.now() - t0); }
+    cold.push(median(ts));
+    compileQuery(q);
+    const t0 = performance.now();
+    for (let r = 0; r < 100; r++) compileQuery(q);
+    cached.push((performance.now() - t0) / 100);
+  }
+
+  const rows: string[] = [];
+  rows.push('query  wirehunt ms  hand SQL ms  ratio  rows  compile cold ms  compile cached ms');
+  const ratios: number[] = [];
+  let i = 0;
+  for (const [n, q] of queries) {
+    const c = compileQuery(q);
+    if (!c.sql) throw new Error(`Q${n} does not compile: ${c.diagnostics.map((d) => d.message).join('; ')}`);
+    const hand = HAND[n]!;
+    const tw: number[] = [], th: number[] = [];
+    let nRows = 0, hRows = 0;
+    // warm-up once each, then alternate
+    await runCompiled(conn, c, { now: NOW });
+    await conn.runAndReadAll(hand);
+    for (let r = 0; r < REPS; r++) {
+      let t0 = performance.now();
+      const res = await runCompiled(conn, c, { now: NOW });
+      tw.push(performance.now() - t0);
+      nRows = res.rows.length;
+      t0 = performance.now();
+      const hr = await conn.runAndReadAll(hand);
+      hRows = hr.getRows().length; // the client gets the rows as values, as wirehunt's caller does
+      th.push(performance.now() - t0);
+    }
+    const mw = median(tw), mh = median(th);
+    ratios.push(mw / mh);
+    rows.push(`Q${String(n).padEnd(5)} ${mw.toFixed(1).padStart(11)}  ${mh.toFixed(1).padStart(11)}  ${(mw / mh).toFixed(2).padStart(5)}  ${String(nRows).padStart(4)}${nRows !== hRows ? `≠${hRows}` : ''}  ${cold[i]!.toFixed(1).padStart(15)}  ${cached[i]!.toFixed(3).padStart(17)}`);
+    i++;
+  }
+  console.log(rows.join('\n'));
+  console.log(`max ratio ${Math.max(...ratios).toFixed(2)}, geometric mean ${Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length).toFixed(2)}; compile cold median ${median(cold).toFixed(1)} ms, cached ${median(cached).toFixed(3)} ms`);
+  void nowSql; void existsSync;
+  store.close();
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
