@@ -42,6 +42,8 @@ const ALIASES: Record<string, string> = {
   anyif: 'take_anyif', any: 'take_any', isnotnull: 'isnotnull', todatetime: 'todatetime', totimespan: 'totimespan', time: 'totimespan',
   datetime_utc_to_local: 'todatetime', array_strcat: 'strcat_array', dcount_hll: 'dcount', startofweek: 'startofweek',
   format_ipv4: 'tostring', min_of: 'min_of', max_of: 'max_of', floor: 'floor',
+  parsejson: 'todynamic', argmax: 'arg_max', argmin: 'arg_min', pack_dictionary: 'bag_pack', array_length: 'array_length',
+  toboolean: 'tobool',
 };
 
 const AGGS = new Set(['count', 'countif', 'dcount', 'dcountif', 'count_distinct', 'count_distinctif', 'sum', 'sumif', 'avg', 'avgif', 'min', 'max', 'minif', 'maxif',
@@ -359,7 +361,8 @@ export class Lowerer {
     const aggs: IRExpr[] = [];
     let pos = keys.length;
     const inCols = input.columns;
-    const isArg = (x: Expr) => x.kind === 'Call' && (x.name === 'arg_max' || x.name === 'arg_min');
+    const argName = (n: string) => (n === 'argmax' ? 'arg_max' : n === 'argmin' ? 'arg_min' : n);
+    const isArg = (x: Expr) => x.kind === 'Call' && (argName(x.name) === 'arg_max' || argName(x.name) === 'arg_min');
     const hasStar = (x: Expr) => x.kind === 'Call' && x.args.slice(1).some((y) => y.kind === 'Star');
     // width of each aggregate in output columns: arg_max(k, a, b) = 3; with * it takes what is left
     const widths = aggregates.map((a) => { const x = unname(a); return isArg(x) ? (hasStar(x) ? -1 : (x as { args: Expr[] }).args.length) : 1; });
@@ -371,7 +374,7 @@ export class Lowerer {
       if (inner.kind === 'Call' && isArg(inner)) {
         const width = widths[ai]! < 0 ? starWidth : widths[ai]!;
         const key = this.expr(inner.args[0]!, { scope, agg: true });
-        aggs.push({ e: 'agg', f: inner.name + '_key', args: [key], t: schema[pos]!.type });
+        aggs.push({ e: 'agg', f: argName(inner.name) + '_key', args: [key], t: schema[pos]!.type });
         pos++;
         const explicit = inner.args.slice(1);
         for (let k = 1; k < width; k++) {
@@ -384,7 +387,7 @@ export class Lowerer {
             if (!src) throw new Unsupported(`arg_max column ${out.name}`, inner.span);
             ex = { e: 'col', name: src.name, t: src.type };
           }
-          aggs.push({ e: 'agg', f: inner.name, args: [ex, key], t: out.type });
+          aggs.push({ e: 'agg', f: argName(inner.name), args: [ex, key], t: out.type });
           pos++;
         }
         return;
@@ -490,9 +493,9 @@ export class Lowerer {
     const op = e.op;
     if (op === 'HasAnyExpression' || op === 'HasAllExpression') {
       if (left.t !== 'string') left = conv(left, 'string');
-      if (e.table && op === 'HasAnyExpression') {
+      if (e.table) {
         const plan = this.query(e.table, ctx.scope);
-        return { e: 'inset', left, plan, not: false, ci: true, t: 'bool', has: true } as IRExpr;
+        return { e: 'inset', left, plan, not: op === 'HasAllExpression', ci: true, t: 'bool', has: true } as IRExpr;
       }
       const vals = e.table ? null : this.flatValues(e.values, ctx);
       if (!vals) {
@@ -577,6 +580,7 @@ export class Lowerer {
       return { e: 'fn', f, args: [l, r], t: 'bool' };
     }
     if (f === 'like') throw new Unsupported('like', e.span);
+    if (f === 'matches' && r.e === 'lit' && typeof r.v === 'string') r = lit('string', re2(r.v));
     return { e: 'fn', f, args: [conv(l, 'string'), conv(r, 'string')], t: 'bool' };
   }
 
@@ -662,8 +666,22 @@ export class Lowerer {
       }
       case 'datetime_diff': case 'datetime_add': case 'datetime_part': break;
     }
-    return { e: 'fn', f: name, args: args(), t: e.type };
+    const as = args();
+    if (REGEX_ARG[name] !== undefined) {
+      const i = REGEX_ARG[name]!;
+      const a = as[i];
+      if (a && a.e === 'lit' && typeof a.v === 'string') as[i] = lit('string', re2(a.v));
+    }
+    return { e: 'fn', f: name, args: as, t: e.type };
   }
+}
+
+/** Which argument of a function is a regular expression. */
+const REGEX_ARG: Record<string, number> = { extract: 0, extract_all: 0, replace_regex: 1, replace: 0, countof: -1, matches: 1 };
+
+/** .NET regex → RE2: named groups (?<n>…) are written (?P<n>…). */
+export function re2(p: string): string {
+  return p.replace(/\(\?<([A-Za-z_])/g, '(?P<$1');
 }
 
 /** The column a converted expression such as todynamic(X) is named after. */

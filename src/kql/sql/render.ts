@@ -137,7 +137,8 @@ export class SqlRenderer {
         const order = r.ord ? `ORDER BY ${r.ord}` : '';
         const cols = new Map<string, string>();
         p.columns.forEach((c, i) => cols.set(c.name, this.expr(p.exprs[i]!, r.cols, order)));
-        return { ...r, cols, columns: p.columns };
+        // window functions cannot be filtered in the same SELECT: later steps see plain columns
+        return this.wrap({ ...r, cols, columns: p.columns });
       }
       case 'aggregate': {
         let r = this.rel(p.input);
@@ -344,6 +345,8 @@ export class SqlRenderer {
         if (first.type !== x.left.t) v = this.d.convert(v, first.type, x.left.t);
         if (x.has) {
           const cond = `regexp_matches(${left}, '(?i)(?:^|[^[:alnum:]])' || regexp_escape(${v}) || '(?:$|[^[:alnum:]])')`;
+          // has_any: some term matches; has_all (not = true): no term fails to match
+          if (x.not) return `NOT EXISTS (SELECT 1 FROM ${r.from} WHERE ${[...r.where, `${v} IS NOT NULL`, `NOT ${cond}`].join(' AND ')})`;
           return `EXISTS (SELECT 1 FROM ${r.from} WHERE ${[...r.where, `${v} IS NOT NULL`, cond].join(' AND ')})`;
         }
         if (x.ci) { v = `lower(${v})`; left = `lower(${left})`; }

@@ -177,6 +177,9 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   ipv4_is_match: { sql: (a) => ipv4InRange([a[0]!, a[1]!]), args: [S, S] },
   format_bytes: { sql: formatBytes, args: [R, L, S] },
   tohex: { sql: 'lower(hex({0}))', args: [L] },
+  binary_and: { sql: '({0} & {1})', args: [L, L] }, binary_or: { sql: '({0} | {1})', args: [L, L] }, binary_xor: { sql: 'xor({0}, {1})', args: [L, L] },
+  binary_not: { sql: '(~{0})', args: [L] }, binary_shift_left: { sql: '({0} << {1})', args: [L, L] }, binary_shift_right: { sql: '({0} >> {1})', args: [L, L] },
+  parse_version: { sql: "(CASE WHEN regexp_matches({0}, '^\\s*\\d+(\\.\\d+){0,3}\\s*$') THEN list_reduce(list_transform(range(4), i -> coalesce(TRY_CAST(string_split(trim({0}), '.')[i + 1] AS DOUBLE), 0) * pow(10, 8 * (3 - i))), (x, y) -> x + y) END)", args: [S] },
 
   // datetime
   ago: { sql: '(__WIREHUNT_NOW__ - to_microseconds({0} // 10))', args: [T] },
