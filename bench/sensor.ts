@@ -133,7 +133,7 @@ function measure(cmd: string, args: string[]): Promise<RunResult> {
         if (x) status = Number(x[1]);
         err = err.replace(/\n\tCommand being timed:[\s\S]*$/, '');
       }
-      resolve({ seconds, cpuSeconds: cpu, peakRssMB: kb / 1024, status, stdoutLines: lines, stderrTail: err.trim().split('\n').slice(-5).join('\n') });
+      resolve({ seconds, cpuSeconds: cpu, peakRssMB: kb / 1024, status, stdoutLines: lines, stderrTail: err.trim().split('\n').filter((l) => !/^\s+at /.test(l) && l.trim()).slice(-5).join('\n') });
     });
   });
 }
