@@ -57,9 +57,18 @@ function query(n: number): Row[] {
   return r.rows!;
 }
 
+const demo = (end: string) => spawnSync(process.execPath, [main, 'demo', '--no-serve', '--db', db, '--pcap-out', join(dir, 'demo.pcap'), '--end', end], { encoding: 'utf8' });
+let rerun = '';
+
 before(async () => {
-  const r = spawnSync(process.execPath, [main, 'demo', '--no-serve', '--db', db, '--pcap-out', join(dir, 'demo.pcap'), '--end', END], { encoding: 'utf8' });
+  // A demo from the day before, then today's: the second replaces the first (no doubled attacks).
+  const first = demo('2026-11-25T06:00:00.000Z');
+  assert.equal(first.status, 0, first.stdout + first.stderr);
+  const r = demo(END);
   assert.equal(r.status, 0, r.stdout + r.stderr);
+  rerun = r.stdout;
+  RUN.push(99);
+  Q.set(99, 'DeviceNetworkEvents | summarize Rows = count(), First = min(Timestamp), Devices = dcount(DeviceId)');
   // The queries only read the store: run them side by side.
   await Promise.all(RUN.map(runQuery));
 });
@@ -68,6 +77,14 @@ const web01 = device('web01');
 const trick = device(ACTORS.trick);
 const icmpHost = device(ACTORS.icmp);
 const admin = device('it-admin01');
+
+test('re-running the demo replaces the earlier demo\'s rows', () => {
+  assert.match(rerun, /removed \d+ rows of an earlier demo/);
+  const [r] = query(99);
+  assert.equal(r!.Rows, Number(/(\d+) DeviceNetworkEvents rows/.exec(rerun)![1]), 'exactly the rows of one demo');
+  assert.ok(String(r!.First) >= '2026-11-26T03:00:00', String(r!.First));
+  assert.equal(r!.Devices, 12);
+});
 
 test('Q2: SSH inspections, the brute force among them', () => {
   const rows = query(2);

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError, type Command } from '../types.js';
 import { writeDemo } from '../../demo/index.js';
+import { removeDemoRows } from '../../demo/replace.js';
 import { openStore, resolveStorePath } from '../../store/store.js';
 import { ingestPaths, type IngestOptions, type IngestProgress } from '../../events/ingest.js';
 
@@ -104,6 +105,8 @@ export const command: Command = {
     }
     const store = await openStore(storePath);
     try {
+      const old = await removeDemoRows(store);
+      if (old) console.log(`demo: removed ${old} rows of an earlier demo from ${storePath}`);
       const res = await ingestPaths(store, [pcap], opts);
       if (tty) process.stderr.write('\r\x1b[K');
       const acts = Object.entries(res.events.byAction).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v}`).join(', ');
