@@ -1,11 +1,13 @@
 // LDAP (over TCP) as a carrier of NTLM: LDAPMessages framed by their BER length, bind requests
 // with SASL (GSS-SPNEGO, GSSAPI, NTLM) or Sicily credentials and bind responses with server SASL
-// credentials handed to GSSAPI or NTLM as Zeek's LDAP analyzer (ldap.spicy/ldap_zeek.spicy) does.
-// It writes no ldap.log (only NTLM's log).
+// credentials handed to GSSAPI or NTLM as Zeek's LDAP analyzer (ldap.spicy/ldap_zeek.spicy) does,
+// and StartTLS (extended operation 1.3.6.1.4.1.1466.20037) handing the stream to SSL.
+// It writes no ldap.log (only NTLM's, and SSL's after StartTLS).
 
 import type { AnalyzerContext, AnalyzerSpec, StreamAnalyzer } from '../types.js';
 import { StreamBuf } from '../ssl/streambuf.js';
 import { NtlmSession, ntlmLog } from '../ntlm/index.js';
+import { SslAnalyzer } from '../ssl/index.js';
 
 const MAX_MESSAGE = 4 * 1024 * 1024;
 
@@ -42,12 +44,19 @@ export class LdapAnalyzer implements StreamAnalyzer {
   private saslMechanism = '';
   private maybeEncrypted = false;
   private confirmed = false;
+  private startTlsRequested = false;
+  /** After a successful StartTLS extended operation: everything goes to SSL. */
+  private tls: StreamAnalyzer | undefined;
 
   constructor(private readonly ctx: AnalyzerContext) {
     this.ntlm = new NtlmSession(ctx);
   }
 
   deliverStream(isOrig: boolean, data: Buffer, offset: number, len: number): void {
+    if (this.tls) {
+      this.tls.deliverStream(isOrig, data, offset, len);
+      return;
+    }
     const i = isOrig ? 0 : 1;
     if (this.dead[i]) return;
     const b = this.bufs[i]!;
@@ -95,6 +104,16 @@ export class LdapAnalyzer implements StreamAnalyzer {
       if (avail < hdr + len) return;
       b.consume(hdr + len);
       this.message(isOrig, buf, s + hdr, s + hdr + len);
+      const tls = this.tls as StreamAnalyzer | undefined; // set by message() on StartTLS success
+      if (tls) {
+        // the rest of what each side has buffered is TLS already
+        for (const side of [isOrig, !isOrig]) {
+          const sb = this.bufs[side ? 0 : 1]!;
+          if (sb.length > 0) tls.deliverStream(side, sb.buf, sb.start, sb.length);
+          sb.clear();
+        }
+        return;
+      }
     }
   }
 
@@ -109,6 +128,14 @@ export class LdapAnalyzer implements StreamAnalyzer {
     }
     if (op.tag === 0x60) this.bindRequest(b, op);
     else if (op.tag === 0x61) this.bindResponse(b, op);
+    else if (op.tag === 0x77) {
+      // ExtendedRequest: requestName [0]
+      const name = tlv(b, op.start, op.end);
+      if (name && name.tag === 0x80 && b.toString('latin1', name.start, name.end) === '1.3.6.1.4.1.1466.20037') this.startTlsRequested = true;
+    } else if (op.tag === 0x78 && this.startTlsRequested) {
+      const code = tlv(b, op.start, op.end);
+      if (code && code.tag === 0x0a && code.end - code.start === 1 && b[code.start] === 0) this.tls = this.ctx.startChild('SSL') ?? new SslAnalyzer(this.ctx);
+    }
     void isOrig;
   }
 
@@ -180,7 +207,16 @@ export class LdapAnalyzer implements StreamAnalyzer {
     }
   }
 
+  gap(isOrig: boolean, len: number): void {
+    this.tls?.gap?.(isOrig, len);
+  }
+
+  endOfData(isOrig: boolean): void {
+    this.tls?.endOfData?.(isOrig);
+  }
+
   done(): void {
+    this.tls?.done?.();
     this.ntlm.finish();
   }
 }

@@ -121,3 +121,26 @@ test('ssl.log and x509.log match Zeek baselines on the corpus (driven by the tes
   assert.equal(total, 26);
   assert.equal(exact, total);
 });
+
+test('LDAP StartTLS (extended operation) hands the stream to SSL after a successful response', async () => {
+  const { LdapAnalyzer } = await import('../../../src/analyzers/ldap/index.js');
+  const ctx = new FakeCtx(fakeConn({ respP: 389 }));
+  const a = new LdapAnalyzer(ctx);
+  const oid = Buffer.from('1.3.6.1.4.1.1466.20037');
+  // LDAPMessage { messageID 1, [APPLICATION 23] { [0] requestName } }
+  const req = Buffer.concat([Buffer.from([0x30, 5 + 2 + oid.length, 0x02, 0x01, 0x01, 0x77, 2 + oid.length, 0x80, oid.length]), oid]);
+  // LDAPMessage { messageID 1, [APPLICATION 24] { resultCode success, matchedDN "", diagnosticMessage "" } }
+  const resp = Buffer.from([0x30, 0x0c, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]);
+  a.deliverStream(true, req, 0, req.length);
+  a.deliverStream(false, resp, 0, resp.length);
+  const ch = clientHello('ldap.example.org', []);
+  a.deliverStream(true, ch, 0, ch.length);
+  const sh = serverHello('');
+  a.deliverStream(false, sh, 0, sh.length);
+  a.done();
+  const ssl = ctx.written.filter((w) => w.path === 'ssl');
+  assert.equal(ssl.length, 1);
+  assert.equal(ssl[0]!.rec.server_name, 'ldap.example.org');
+  assert.equal(ssl[0]!.rec.ssl_history, 'Cs');
+  assert.equal(ssl[0]!.rec.cipher, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
+});
