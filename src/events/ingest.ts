@@ -213,7 +213,7 @@ export async function ingestPaths(store: Store, paths: readonly string[], opts: 
   const progress = () => opts.onProgress?.({ file: currentFile, rows: rowsHanded, bytesDone, bytesTotal });
 
   // Devices.
-  let inventory: Device[] | undefined = opts.devices ?? (opts.devicesFile ? loadInventory(opts.devicesFile) : undefined);
+  const inventory: Device[] | undefined = opts.devices ?? (opts.devicesFile ? loadInventory(opts.devicesFile) : undefined);
   const registry = inventory ? new DeviceRegistry(inventory, false) : new DeviceRegistry(await loadStoredDevices(store), true);
 
   // --rebase-time: find the input's last event first.
@@ -254,7 +254,8 @@ export async function ingestPaths(store: Store, paths: readonly string[], opts: 
     progress();
   };
 
-  try {
+  // On an error the batch being staged is dropped (committed batches stay; re-running completes).
+  {
     for (const x of inputs) {
       currentFile = x.file;
       progress();
@@ -311,8 +312,6 @@ export async function ingestPaths(store: Store, paths: readonly string[], opts: 
       result.networkRows = writer.staged;
       result.networkInserted = writer.inserted;
     }
-  } finally {
-    writer = undefined;
   }
   result.events = model?.stats ?? { records: 0, rows: 0, skipped: 0, byAction: {}, maxTs: NaN, minTs: NaN };
 
@@ -335,8 +334,6 @@ export async function ingestPaths(store: Store, paths: readonly string[], opts: 
     rowsHanded += devs.length * 2;
     progress();
   }
-  void inventory;
-  inventory = undefined;
   return result;
 }
 
