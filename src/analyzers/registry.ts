@@ -11,6 +11,7 @@ import { specs as xmpp } from './xmpp/index.js';
 import { specs as dcerpc } from './dcerpc/index.js';
 import { specs as ldap } from './ldap/index.js';
 import { specs as smb } from './smb/index.js';
+import { specs as ntlm } from './ntlm/index.js';
 
 export const allSpecs: readonly AnalyzerSpec[] = [
   ...dns,
@@ -22,6 +23,7 @@ export const allSpecs: readonly AnalyzerSpec[] = [
   ...dcerpc,
   ...ldap,
   ...smb,
+  ...ntlm,
 ];
 
 /**

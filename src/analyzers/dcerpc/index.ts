@@ -4,7 +4,7 @@
 
 import type { AnalyzerContext, AnalyzerSpec, StreamAnalyzer } from '../types.js';
 import { StreamBuf } from '../ssl/streambuf.js';
-import { NtlmSession, ntlmLog } from '../ntlm/index.js';
+import { NtlmSession } from '../ntlm/index.js';
 
 const MAX_PDU = 65535;
 
@@ -115,6 +115,6 @@ export const specs: AnalyzerSpec[] = [
     ports: [135],
     detect: (orig, resp) => dceRpcSignature(orig) || dceRpcSignature(resp),
     create: (ctx) => new DceRpcAnalyzer(ctx),
-    logs: [ntlmLog],
+    logs: [], // ntlm.log belongs to the `ntlm` script (see ../ntlm specs)
   },
 ];

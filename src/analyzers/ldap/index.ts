@@ -6,7 +6,7 @@
 
 import type { AnalyzerContext, AnalyzerSpec, StreamAnalyzer } from '../types.js';
 import { StreamBuf } from '../ssl/streambuf.js';
-import { NtlmSession, ntlmLog } from '../ntlm/index.js';
+import { NtlmSession } from '../ntlm/index.js';
 import { SslAnalyzer } from '../ssl/index.js';
 
 const MAX_MESSAGE = 4 * 1024 * 1024;
@@ -235,6 +235,6 @@ export const specs: AnalyzerSpec[] = [
     ports: [389, 3268],
     detect: ldapDetect,
     create: (ctx) => new LdapAnalyzer(ctx),
-    logs: [ntlmLog],
+    logs: [], // ntlm.log belongs to the `ntlm` script (see ../ntlm specs)
   },
 ];

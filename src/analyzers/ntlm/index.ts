@@ -2,7 +2,7 @@
 // HTTP), a GSSAPI/SPNEGO walker that forwards embedded NTLMSSP tokens and reports negState
 // (gssapi_neg_result → success), and the ntlm.log builder of scripts/base/protocols/ntlm/main.zeek.
 
-import type { AnalyzerContext } from '../types.js';
+import type { AnalyzerContext, AnalyzerSpec, StreamAnalyzer } from '../types.js';
 import type { ZeekRecord } from '../../zeek/types.js';
 import { ntlmLog } from '../../zeek/schemas/ntlm.js';
 import { NtlmError, parseNtlm, type NtlmMessage } from './parser.js';
@@ -213,3 +213,20 @@ export function ntlmFromHttpAuthorization(value: string): Buffer | undefined {
   const blob = Buffer.from(m[2]!, 'base64');
   return blob.length >= 8 ? blob : undefined;
 }
+
+/**
+ * NTLM has no port or signature of its own: carriers (SMB, DCE_RPC, LDAP) hand it their blobs. This
+ * spec only ties ntlm.log to the `ntlm` script for `--analyzers` (bare mode writes ntlm.log only when
+ * base/protocols/ntlm is loaded); it is never attached to a connection by itself.
+ */
+export const specs: AnalyzerSpec[] = [
+  {
+    name: 'NTLM',
+    service: 'ntlm',
+    scripts: ['ntlm'],
+    transport: 'tcp',
+    ports: [],
+    create: (): StreamAnalyzer => ({ deliverStream: () => undefined }),
+    logs: [ntlmLog],
+  },
+];

@@ -4,7 +4,7 @@
 
 import type { AnalyzerContext, AnalyzerSpec, StreamAnalyzer } from '../types.js';
 import { StreamBuf } from '../ssl/streambuf.js';
-import { NtlmSession, ntlmLog } from '../ntlm/index.js';
+import { NtlmSession } from '../ntlm/index.js';
 
 const MAX_MESSAGE = 1 << 17;
 
@@ -131,6 +131,6 @@ export const specs: AnalyzerSpec[] = [
     transport: 'tcp',
     ports: [139, 445],
     create: (ctx) => new SmbAnalyzer(ctx),
-    logs: [ntlmLog],
+    logs: [], // ntlm.log belongs to the `ntlm` script (see ../ntlm specs)
   },
 ];
