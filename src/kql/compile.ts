@@ -22,6 +22,8 @@ export interface Compiled {
   columns: Column[];
   plan: Plan | null;
   sql: string | null;
+  /** The same query returning one VARCHAR column: each row as a JSON object in Defender's API encoding. */
+  rowsSql: string | null;
   render: Script['render'];
   /** Milliseconds spent in parse+bind, and in conversion+lowering+rendering. */
   timings: { bindMs: number; compileMs: number };
@@ -55,7 +57,7 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
   const t0 = performance.now();
   const { code, diagnostics } = parseAndAnalyze(text, opts.tables ?? storeTableDefs());
   const t1 = performance.now();
-  const out: Compiled = { text, diagnostics, columns: [], plan: null, sql: null, render: null, timings: { bindMs: t1 - t0, compileMs: 0 } };
+  const out: Compiled = { text, diagnostics, columns: [], plan: null, sql: null, rowsSql: null, render: null, timings: { bindMs: t1 - t0, compileMs: 0 } };
   if (!diagnostics.some((d) => d.severity === 'error')) {
     try {
       const script = new Converter(text).script(code.Syntax);
@@ -64,6 +66,7 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
       out.plan = compiled.plan;
       out.render = compiled.render;
       out.sql = new SqlRenderer(opts.dialect ?? duckdb, opts.names ?? storeNames).render(compiled.plan);
+      out.rowsSql = new SqlRenderer(opts.dialect ?? duckdb, opts.names ?? storeNames).render(compiled.plan, true);
     } catch (err) {
       if (err instanceof Unsupported) {
         out.diagnostics = [...diagnostics, makeDiagnostic(text, 'WH001', `Not supported yet by wirehunt: ${err.feature}`, err.span.start, err.span.length)];
@@ -73,6 +76,7 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
       }
       out.plan = null;
       out.sql = null;
+      out.rowsSql = null;
     }
   }
   out.timings.compileMs = performance.now() - t1;

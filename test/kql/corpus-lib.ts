@@ -31,7 +31,7 @@ export async function runCorpus(conn: DuckDBConnection, recs: CorpusRecord[], no
     if (/\bexternaldata\b/i.test(r.query.replace(/\/\/.*$/gm, ''))) { out.outside++; continue; }
     if (!c.sql) { out.failures.push({ id: r.id, reason: c.diagnostics.find((d) => d.code.startsWith('WH'))!.message }); continue; }
     try {
-      const res = await runCompiled(conn, c, { now, timeoutMs: 30_000 });
+      const res = await runCompiled(conn, c, { now, timeoutMs: 30_000, typeCheck: true });
       out.ran++;
       const names = res.schema.map((s) => s.Name).join(',');
       const expected = c.columns.map((x) => x.name).join(',');

@@ -15,6 +15,8 @@ export interface RunOptions {
   maxRows?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Fetch typed values and check the SQL types against the binder's (slower; used by conformance tests). */
+  typeCheck?: boolean;
 }
 
 export interface SchemaField { Name: string; Type: string }
@@ -74,7 +76,10 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   if (!c.sql) throw new KqlError(c.diagnostics);
   await prepare(conn);
   const maxRows = opts.maxRows ?? MAX_ROWS;
-  const sql = c.sql.replaceAll('__WIREHUNT_NOW__', nowSql(opts.now ?? new Date()));
+  const nowText = nowSql(opts.now ?? new Date());
+  const sql = c.sql.replaceAll('__WIREHUNT_NOW__', nowText);
+  const jsonRows = !opts.typeCheck && c.rowsSql !== null;
+  const runSql = jsonRows ? c.rowsSql!.replaceAll('__WIREHUNT_NOW__', nowText) : sql;
   const t0 = performance.now();
   let timer: NodeJS.Timeout | null = null;
   let timedOut = false;
@@ -85,9 +90,15 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   let sqlTypes: string[] = [];
   try {
     if (opts.signal?.aborted) throw new Error('cancelled');
-    const reader = await conn.runAndReadUntil(sql, maxRows + 1);
-    raw = reader.getRows() as unknown[][];
-    sqlTypes = reader.columnTypes().map((t) => String((t as { alias?: string }).alias ?? t.toString()));
+    const reader = await conn.runAndReadUntil(runSql, maxRows + 1);
+    if (jsonRows) {
+      // rows come back as JSON text encoded by DuckDB (vectorized), far cheaper than converting values here
+      const col = reader.getColumns()[0] ?? [];
+      raw = [col as unknown[]];
+    } else {
+      raw = reader.getRows() as unknown[][];
+      sqlTypes = reader.columnTypes().map((t) => String((t as { alias?: string }).alias ?? t.toString()));
+    }
   } catch (err) {
     const msg = String((err as Error).message ?? err).split('\n')[0];
     if (timedOut) throw new KqlError([], `query timed out after ${opts.timeoutMs} ms`);
@@ -97,17 +108,26 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
     if (timer) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
   }
-  const truncated = raw.length > maxRows;
-  const typeMismatches: string[] = [];
-  if (sqlTypes.length !== c.columns.length) typeMismatches.push(`${sqlTypes.length} SQL columns for ${c.columns.length} result columns`);
-  else c.columns.forEach((col, i) => { if (!SQL_OK[col.type]?.includes(sqlTypes[i]!)) typeMismatches.push(`${col.name}: ${col.type} came back as ${sqlTypes[i]}`); });
-  if (truncated) raw = raw.slice(0, maxRows);
   const cols = c.columns;
-  const rows = raw.map((r) => {
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < cols.length; i++) o[cols[i]!.name] = encodeValue(r[i], cols[i]!.type);
-    return o;
-  });
+  const typeMismatches: string[] = [];
+  let rows: Record<string, unknown>[];
+  let truncated: boolean;
+  if (jsonRows) {
+    let texts = raw[0] as string[];
+    truncated = texts.length > maxRows;
+    if (truncated) texts = texts.slice(0, maxRows);
+    rows = texts.map((t) => JSON.parse(t) as Record<string, unknown>);
+  } else {
+    truncated = raw.length > maxRows;
+    if (sqlTypes.length !== c.columns.length) typeMismatches.push(`${sqlTypes.length} SQL columns for ${c.columns.length} result columns`);
+    else c.columns.forEach((col, i) => { if (!SQL_OK[col.type]?.includes(sqlTypes[i]!)) typeMismatches.push(`${col.name}: ${col.type} came back as ${sqlTypes[i]}`); });
+    if (truncated) raw = raw.slice(0, maxRows);
+    rows = raw.map((r) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < cols.length; i++) o[cols[i]!.name] = encodeValue(r[i], cols[i]!.type);
+      return o;
+    });
+  }
   return {
     schema: cols.map((x) => ({ Name: x.name, Type: API_TYPES[x.type] })),
     columns: cols,

@@ -21,6 +21,17 @@ interface DynInfo { base: string; path: (string | number)[] }
 const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
 
 const NO_FOLD = Symbol('no-fold');
+
+/** SQL encoding one value for Defender's API: datetimes ISO 8601 with 7 digits, timespans d.hh:mm:ss, NaN as a string. */
+function encodeJson(v: string, t: KType): string {
+  switch (t) {
+    case 'datetime': return `strftime(${v}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`;
+    case 'timespan': return `kql_timespan_str(${v})`;
+    case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) ELSE to_json(${v}) END`;
+    case 'string': case 'guid': return `coalesce(${v}, '')`;
+    default: return v;
+  }
+}
 const FINAL_CAST = new Set<KType>(['int', 'long', 'real', 'decimal', 'bool', 'timespan']);
 
 export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
@@ -29,12 +40,26 @@ export class SqlRenderer {
   private alias = 0;
   constructor(readonly d: Dialect, readonly names: TableNames) {}
 
-  render(plan: Plan): string {
+  /** The query's SQL; `rowsAsJson`: one VARCHAR column holding each row as a JSON object, encoded as Defender's API encodes values. */
+  render(plan: Plan, rowsAsJson = false): string {
+    const top = (r: Rel): string => {
+      if (!rowsAsJson) return this.finalize(r, false);
+      const cols = new Map<string, string>();
+      const pairs: string[] = [];
+      r.columns.forEach((c, i) => {
+        let v = r.cols.get(c.name) ?? 'NULL';
+        if (FINAL_CAST.has(c.type)) v = `CAST(${v} AS ${this.d.sqlType(c.type)})`;
+        cols.set(c.name, v);
+        pairs.push(`${this.d.literal('string', c.name)}, ${encodeJson(`q.c${i}`, c.type)}`);
+      });
+      const inner = this.finalize({ ...r }, true);
+      return `SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) AS row FROM (${inner}) AS q`;
+    };
     if (plan.op === 'with') {
       const ctes = plan.ctes.map((c) => `${this.d.quoteIdent(c.name)} AS (${this.finalize(this.rel(c.plan), true)})`);
-      return `WITH ${ctes.join(',\n')}\n${this.finalize(this.rel(plan.body), false)}`;
+      return `WITH ${ctes.join(',\n')}\n${top(this.rel(plan.body))}`;
     }
-    return this.finalize(this.rel(plan), false);
+    return top(this.rel(plan));
   }
 
   private next(): string {
