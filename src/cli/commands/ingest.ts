@@ -62,11 +62,11 @@ function parse(argv: string[]): { paths: string[]; db?: string; quiet: boolean; 
       }
       case '--quiet': case '-q': quiet = true; break;
       default:
-        if (a.startsWith('-') && a !== '-') throw new UserError(`unknown option '${a}'\n${usage}`);
+        if (a.startsWith('-') && a !== '-') throw new UserError(`unknown option '${a}' (see 'wirehunt ingest --help')`);
         paths.push(a);
     }
   }
-  if (!paths.length && !opts.devicesFile) throw new UserError(`nothing to ingest\n${usage}`);
+  if (!paths.length && !opts.devicesFile) throw new UserError(`nothing to ingest: give captures, Zeek logs or Defender exports (see 'wirehunt ingest --help')`);
   return { paths, db, quiet, opts };
 }
 
