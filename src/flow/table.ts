@@ -307,7 +307,11 @@ export class FlowTable {
     if (c.orig) { c.orig.reasm.release(); c.resp!.reasm.release(); }
   }
 
-  /** End of input: every remaining connection is removed (Zeek's end-of-trace behaviour), oldest first. */
+  /**
+   * End of input: every remaining connection is removed (Zeek's end-of-trace behaviour). Zeek drains its
+   * session table, whose iteration puts later insertions first; newest first matches its order for
+   * connections that share a 4-tuple (measured on Zeek's own baselines).
+   */
   flushAll(): void {
     // Zeek first expires its pending timers; of ours only the TCP attempt timer runs in expire mode
     // (a lone SYN is logged then, in timer order), the rest are dropped.
@@ -318,7 +322,7 @@ export class FlowTable {
     }
     const all: Conn[] = [];
     for (let head of this.buckets) for (; head; head = head.next) all.push(head);
-    all.sort((a, b) => a.serial - b.serial);
+    all.sort((a, b) => b.serial - a.serial);
     for (const c of all) this.remove(c);
     this.hT.length = this.hC.length = this.hK.length = this.hG.length = 0;
     this.nextTimer = Infinity;
