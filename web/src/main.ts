@@ -86,8 +86,7 @@ ed.onChange(() => {
 function updateTimeNote(): void {
   const own = queryFiltersTime(ed.getValue());
   $('trNote').textContent = own ? 'Set in query' : '';
-  timeRange.disabled = own;
-  timeRange.title = own ? 'The query filters Timestamp itself, so the time range does not apply' : '';
+  timeRange.title = own ? 'The query filters Timestamp itself, so the time range does not apply to it' : '';
 }
 
 // ---------- tabs ----------
