@@ -128,6 +128,10 @@ export class TunnelTracker {
     if (!stack) return;
     for (const ec of stack.items) {
       if (this.active.has(ec)) continue;
+      if (this.active.size >= 200000) {
+        // Bound the state: forget IP-level tunnels (they have no connection to close them).
+        for (const a of this.active) if (!a.conn) this.active.delete(a);
+      }
       this.active.add(ec);
       if (ec.conn && !ec.conn.removed) this.activeByConn.set(ec.conn, ec);
       this.log(ec, 'Tunnel::DISCOVER');
