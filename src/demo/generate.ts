@@ -133,7 +133,7 @@ class Gen {
     return k;
   }
 
-  tcp(kind: string, client: string, server: string, dport: number, startUs: number, messages: Message[], rttUs: number, close: 'fin' | 'rst' = 'fin'): void {
+  tcp(kind: string, client: string, server: string, dport: number, startUs: number, messages: Message[], rttUs: number, close: 'fin' | 'rst' = 'fin', handshake: 'full' | 'rejected' | 'unanswered' = 'full'): void {
     this.count(kind);
     this.sched.add(new TcpSession({
       client: { ip: client, port: this.port(client) },
@@ -143,6 +143,7 @@ class Gen {
       rtt: rttUs,
       seed: this.rng.u32(),
       close,
+      handshake,
     }));
   }
 
@@ -367,6 +368,13 @@ export function generateDemo(sink: PacketSink, o: DemoOptions): DemoStats {
   for (const t of times(rng, startUs, quietEnd, 70 * MIN)) {
     const body = Buffer.concat([Buffer.from('1f8b0800000000000003', 'hex'), rng.fill(Buffer.alloc(rng.int(50_000, 200_000)))]);
     g.ftp('ftp', admin.ip, t, { user: 'backup', password: 'b4ckup-Op5', command: 'STOR', file: `www-${rng.int(1000, 9999)}.tar.gz`, serverIp: web01.ip, dataPort: rng.int(40000, 50000) }, body, 1_000);
+  }
+
+  // Connections that fail: RDP to the file server is closed (RST), a retired CDN address never answers.
+  for (const t of times(rng, startUs, quietEnd, 30 * MIN)) {
+    const w = rng.pick(workstations);
+    if (rng.chance(0.5)) g.tcp('tcp-rejected', w.ip, fs01.ip, 3389, t, [], 800, 'fin', 'rejected');
+    else g.tcp('tcp-unanswered', w.ip, '192.0.2.200', 443, t, [], 30000, 'fin', 'unanswered');
   }
 
   // Internet visitors of web01.
