@@ -38,7 +38,7 @@ function num(s: string): number | null {
   const t = s.replace(/,/g, '').trim();
   if (t === '') return null;
   if (/^(nan|NaN)$/.test(t)) return NaN;
-  if (/^-?inf(inity)?$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  if (/^-?(inf(inity)?|∞)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
   const n = Number(t);
   return Number.isFinite(n) ? n : null;
 }
@@ -81,7 +81,7 @@ export function cellMatches(expectedRaw: string, actual: unknown, type: string):
     }
     case 'Int32': case 'Int64': case 'Double': case 'Decimal': {
       const b = num(e);
-      return b !== null && sameNumber(Number(actual), b);
+      return b !== null && sameNumber(typeof actual === 'string' ? (num(actual) ?? NaN) : Number(actual), b);
     }
     case 'Boolean': return String(actual) === e.toLowerCase() || (e === '1' && actual === true) || (e === '0' && actual === false);
     case 'Object': {

@@ -210,8 +210,10 @@ export class SqlRenderer {
           const cols = new Map<string, string>();
           for (const c of p.columns) {
             if (p.source && c.name === p.source.name) { cols.set(c.name, this.d.literal('string', p.source.labels[idx] ?? '')); continue; }
-            const src = byName.get(c.name);
-            cols.set(c.name, src ? this.d.convert(r.cols.get(c.name)!, src.type, c.type) : this.d.literal(c.type, null));
+            let src = byName.get(c.name);
+            // Kusto names columns whose type differs between the inputs x_long, x_int, …
+            if (!src) { const m = /^(.*)_(long|int|real|string|datetime|timespan|bool|dynamic|guid|decimal)$/.exec(c.name); if (m) { const s2 = byName.get(m[1]!); if (s2 && s2.type === m[2]) src = s2; } }
+            cols.set(c.name, src ? this.d.convert(r.cols.get(src.name)!, src.type, c.type) : this.d.literal(c.type, null));
           }
           return this.finalize({ ...r, cols, columns: p.columns, orderBy: [] }, true);
         });

@@ -84,13 +84,11 @@ const formatBytes = (a: string[]): string => {
 
 /** Kusto datetime format specifiers → strftime. */
 export function kustoDateFormat(fmt: string): string {
-  const map: [RegExp, string][] = [
-    [/yyyy/g, '%Y'], [/yy/g, '%y'], [/MM/g, '%m'], [/dd/g, '%d'], [/HH/g, '%H'], [/hh/g, '%I'], [/mm/g, '%M'], [/ss/g, '%S'],
-    [/fffffff/g, '%f0'], [/ffffff/g, '%f'], [/fff/g, '%g'], [/tt/g, '%p'],
-  ];
-  let out = fmt.replace(/%/g, '%%');
-  for (const [re, s] of map) out = out.replace(re, s);
-  return out;
+  const map: Record<string, string> = {
+    yyyy: '%Y', yy: '%y', MM: '%m', M: '%-m', dd: '%d', d: '%-d', HH: '%H', H: '%-H', hh: '%I', h: '%-I', mm: '%M', m: '%-M', ss: '%S', s: '%-S',
+    fffffff: '%f0', ffffff: '%f', fff: '%g', tt: '%p',
+  };
+  return fmt.replace(/%/g, '%%').replace(/yyyy|yy|MM|M|dd|d|HH|H|hh|h|mm|m|ss|s|fffffff|ffffff|fff|tt/g, (t) => map[t] ?? t);
 }
 
 export const FUNCTIONS: Record<string, FnTemplate> = {
@@ -160,7 +158,17 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   reverse: { sql: 'reverse({0})', args: [S] },
   split: { sql: (a) => (a.length > 2 ? `to_json([string_split(${a[0]}, ${a[1]})[${a[2]} + 1]])` : `to_json(string_split(${a[0]}, ${a[1]}))`), args: [S, S, L] },
   extract: { sql: (a) => `coalesce(regexp_extract(${a[2]}, ${a[0]}, CAST(${a[1]} AS INTEGER)), '')`, args: [S, L, S] },
-  extract_all: { sql: (a) => (a.length > 2 ? `to_json(regexp_extract_all(${a[2]}, ${a[0]}, 1))` : `to_json(regexp_extract_all(${a[1]}, ${a[0]}, 1))`), args: [S, null, S] },
+  extract_all: {
+    sql: (a, raw) => {
+      const src = a.length > 2 ? a[2]! : a[1]!;
+      const pat = raw[0]!.isLiteral ? String(raw[0]!.literal) : null;
+      const groups = pat === null ? 1 : (pat.replace(/\\./g, '').match(/\((?!\?)/g) ?? []).length;
+      if (groups <= 1) return `to_json(regexp_extract_all(${src}, ${a[0]}, ${groups === 0 ? 0 : 1}))`;
+      const lists = Array.from({ length: groups }, (_, g) => `regexp_extract_all(${src}, ${a[0]}, ${g + 1})`);
+      return `to_json(list_transform(range(len(${lists[0]})), i -> [${lists.map((l) => `${l}[i + 1]`).join(', ')}]))`;
+    },
+    args: [S, null, S],
+  },
   countof: { sql: "(CASE WHEN length({1}) = 0 THEN 0 ELSE (length({0}) - length(replace({0}, {1}, ''))) // length({1}) END)", args: [S, S] },
   strrep: { sql: (a) => (a.length > 2 ? `array_to_string(list_transform(range(${a[1]}), x -> ${a[0]}), ${a[2]})` : `repeat(${a[0]}, CAST(${a[1]} AS INTEGER))`), args: [S, L, S] },
   tostring: { sql: '{0}', args: [S] },
@@ -199,7 +207,8 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   hourofday: { sql: 'CAST(hour({0}) AS INTEGER)', args: [D] }, getyear: { sql: 'CAST(year({0}) AS INTEGER)', args: [D] },
   getmonth: { sql: 'CAST(month({0}) AS INTEGER)', args: [D] }, monthofyear: { sql: 'CAST(month({0}) AS INTEGER)', args: [D] },
   datetime_add: { sql: (a, raw) => `(${a[2]} + to_${lc(raw[0]!)}(CAST(${a[1]} AS BIGINT)))`, args: [S, L, D] },
-  datetime_diff: { sql: (a, raw) => `date_diff(${q(unit(raw[0]!))}, ${a[2]}, ${a[1]})`, args: [S, D, D] },
+  datetime_diff: { sql: (a, raw) => (unit(raw[0]!) === 'week' ? `CAST(((epoch_ms(date_trunc('day', ${a[1]})) // 86400000 + 4) // 7) - ((epoch_ms(date_trunc('day', ${a[2]})) // 86400000 + 4) // 7) AS BIGINT)` : `date_diff(${q(unit(raw[0]!))}, ${a[2]}, ${a[1]})`), args: [S, D, D] },
+  toguid: { sql: "(CASE WHEN regexp_matches({0}, '^[0-9a-fA-F]{32}$') THEN lower(substr({0},1,8) || '-' || substr({0},9,4) || '-' || substr({0},13,4) || '-' || substr({0},17,4) || '-' || substr({0},21,12)) WHEN regexp_matches({0}, '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$') THEN lower({0}) END)", args: [S] },
   datetime_part: { sql: (a, raw) => `CAST(date_part(${q(unit(raw[0]!))}, ${a[1]}) AS INTEGER)`, args: [S, D] },
   format_datetime: { sql: (a, raw) => (raw[1]!.isLiteral ? `strftime(${a[0]}, ${q(kustoDateFormat(String(raw[1]!.literal)))})` : `strftime(${a[0]}, ${a[1]})`), args: [D, S] },
   format_timespan: { sql: 'kql_timespan_str({0})', args: [T] },
