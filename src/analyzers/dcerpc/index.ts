@@ -59,12 +59,16 @@ export class DceRpcAnalyzer implements StreamAnalyzer {
   private pdu(isOrig: boolean, b: Buffer, s: number, fragLen: number, authLen: number): void {
     const bodyLen = fragLen - 16 - authLen - (authLen > 0 ? 8 : 0);
     if (bodyLen < 0) return this.fail('Binpac exception: out of bound');
-    if (!this.confirmed) {
+    if (authLen > 0) this.auth(b, s + 16 + bodyLen, authLen);
+    // a whole PDU parsed: Zeek confirms after it (and after the auth blob it forwarded)
+    if (!this.confirmed && !this.dead) {
       this.confirmed = true;
       this.ctx.confirm('dce_rpc');
     }
-    if (authLen === 0) return;
-    const a = s + 16 + bodyLen;
+    void isOrig;
+  }
+
+  private auth(b: Buffer, a: number, authLen: number): void {
     const type = b[a]!;
     const blob = Buffer.from(b.subarray(a + 8, a + 8 + authLen));
     if (blob.length < authLen) return this.fail('Binpac exception: out of bound');
@@ -86,7 +90,6 @@ export class DceRpcAnalyzer implements StreamAnalyzer {
       default:
         this.ctx.weird('unknown_dce_rpc_auth_type', String(type));
     }
-    void isOrig;
   }
 
   gap(): void {

@@ -122,10 +122,6 @@ export class LdapAnalyzer implements StreamAnalyzer {
     if (!id || id.tag !== 0x02) return;
     const op = tlv(b, id.next, end);
     if (!op) return;
-    if (!this.confirmed) {
-      this.confirmed = true;
-      this.ctx.confirm('ldap_tcp');
-    }
     if (op.tag === 0x60) this.bindRequest(b, op);
     else if (op.tag === 0x61) this.bindResponse(b, op);
     else if (op.tag === 0x77) {
@@ -135,6 +131,11 @@ export class LdapAnalyzer implements StreamAnalyzer {
     } else if (op.tag === 0x78 && this.startTlsRequested) {
       const code = tlv(b, op.start, op.end);
       if (code && code.tag === 0x0a && code.end - code.start === 1 && b[code.start] === 0) this.tls = this.ctx.startChild('SSL') ?? new SslAnalyzer(this.ctx);
+    }
+    // Spicy confirms once the first message has been parsed (after what it forwarded, e.g. NTLM)
+    if (!this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm('ldap_tcp');
     }
     void isOrig;
   }

@@ -85,12 +85,14 @@ export class NtlmSession {
 
   /** The GSSAPI analyzer's DeliverStream: a SPNEGO token (negTokenInit / negTokenResp). */
   deliverGssapi(b: Buffer, off = 0, len = b.length - off): void {
-    walkSpnego(b, off, off + len, {
+    const ok = walkSpnego(b, off, off + len, {
       mechToken: (t) => {
         if (t.length >= 7 && t.toString('latin1', 0, 7) === 'NTLMSSP') this.deliverNtlm(t);
       },
       negState: (s) => this.negResult(s),
     });
+    // Zeek's GSSAPI analyzer confirms every delivery it parsed (conn.log service `gssapi`)
+    if (ok) this.ctx.confirm('gssapi');
   }
 
   /** Carrier helper (SMB): raw NTLMSSP goes to NTLM, anything else of 8+ bytes to GSSAPI. */
@@ -155,44 +157,45 @@ function meta(b: Buffer, p: number, limit: number): Meta | undefined {
  * Walks a GSSAPI/SPNEGO token as Zeek's GSSAPI analyzer does, calling back for mechToken /
  * responseToken contents and negTokenResp negState. Stops silently where Zeek's parser fails.
  */
-export function walkSpnego(b: Buffer, pos: number, end: number, cb: { mechToken(t: Buffer): void; negState(s: number): void }): void {
+export function walkSpnego(b: Buffer, pos: number, end: number, cb: { mechToken(t: Buffer): void; negState(s: number): void }): boolean {
   const w = meta(b, pos, end);
-  if (!w) return;
+  if (!w) return false;
   const tokId = (w.tag << 8) | b[pos + 1]!;
-  if (tokId === 0x0404 || tokId === 0x0504) return;
+  if (tokId === 0x0404 || tokId === 0x0504) return true;
   let p = w.start;
   const isInit = w.tag === 0x60;
   if (isInit) {
     const oid = meta(b, p, end);
-    if (!oid || oid.end > end) return;
+    if (!oid || oid.end > end) return false;
     p = oid.end;
     const iw = meta(b, p, end);
-    if (!iw) return;
+    if (!iw) return false;
     p = iw.start;
   }
   const seq = meta(b, p, end);
-  if (!seq) return;
+  if (!seq) return false;
   p = seq.start;
   let n = 0;
   while (p < end && n++ < 16) {
     const arg = meta(b, p, end);
-    if (!arg || arg.end > end) return;
+    if (!arg || arg.end > end) return false;
     const index = (arg.tag - 0xa0) & 0xff;
     if (isInit) {
       if (index === 2) mechToken(b, arg, cb);
-      else if (index > 3) return;
+      else if (index > 3) return false;
     } else {
       if (index === 0) {
         const i = meta(b, arg.start, arg.end);
-        if (!i || i.end > arg.end) return;
+        if (!i || i.end > arg.end) return false;
         let v = 0;
         for (let k = i.start; k < i.end && k < i.start + 6; k++) v = v * 256 + b[k]!;
         cb.negState(v);
       } else if (index === 2) mechToken(b, arg, cb);
-      else if (index > 3) return;
+      else if (index > 3) return false;
     }
     p = arg.end;
   }
+  return true;
 }
 
 function mechToken(b: Buffer, arg: Meta, cb: { mechToken(t: Buffer): void }): void {

@@ -14,14 +14,24 @@ export class SmbAnalyzer implements StreamAnalyzer {
   private readonly skip = [0, 0];
   private readonly dead = [false, false];
   private confirmed = false;
+  private chunks = 0;
 
   constructor(private readonly ctx: AnalyzerContext) {
     this.ntlm = new NtlmSession(ctx);
   }
 
   deliverStream(isOrig: boolean, data: Buffer, offset: number, len: number): void {
+    if (this.dead[isOrig ? 0 : 1]) return;
+    this.feed(isOrig, data, offset, len);
+    // Zeek confirms SMB after three data chunks parsed without error.
+    if (!this.confirmed && ++this.chunks === 3) {
+      this.confirmed = true;
+      this.ctx.confirm('smb');
+    }
+  }
+
+  private feed(isOrig: boolean, data: Buffer, offset: number, len: number): void {
     const i = isOrig ? 0 : 1;
-    if (this.dead[i]) return;
     let pos = offset;
     const end = offset + len;
     const b = this.bufs[i]!;
@@ -73,11 +83,6 @@ export class SmbAnalyzer implements StreamAnalyzer {
     const magic = b.readUInt32BE(p);
     if (magic === 0xfe534d42) this.smb2(isOrig, b, p, end);
     else if (magic === 0xff534d42) this.smb1(isOrig, b, p, end);
-    else return;
-    if (!this.confirmed) {
-      this.confirmed = true;
-      this.ctx.confirm('smb');
-    }
   }
 
   private blob(b: Buffer, start: number, len: number, limit: number): void {
