@@ -49,6 +49,8 @@ export class ParseError extends Error {}
 
 const MAX_HANDSHAKE_MESSAGE = 16 * 1024 * 1024;
 const MAX_RECORD = 1 << 17;
+// ssl-defs.pac MAX_DTLS_HANDSHAKE_RECORD: the largest fragmented handshake message DTLS reassembles.
+const MAX_DTLS_HANDSHAKE_RECORD = 100000;
 
 class R {
   constructor(
@@ -840,7 +842,7 @@ export class DtlsRecordLayer {
       return;
     }
     const i = this.frag[isOrig ? 0 : 1]!;
-    if (length > 1 << 24) {
+    if (length > MAX_DTLS_HANDSHAKE_RECORD) {
       this.ev.violation(`DTLS record length ${length} larger than allowed maximum.`);
       return;
     }
