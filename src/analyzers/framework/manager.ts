@@ -117,6 +117,16 @@ class Entry implements AnalyzerContext {
   service<T>(name: string): T | undefined { return this.fw.service<T>(name); }
 }
 
+/** A prefix buffer that holds `need` bytes (grown by doubling up to DPD_BUFFER_SIZE; small first). */
+function grow(buf: Buffer | null, used: number, need: number): Buffer {
+  if (buf && buf.length >= need) return buf;
+  let n = buf ? buf.length : 128;
+  while (n < need) n *= 2;
+  const b = Buffer.allocUnsafe(Math.min(DPD_BUFFER_SIZE, n));
+  if (buf) buf.copy(b, 0, 0, used);
+  return b;
+}
+
 /** Per-connection analyzer state (Conn.app). */
 export class ConnApp {
   readonly entries: Entry[] = [];
@@ -161,12 +171,12 @@ export class ConnApp {
     const take = Math.min(room, len);
     if (take > 0) {
       if (isOrig) {
-        if (!this.origBuf) this.origBuf = Buffer.allocUnsafe(DPD_BUFFER_SIZE);
+        this.origBuf = grow(this.origBuf, this.origLen, this.origLen + take);
         data.copy(this.origBuf, this.origLen, off, off + take);
         this.chunks.push(1, this.origLen, this.origLen + take);
         this.origLen += take;
       } else {
-        if (!this.respBuf) this.respBuf = Buffer.allocUnsafe(DPD_BUFFER_SIZE);
+        this.respBuf = grow(this.respBuf, this.respLen, this.respLen + take);
         data.copy(this.respBuf, this.respLen, off, off + take);
         this.chunks.push(0, this.respLen, this.respLen + take);
         this.respLen += take;
