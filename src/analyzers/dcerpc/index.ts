@@ -101,12 +101,9 @@ export class DceRpcAnalyzer implements StreamAnalyzer {
   }
 }
 
-/** dpd_dce_rpc: /\x05[\x00\x01][\x00-\x13]/ anywhere in the payload seen so far (either side). */
+/** dpd_dce_rpc: /\x05[\x00\x01][\x00-\x13]/ (signature payload patterns are anchored at the start). */
 export function dceRpcSignature(b: Buffer | undefined): boolean {
-  if (!b) return false;
-  const n = Math.min(b.length, 1024) - 2;
-  for (let i = 0; i < n; i++) if (b[i] === 5 && b[i + 1]! <= 1 && b[i + 2]! <= 0x13) return true;
-  return false;
+  return !!b && b.length >= 3 && b[0] === 5 && b[1]! <= 1 && b[2]! <= 0x13;
 }
 
 export const specs: AnalyzerSpec[] = [
