@@ -71,6 +71,10 @@ const LONG_NAMES: Record<string, string> = {
   '1.2.840.113549.1.3.1': 'dhKeyAgreement',
   '1.2.840.10046.2.1': 'X9.42 DH',
   '1.2.643.2.2.19': 'GOST R 34.10-2001',
+  // ML-DSA (FIPS 204), known to Zeek's OpenSSL 3.5 but not to OpenSSL 3.0's object table
+  '2.16.840.1.101.3.4.3.17': 'ML-DSA-44',
+  '2.16.840.1.101.3.4.3.18': 'ML-DSA-65',
+  '2.16.840.1.101.3.4.3.19': 'ML-DSA-87',
   '1.2.643.2.2.3': 'GOST R 34.11-94 with GOST R 34.10-2001',
 };
 
@@ -223,7 +227,20 @@ function parseStrict(der: Buffer, fingerprint?: string): X509Cert {
   return cert;
 }
 
+/** ML-DSA public keys: OpenSSL reports the type name and the key size in bits (8 × the key's bytes). */
+const ML_DSA: Record<string, [string, number]> = {
+  '2.16.840.1.101.3.4.3.17': ['ML-DSA-44', 1312 * 8],
+  '2.16.840.1.101.3.4.3.18': ['ML-DSA-65', 1952 * 8],
+  '2.16.840.1.101.3.4.3.19': ['ML-DSA-87', 2592 * 8],
+};
+
 function keyDetails(cert: X509Cert, spki: Buffer, keyAlgOid: string): void {
+  const ml = ML_DSA[keyAlgOid];
+  if (ml) {
+    cert.keyType = ml[0];
+    cert.keyLength = ml[1];
+    return;
+  }
   try {
     let key;
     if (keyAlgOid === '1.2.840.113549.1.1.4') {
