@@ -197,7 +197,10 @@ export function validateRule(rule: Rule): Validation {
   if (!names.has('ReportId')) missing.push('ReportId');
   const entityCols = ENTITY_COLUMNS.filter((e) => names.has(e));
   if (!entityCols.length) missing.push(`an entity column (one of ${ENTITY_COLUMNS.slice(0, 6).join(', ')}, …)`);
-  if (missing.length) errors.push(`the query result has no ${missing.join(', no ')} column${missing.length > 1 ? 's' : ''}: a custom detection must return Timestamp, ReportId and an entity column such as DeviceId`);
+  if (missing.length) {
+    const list = missing.length > 1 ? `${missing.slice(0, -1).join(', ')} and ${missing[missing.length - 1]}` : missing[0];
+    errors.push(`the query result lacks ${list}: a custom detection must return Timestamp, ReportId and an entity column such as DeviceId`);
+  }
   for (const [t, col] of Object.entries(rule.entities)) {
     if (!names.has(col)) errors.push(`entity ${t} maps to '${col}', which the query does not return`);
   }

@@ -66,3 +66,18 @@ export class Scheduler {
     this.state.close();
   }
 }
+
+/**
+ * Test hook for crash tests: with $WIREHUNT_DETECT_HOLD_MS, a run that raises alerts (of the rule
+ * $WIREHUNT_DETECT_HOLD_RULE, or any) says so on stderr and waits that long before it commits.
+ */
+export function holdHook(env: NodeJS.ProcessEnv = process.env): SchedulerOptions['beforeCommit'] {
+  const ms = Number(env.WIREHUNT_DETECT_HOLD_MS ?? 0);
+  if (!(ms > 0)) return undefined;
+  const only = env.WIREHUNT_DETECT_HOLD_RULE;
+  return async (rule, alerts) => {
+    if (!alerts.length || (only && rule.id !== only)) return;
+    process.stderr.write(`detect: committing ${rule.id} (${alerts.length} alerts)\n`);
+    await new Promise((r) => setTimeout(r, ms));
+  };
+}
