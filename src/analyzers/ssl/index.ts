@@ -343,12 +343,23 @@ export function tlsServerHelloPrefix(b: Buffer | undefined): boolean {
   return b.length >= 7 && b[0] === 0x15 && b[1] === 3 && v03(b[2]) && at(7);
 }
 
-/** dpd_dtls_client: a DTLS 1.0/1.2 ClientHello in epoch 0. */
+const dv = (x: number | undefined) => x === 0xff || x === 0xfd;
+
+function dtlsClientHelloAt(b: Buffer, o: number): boolean {
+  if (b.length < o + 27) return false;
+  for (let i = 3; i <= 9; i++) if (b[o + i] !== 0) return false;
+  return b[o] === 0x16 && b[o + 1] === 0xfe && dv(b[o + 2]) && b[o + 13] === 1 && b[o + 25] === 0xfe && dv(b[o + 26]);
+}
+
+/**
+ * dpd_dtls_client: a DTLS 1.0/1.2 ClientHello in epoch 0. Zeek matches UDP signatures on each
+ * datagram; the prefix handed to us is the datagrams concatenated, so any offset may start one
+ * (the pattern is long and specific enough not to match by chance).
+ */
 export function dtlsClientHelloPrefix(b: Buffer | undefined): boolean {
-  if (!b || b.length < 27) return false;
-  const dv = (x: number | undefined) => x === 0xff || x === 0xfd;
-  for (let i = 3; i <= 9; i++) if (b[i] !== 0) return false;
-  return b[0] === 0x16 && b[1] === 0xfe && dv(b[2]) && b[13] === 1 && b[25] === 0xfe && dv(b[26]);
+  if (!b) return false;
+  for (let o = 0; o + 27 <= b.length; o++) if (b[o] === 0x16 && dtlsClientHelloAt(b, o)) return true;
+  return false;
 }
 
 export const specs: AnalyzerSpec[] = [
