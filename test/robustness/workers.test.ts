@@ -7,7 +7,9 @@ import { analyzeCapture } from '../../src/sensor/index.js';
 import { CaptureError } from '../../src/capture/types.js';
 import type { LogSchema, ZeekRecord } from '../../src/zeek/types.js';
 import { renderAsciiRow } from '../../src/zeek/format.js';
-import { corpusCaptures } from './corpus-files.js';
+import { corpusCaptures, fuzzInputs } from './corpus-files.js';
+import { mutate } from './mutate.js';
+import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,4 +71,25 @@ test('sharded run: a UDP flow that looks like Teredo (analyzer.log violation) is
   const two = await rows(file, 2);
   assert.ok(Array.isArray(one) && one.some((r) => r.startsWith('conn\t')), String(one));
   assert.deepEqual(two, one);
+});
+
+test('sharded run on 200 fuzz mutations: same outcome and rows as one thread', { timeout: 600_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wh-workers-fuzz-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const files = fuzzInputs();
+  const bufs = files.map((f) => readFileSync(f));
+  const seed = 777;
+  let withRows = 0;
+  for (let i = 0; i < 200; i++) {
+    const m = mutate(bufs, seed, i);
+    const file = join(dir, `m${i}.pcap`);
+    writeFileSync(file, m.data);
+    const what = `mutation ${i} (seed ${seed}) of ${files[m.base]}: ${m.desc}`;
+    const one = await rows(file, 1).catch((e: unknown) => assert.fail(`${what}: one thread: ${String(e)}`));
+    const two = await rows(file, 2).catch((e: unknown) => assert.fail(`${what}: two workers: ${String(e)}`));
+    assert.deepEqual(two, one, what);
+    if (Array.isArray(one) && one.length) withRows++;
+    rmSync(file);
+  }
+  assert.ok(withRows > 100, `only ${withRows} mutations gave rows`);
 });
