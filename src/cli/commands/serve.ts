@@ -5,6 +5,7 @@ import { UserError, type Command } from '../types.js';
 import { openStore, resolveStorePath, type Store } from '../../store/index.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { isLoopbackHost, loadOrCreateToken } from '../../server/guard.js';
+import { Scheduler, holdHook } from '../../detect/scheduler.js';
 
 const USAGE = `usage: wirehunt serve [--db <file>] [--port 8080] [--host 127.0.0.1] [--rate <calls/min>] [--timeout <s>]
 
@@ -69,8 +70,19 @@ export async function serveStore(store: Store, a: Omit<ServeArgs, 'db'>): Promis
     throw err;
   }
   console.log(`wirehunt: serving ${store.path} at ${running.url}/  (Ctrl+C stops)`);
+  // Detection rules run on their schedules while serving (WIREHUNT_NO_DETECT=1 turns this off).
+  const detect = store.readOnly || process.env.WIREHUNT_NO_DETECT ? null : await Scheduler.start(store, {
+    beforeCommit: holdHook(),
+    onRun: (runs) => {
+      for (const r of runs) {
+        if (r.alerts.length) console.error(`detect: ${r.ruleId} raised ${r.alerts.length} alert${r.alerts.length === 1 ? '' : 's'}`);
+        if (r.error) console.error(`detect: ${r.ruleId} failed: ${r.error}`);
+      }
+    },
+    onError: (err) => console.error(`detect: ${(err as Error).message ?? err}`),
+  });
   const stop = () => {
-    running.close().finally(() => {
+    running.close().then(() => detect?.stop()).finally(() => {
       store.close();
       process.exit(0);
     });
