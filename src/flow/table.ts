@@ -563,11 +563,14 @@ export class FlowTable {
       c.checkHistory(0x2, 'd');
       c.repLen = c.repLen < 0 ? plen : c.repLen + plen;
     }
-    this.countPacket(c, isOrig, p);
+    // Zeek's UDP adapter forwards to its children in order: the protocol analyzers attached by port
+    // first, then ConnSize. An analyzer that flips the roles (NTP, DNS) does so before this packet is
+    // counted, and ConnSize counts it with the is_orig it was given.
     if (this.hooks.app) {
       const n = Math.min(len, remaining) - 8;
       if (n >= 0) this.hooks.app.deliverPacket(c, isOrig, p.buf, p.l4Offset + 8, n);
     }
+    this.countPacket(c, isOrig, p);
   }
 
   private icmpPacket(c: Conn, isOrig: boolean, p: DecodedPacket, t: number): void {
