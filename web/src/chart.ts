@@ -56,6 +56,7 @@ export function renderChart(host: HTMLElement, info: RenderInfo, schema: SchemaF
   const kind = info.chart.toLowerCase();
   const p = info.params ?? {};
   const byName = (n: unknown) => schema.find((c) => c.Name === n);
+  const ix = (c: SchemaField) => schema.indexOf(c);
   const xcol = byName(p['xcolumn']) ?? (kind === 'timechart' ? schema.find((c) => c.Type === 'DateTime') : undefined) ?? schema[0];
   if (!xcol) throw new Error('nothing to chart: the result has no columns');
   const ynames = Array.isArray(p['ycolumns']) ? (p['ycolumns'] as string[]) : null;
@@ -73,7 +74,7 @@ export function renderChart(host: HTMLElement, info: RenderInfo, schema: SchemaF
   if (kind === 'piechart') {
     const labelCol = xcol;
     const valCol = ycols[0]!;
-    const slices = rows.map((r) => ({ label: formatCell(r[labelCol.Name]) || '(empty)', v: Math.max(0, Number(r[valCol.Name]) || 0) }))
+    const slices = rows.map((r) => ({ label: formatCell(r[ix(labelCol)]) || '(empty)', v: Math.max(0, Number(r[ix(valCol)]) || 0) }))
       .sort((a, b) => b.v - a.v);
     const top = slices.slice(0, MAX_SERIES - 1);
     const rest = slices.slice(MAX_SERIES - 1).reduce((a, s) => a + s.v, 0);
@@ -104,16 +105,16 @@ export function renderChart(host: HTMLElement, info: RenderInfo, schema: SchemaF
   const catIndex = new Map<string, number>();
   const xType = xcol.Type;
   for (const r of rows) {
-    const split = seriesCols.filter((c) => !categorical || c !== xcol).map((c) => formatCell(r[c.Name])).join(' · ');
+    const split = seriesCols.filter((c) => !categorical || c !== xcol).map((c) => formatCell(r[ix(c)])).join(' · ');
     let x: number;
     let label: string | undefined;
     if (categorical) {
-      label = formatCell(r[xcol.Name]);
+      label = formatCell(r[ix(xcol)]);
       let ci = catIndex.get(label);
       if (ci === undefined) { ci = cats.length; cats.push(label); catIndex.set(label, ci); }
       x = ci;
     } else {
-      x = xValue(r[xcol.Name], xType);
+      x = xValue(r[ix(xcol)], xType);
       if (!Number.isFinite(x)) continue;
     }
     for (const yc of ycols) {
@@ -124,7 +125,7 @@ export function renderChart(host: HTMLElement, info: RenderInfo, schema: SchemaF
         s = { name, pts: [] };
         series.set(name, s);
       }
-      const y = Number(r[yc.Name]);
+      const y = Number(r[ix(yc)]);
       if (Number.isFinite(y)) s.pts.push({ x, y, label });
     }
   }

@@ -4,7 +4,8 @@
 
 import type { SchemaField } from './kql';
 
-export type Row = Record<string, unknown>;
+/** A result row: values in schema order (the web route sends rows as arrays). */
+export type Row = unknown[];
 export interface GridEvents {
   open(row: Row): void;
   cellMenu(col: SchemaField, value: unknown, x: number, y: number): void;
@@ -61,7 +62,7 @@ export class Grid {
       e.preventDefault();
       this.select(r, c);
       const col = this.schema[c]!;
-      this.ev.cellMenu(col, this.rows[this.view[r]!]![col.Name], e.clientX, e.clientY);
+      this.ev.cellMenu(col, this.rows[this.view[r]!]![c], e.clientX, e.clientY);
     });
     host.addEventListener('keydown', (e) => this.key(e));
   }
@@ -99,10 +100,9 @@ export class Grid {
     let len = c.Name.length + 2;
     const n = Math.min(this.rows.length, 200);
     for (let r = 0; r < n; r++) {
-      const l = formatCell(this.rows[r]![c.Name]).length;
+      const l = formatCell(this.rows[r]![i]).length;
       if (l > len) len = l;
     }
-    void i;
     return Math.max(64, Math.min(380, len * 7.4 + 16));
   }
 
@@ -182,8 +182,7 @@ export class Grid {
   private lower(i: number): string[] {
     let arr = this.lowerCache.get(i);
     if (!arr) {
-      const name = this.schema[i]!.Name;
-      arr = this.rows.map((r) => formatCell(r[name]).toLowerCase());
+      arr = this.rows.map((r) => formatCell(r[i]).toLowerCase());
       this.lowerCache.set(i, arr);
     }
     return arr;
@@ -210,11 +209,11 @@ export class Grid {
     let view = idx ? Int32Array.from(idx) : Int32Array.from({ length: n }, (_, i) => i);
     if (this.sortCol >= 0) {
       const c = this.schema[this.sortCol]!;
-      const name = c.Name;
+      const si = this.sortCol;
       const dir = this.sortDir;
       const num = NUMERIC.has(c.Type);
       const keys: (string | number | null)[] = this.rows.map((r) => {
-        const v = r[name];
+        const v = r[si];
         if (v === null || v === undefined) return null;
         return num ? Number(v) : formatCell(v);
       });
@@ -229,6 +228,7 @@ export class Grid {
       view = Int32Array.from(arr);
     }
     this.view = view;
+    this.host.scrollTop = 0;
     this.body.style.height = view.length * ROW_H + 'px';
     this.sel = -1;
     this.rendered = { from: -1, to: -1 };
@@ -259,7 +259,7 @@ export class Grid {
       const row = this.rows[this.view[r]!]!;
       for (let i = 0; i < this.schema.length; i++) {
         const cell = el.children[i] as HTMLElement;
-        const v = row[this.schema[i]!.Name];
+        const v = row[i];
         const text = formatCell(v);
         if (cell.textContent !== text) cell.textContent = text;
         cell.title = text.length > 40 ? text.slice(0, 2000) : '';
@@ -312,7 +312,7 @@ export class Grid {
       const cell = el?.children[this.selCol] as HTMLElement | undefined;
       const box = (cell ?? this.host).getBoundingClientRect();
       const col = this.schema[this.selCol]!;
-      this.ev.cellMenu(col, this.rows[this.view[this.sel]!]![col.Name], box.left + 8, box.bottom);
+      this.ev.cellMenu(col, this.rows[this.view[this.sel]!]![this.selCol], box.left + 8, box.bottom);
     }
   }
 }

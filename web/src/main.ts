@@ -186,7 +186,7 @@ async function runText(text: string): Promise<void> {
     tab.error = undefined;
     tab.result = {
       schema: body['Schema'] as SchemaField[],
-      rows: body['Results'] as Row[],
+      rows: body['Rows'] as Row[],
       render: (body['Render'] as RenderInfo | null) ?? null,
       truncated: body['Truncated'] === true,
       elapsedMs: t2 - t0,
@@ -213,7 +213,7 @@ async function runText(text: string): Promise<void> {
 
 // ---------- results ----------
 const grid = new Grid($('grid'), {
-  open: (row) => openInspector(row),
+  open: (row) => openInspector(asObject(row)),
   cellMenu: (col, value, x, y) => cellMenu(col, value, x, y),
   changed: (shown, total) => updateStatus(shown, total),
 });
@@ -347,7 +347,13 @@ function kvTable(pairs: [string, string, string][]): HTMLTableElement {
   return table;
 }
 
-function openInspector(row: Row): void {
+function asObject(row: Row): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  (cur().result?.schema ?? []).forEach((c, i) => { o[c.Name] = row[i]; });
+  return o;
+}
+
+function openInspector(row: Record<string, unknown>): void {
   const body = $('inspBody');
   body.replaceChildren();
   const r = cur().result;
@@ -408,10 +414,10 @@ function csvCell(s: string): string { return /[",\n\r]/.test(s) ? '"' + s.replac
 $('csvBtn').addEventListener('click', () => {
   const cols = grid.columns;
   const lines = [cols.map((c) => csvCell(c.Name)).join(',')];
-  for (const r of grid.shownRows) lines.push(cols.map((c) => csvCell(formatCell(r[c.Name]))).join(','));
+  for (const r of grid.shownRows) lines.push(r.map((v) => csvCell(formatCell(v))).join(','));
   download('wirehunt-results.csv', 'text/csv', lines.join('\r\n') + '\r\n');
 });
-$('jsonBtn').addEventListener('click', () => download('wirehunt-results.json', 'application/json', JSON.stringify(grid.shownRows, null, 1)));
+$('jsonBtn').addEventListener('click', () => download('wirehunt-results.json', 'application/json', JSON.stringify(grid.shownRows.map(asObject), null, 1)));
 
 // ---------- sidebar: schema, examples, saved, history ----------
 let side: 'schema' | 'queries' = 'schema';
