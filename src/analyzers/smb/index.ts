@@ -97,6 +97,10 @@ export class SmbAnalyzer implements StreamAnalyzer {
       const flags = b.readUInt32LE(p + 16);
       const msgEnd = next > 0 && p + next <= end ? p + next : end;
       const body = p + 64;
+      if (cmd === 0 && (flags & 1) !== 0 && msgEnd - body >= 64) {
+        // NEGOTIATE response: the server's SPNEGO hints go to GSSAPI too
+        this.blob(b, p + b.readUInt16LE(body + 56), b.readUInt16LE(body + 58), msgEnd);
+      }
       if (cmd === 1 && msgEnd - body >= 8) {
         const response = (flags & 1) !== 0;
         if (!response && msgEnd - body >= 24) this.blob(b, p + b.readUInt16LE(body + 12), b.readUInt16LE(body + 14), msgEnd);
@@ -112,12 +116,20 @@ export class SmbAnalyzer implements StreamAnalyzer {
     if (end - p < 35) return;
     const cmd = b[p + 4]!;
     const reply = (b[p + 9]! & 0x80) !== 0;
-    if (cmd !== 0x73) return;
+    if (cmd !== 0x73 && cmd !== 0x72) return;
     const wc = b[p + 32]!;
     const words = p + 33;
     const bcPos = words + wc * 2;
     if (bcPos + 2 > end) return;
     const bytes = bcPos + 2;
+    if (cmd === 0x72) {
+      // NT LM 0.12 NEGOTIATE response with extended security: ServerGUID, then the security blob
+      if (reply && wc === 17 && (b.readUInt32LE(words + 19) & 0x80000000) !== 0) {
+        const byteCount = b.readUInt16LE(bcPos);
+        this.blob(b, bytes + 16, byteCount - 16, end);
+      }
+      return;
+    }
     if (!reply && wc === 12) this.blob(b, bytes, b.readUInt16LE(words + 14), end);
     else if (reply && wc === 4) this.blob(b, bytes, b.readUInt16LE(words + 6), end);
     void isOrig;
