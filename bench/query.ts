@@ -148,7 +148,8 @@ async function main(): Promise<void> {
   for (const [n, q] of queries) {
     const c = compileQuery(q);
     if (!c.sql) throw new Error(`Q${n} does not compile: ${c.diagnostics.map((d) => d.message).join('; ')}`);
-    const hand = HAND[n]!;
+    // same contract as wirehunt's: at most 100,000 rows (one more to know it was truncated)
+    const hand = `SELECT * FROM (${HAND[n]!}) LIMIT 100001`;
     const tw: number[] = [], th: number[] = [];
     let nRows = 0, hRows = 0;
     // warm-up once each, then alternate

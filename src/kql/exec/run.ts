@@ -79,7 +79,8 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   const nowText = nowSql(opts.now ?? new Date());
   const sql = c.sql.replaceAll('__WIREHUNT_NOW__', nowText);
   const jsonRows = !opts.typeCheck && c.rowsSql !== null;
-  const runSql = jsonRows ? c.rowsSql!.replaceAll('__WIREHUNT_NOW__', nowText) : sql;
+  // at most maxRows + 1 rows are computed (the extra one says the result was truncated)
+  const runSql = jsonRows ? `${c.rowsSql!.replaceAll('__WIREHUNT_NOW__', nowText)}\nLIMIT ${maxRows + 1}` : `SELECT * FROM (${sql}) LIMIT ${maxRows + 1}`;
   const t0 = performance.now();
   let timer: NodeJS.Timeout | null = null;
   let timedOut = false;
