@@ -159,3 +159,39 @@ test('ntlm.log matches Zeek baselines on the corpus (harness; checksum-dropped p
   assert.equal(total, 4);
   assert.equal(exact, total);
 });
+
+test('SMB1: extended-security NEGOTIATE response goes to GSSAPI, SESSION_SETUP_ANDX blobs to NTLM', () => {
+  const ctx = new FakeCtx(fakeConn({ respP: 139 }));
+  const a = new SmbAnalyzer(ctx);
+  const smb1 = (cmd: number, reply: boolean, words: Buffer, bytes: Buffer) => {
+    const h = Buffer.alloc(32);
+    h.writeUInt32BE(0xff534d42, 0);
+    h[4] = cmd;
+    h[9] = reply ? 0x80 : 0;
+    const m = Buffer.concat([h, Buffer.from([words.length / 2]), words, u16(bytes.length), bytes]);
+    return Buffer.concat([Buffer.from([0, 0, m.length >> 8, m.length & 255]), m]);
+  };
+  // NEGOTIATE response: 17 words, capabilities (word offset 19) with CAP_EXTENDED_SECURITY; GUID + SPNEGO hints
+  const nw = Buffer.alloc(34);
+  nw.writeUInt32LE(0x80000000, 19);
+  const hints = Buffer.from('a0073005a0030a0101', 'hex'); // not a negTokenResp wrapper: parsed as init-less token
+  const neg = smb1(0x72, true, nw, Buffer.concat([Buffer.alloc(16, 9), hints]));
+  a.deliverStream(false, neg, 0, neg.length);
+  // SESSION_SETUP_ANDX request (12 words, blob length at word offset 14) with a raw NTLMSSP AUTHENTICATE
+  const auth = authenticate('LAB', 'dave', 'XP1');
+  const sw = Buffer.alloc(24);
+  sw.writeUInt16LE(auth.length, 14);
+  const req = smb1(0x73, false, sw, auth);
+  a.deliverStream(true, req, 0, req.length);
+  // response (4 words, blob length at word offset 6): SPNEGO accept-completed
+  const ok = Buffer.from('a1073005a0030a0100', 'hex');
+  const rw = Buffer.alloc(8);
+  rw.writeUInt16LE(ok.length, 6);
+  const resp = smb1(0x73, true, rw, ok);
+  a.deliverStream(false, resp, 0, resp.length);
+  assert.equal(ctx.written.length, 1);
+  assert.equal(ctx.written[0]!.rec.username, 'dave');
+  assert.equal(ctx.written[0]!.rec.success, true);
+  // the hints token is parsed first (gssapi), then the AUTHENTICATE (ntlm), smb after its third chunk
+  assert.deepEqual(ctx.confirmed.filter((x, i, l) => l.indexOf(x) === i), ['gssapi', 'ntlm', 'smb']);
+});

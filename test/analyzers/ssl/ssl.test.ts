@@ -144,3 +144,16 @@ test('LDAP StartTLS (extended operation) hands the stream to SSL after a success
   assert.equal(ssl[0]!.rec.ssl_history, 'Cs');
   assert.equal(ssl[0]!.rec.cipher, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256');
 });
+
+test('DTLS detection finds a ClientHello after other datagrams (STUN first)', async () => {
+  const { dtlsClientHelloPrefix } = await import('../../../src/analyzers/ssl/index.js');
+  const stun = Buffer.concat([Buffer.from([0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42]), Buffer.alloc(12)]);
+  // DTLS 1.0 record: type 22, version fe ff, epoch 0, seq 0 (6 bytes), length; ClientHello header
+  const rec = Buffer.concat([Buffer.from([0x16, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 40]), Buffer.from([1, 0, 0, 28, 0, 0, 0, 0, 0, 0, 0, 28]), Buffer.from([0xfe, 0xfd]), Buffer.alloc(26)]);
+  assert.equal(dtlsClientHelloPrefix(rec), true);
+  assert.equal(dtlsClientHelloPrefix(Buffer.concat([stun, rec])), true);
+  assert.equal(dtlsClientHelloPrefix(stun), false);
+  const bad = Buffer.from(rec);
+  bad[13] = 2; // a ServerHello is not the client signature
+  assert.equal(dtlsClientHelloPrefix(bad), false);
+});
