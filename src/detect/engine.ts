@@ -240,6 +240,8 @@ export interface RunDueOptions extends RunOptions {
   only?: string[];
   /** Only continuous rules (on an ingested batch). */
   continuousOnly?: boolean;
+  /** Called as each rule's run completes (committed). */
+  onRule?: (run: RuleRun) => void;
 }
 
 /** Runs the enabled rules that are due, one after the other. */
@@ -253,7 +255,9 @@ export async function runDue(state: DetectState, opts: RunDueOptions): Promise<R
       if (opts.continuousOnly && r.rule.frequency !== 'continuous') continue;
       if (!opts.all && !isDue(r.rule, r.lastRun, opts.now)) continue;
     }
-    out.push(await runRule(state, r.rule, opts));
+    const run = await runRule(state, r.rule, opts);
+    out.push(run);
+    opts.onRule?.(run);
   }
   return out;
 }

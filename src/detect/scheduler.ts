@@ -11,6 +11,7 @@ export interface SchedulerOptions {
   intervalMs?: number;
   /** The clock (default: the real time). */
   now?: () => Date;
+  /** Called as each rule's run completes. */
   onRun?: (runs: RuleRun[]) => void;
   onError?: (err: unknown) => void;
   beforeCommit?: RunOptions['beforeCommit'];
@@ -43,8 +44,7 @@ export class Scheduler {
     const next = this.running.then(async () => {
       if (this.stopped) return;
       try {
-        const runs = await runDue(this.state, { now: this.o.now?.() ?? new Date(), continuousOnly, beforeCommit: this.o.beforeCommit });
-        if (runs.length) this.o.onRun?.(runs);
+        await runDue(this.state, { now: this.o.now?.() ?? new Date(), continuousOnly, beforeCommit: this.o.beforeCommit, onRule: (r) => this.o.onRun?.([r]) });
         await deliverPending(this.state, this.o.delivery);
       } catch (err) {
         this.o.onError?.(err);
