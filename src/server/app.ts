@@ -9,6 +9,7 @@ import { advancedQueriesRun, graphRunHuntingQuery } from './routes/hunting.js';
 import { serveStatic } from './routes/static.js';
 import { getSchema, webRun } from './routes/web.js';
 import type { Store } from '../store/index.js';
+import { detectRoutes, closeDetectApi } from '../detect/http.js';
 
 export interface ServerOptions extends QueryServiceOptions {
   store: Store;
@@ -50,6 +51,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (needToken && !hasToken(req, opts.token!)) {
       throw new HttpError(401, 'Unauthorized', 'missing or wrong bearer token (Authorization: Bearer <token>)');
     }
+    if (await detectRoutes(opts.store, url, req, res)) return; // /api/detect/*, /api/lint, /detections
     const route = API_ROUTES[url.pathname];
     if (route) {
       if (req.method !== 'POST') throw new HttpError(405, 'MethodNotAllowed', `${url.pathname} takes POST`);
@@ -88,6 +90,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         server.close(() => resolve());
         server.closeAllConnections();
         service.close();
+        void closeDetectApi(opts.store);
       }),
   };
 }
