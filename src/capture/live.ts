@@ -44,6 +44,11 @@ export interface LiveCapture extends PacketSource {
   readonly stdout: Readable;
   /** Resolves with tcpdump's statistics once it has exited; rejects (CaptureError) if it failed. */
   readonly exited: Promise<TcpdumpStats>;
+  /**
+   * Asks a running tcpdump for its statistics (SIGUSR1); `tcpdumpStats` is updated when it answers.
+   * Optional: live sensors use it to surface kernel drops while capturing.
+   */
+  requestStats?(): void;
 }
 
 /** Parses the statistics tcpdump prints on exit. */
@@ -58,6 +63,13 @@ export function parseTcpdumpStats(stderr: string): TcpdumpStats {
   s.droppedByKernel = num(/^(\d+) packets? dropped by kernel/m);
   s.droppedByInterface = num(/^(\d+) packets? dropped by interface/m);
   return s;
+}
+
+/** The last statistics block in tcpdump's stderr (it answers SIGUSR1 with the same lines as on exit). */
+export function lastTcpdumpStats(stderr: string): TcpdumpStats {
+  const at = stderr.lastIndexOf(' packets captured');
+  const start = at < 0 ? 0 : stderr.lastIndexOf('\n', at) + 1;
+  return parseTcpdumpStats(stderr.slice(start));
 }
 
 /** Turns tcpdump's stderr after a failure into one clear line, or undefined when it says nothing we know. */
@@ -87,6 +99,8 @@ class TcpdumpCapture implements LiveCapture {
   readonly ready: Promise<void>;
   private readonly child: ChildProcessByStdio<null, Readable, Readable>;
   private stderr = '';
+  /** The latest few KB of stderr, for the statistics tcpdump prints on SIGUSR1. */
+  private tail = '';
   private spawnError: Error | undefined;
   private stopping = false;
   private killTimer: NodeJS.Timeout | undefined;
@@ -117,7 +131,7 @@ class TcpdumpCapture implements LiveCapture {
       });
       this.child.on('close', (code) => {
         if (this.killTimer) clearTimeout(this.killTimer);
-        this.tcpdumpStats = parseTcpdumpStats(this.stderr);
+        this.tcpdumpStats = lastTcpdumpStats(this.tail);
         if (code !== 0 && !this.stopping) this.readyReject(this.startError(code));
         else this.readyResolve();
         resolve(code);
@@ -129,7 +143,13 @@ class TcpdumpCapture implements LiveCapture {
     });
     this.exited.catch(() => undefined); // observed through run() / ready as well
     this.child.stderr.on('data', (b: Buffer) => {
-      if (this.stderr.length < 65536) this.stderr += b.toString('utf8');
+      const text = b.toString('utf8');
+      if (this.stderr.length < 65536) this.stderr += text;
+      this.tail = (this.tail + text).slice(-4096);
+      if (/dropped by (kernel|interface)/.test(this.tail)) {
+        const s = lastTcpdumpStats(this.tail);
+        if (s.captured !== undefined) this.tcpdumpStats = s;
+      }
       const m = /listening on \S+, link-type (\S+)/.exec(this.stderr);
       if (m && !this.linkTypeName) {
         this.linkTypeName = m[1];
@@ -185,6 +205,15 @@ class TcpdumpCapture implements LiveCapture {
     // A stop mid-record leaves a partial last record; that is the capture ending, not a damaged file.
     if (this.stopping) s.truncated = false;
     return s;
+  }
+
+  requestStats(): void {
+    if (this.stopping || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      this.child.kill('SIGUSR1');
+    } catch {
+      // gone already
+    }
   }
 
   /** Stops tcpdump (SIGINT: it flushes and prints its statistics); the reader drains what was written. */

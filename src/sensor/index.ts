@@ -124,6 +124,8 @@ export interface Pipeline {
   packet(raw: RawPacket, index: number): void;
   /** End of input: flush every connection. */
   finish(): void;
+  /** Fire the timers due by network time `t` (a live sensor advancing time on the wall clock when idle). */
+  advance?(t: number): void;
   ipPackets(): number;
   connections(): number;
   active(): number;
@@ -132,6 +134,8 @@ export interface Pipeline {
 export interface PipelineOptions {
   ignoreChecksums?: boolean;
   filter?: (p: DecodedPacket) => boolean;
+  /** Called once per new connection, right after the flow table creates it (live process attribution). */
+  connCreated?: (c: Conn) => void;
 }
 
 export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOptions): Pipeline {
@@ -181,7 +185,7 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
   flow = new FlowTable({
     app: framework,
     weird,
-    created: (c) => { if (c.encap) tunnels.registerAll(c.encap); },
+    created: (c) => { if (c.encap) tunnels.registerAll(c.encap); opts.connCreated?.(c); },
     tunnelChanged: (_c, e) => tunnels.registerAll(e),
     removed: (c) => {
       if (sel.conn) sink.write(connSchema, connRecord(c));
@@ -297,6 +301,7 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
     finish(): void {
       flow.flushAll();
     },
+    advance: (t: number) => flow.advance(t),
     ipPackets: () => ipPackets,
     connections: () => flow.totalConnections,
     active: () => flow.size,

@@ -1,0 +1,259 @@
+// Process attribution on Linux: which process owns the local end of a connection. When the sensor
+// sees a new connection it asks here; lookups are batched (one scan of /proc/net/* serves every
+// connection that appeared since the last scan) and run right after the current read, while a
+// short-lived client still holds its socket. Socket inode → pid comes from the /proc/<pid>/fd links,
+// cached, with a fresh walk (newest pids first, stopping once every wanted inode is found) on a miss.
+
+import { readdirSync, readlinkSync } from 'node:fs';
+import { TCP_LISTEN, isWildcard, readSockets, type SockProto, type SocketEntry } from './procnet.js';
+import { ProcessReader, type ProcessInfo } from './process.js';
+
+/** One local endpoint of a connection waiting for its process. */
+interface Pending {
+  uid: string;
+  proto: SockProto;
+  localIP: string;
+  localPort: number;
+  remoteIP: string;
+  remotePort: number;
+  tries: number;
+}
+
+export interface Attribution {
+  localIP: string;
+  localPort: number;
+  proc: ProcessInfo;
+}
+
+export interface AttributionStats {
+  /** Local connection endpoints asked about. */
+  requested: number;
+  /** Of those, attributed to a process. */
+  attributed: number;
+  /** Scans of /proc/net and walks of /proc/<pid>/fd. */
+  scans: number;
+  walks: number;
+}
+
+const MAX_TRIES = 3;
+const RETRY_MS = [0, 15, 60];
+const MAX_RESULTS = 200_000;
+const PROC_TTL_MS = 2000;
+
+export interface AttributorOptions {
+  root?: string;
+  passwd?: string;
+  /** Called when a new TCP listening socket is seen (ListeningConnectionCreated). */
+  onListen?: (s: SocketEntry, proc: ProcessInfo | undefined) => void;
+}
+
+export class Attributor {
+  readonly stats: AttributionStats = { requested: 0, attributed: 0, scans: 0, walks: 0 };
+  readonly procs: ProcessReader;
+  private pending: Pending[] = [];
+  private retry: Pending[] = [];
+  private readonly results = new Map<string, Attribution[]>();
+  private readonly inodePid = new Map<number, number>();
+  private readonly procCache = new Map<number, { info: ProcessInfo; at: number }>();
+  private readonly listening = new Set<string>();
+  private scheduled: NodeJS.Immediate | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly root: string;
+  /** Unresolved lookups per uid (rows of such connections wait for the answer). */
+  private readonly open = new Map<string, number>();
+
+  constructor(private localAddrs: ReadonlySet<string>, private readonly opts: AttributorOptions = {}) {
+    this.root = opts.root ?? '/proc';
+    this.procs = new ProcessReader(this.root, opts.passwd);
+  }
+
+  setLocalAddresses(a: ReadonlySet<string>): void {
+    this.localAddrs = a;
+  }
+
+  isLocal(ip: string): boolean {
+    return this.localAddrs.has(ip);
+  }
+
+  /** A new TCP or UDP connection: each of its local ends will be attributed. */
+  request(uid: string, proto: SockProto, aIP: string, aPort: number, bIP: string, bPort: number): void {
+    let n = 0;
+    if (this.localAddrs.has(aIP)) {
+      this.pending.push({ uid, proto, localIP: aIP, localPort: aPort, remoteIP: bIP, remotePort: bPort, tries: 0 });
+      n++;
+    }
+    if (this.localAddrs.has(bIP) && !(aIP === bIP && aPort === bPort)) {
+      this.pending.push({ uid, proto, localIP: bIP, localPort: bPort, remoteIP: aIP, remotePort: aPort, tries: 0 });
+      n++;
+    }
+    if (!n) return;
+    this.stats.requested += n;
+    this.open.set(uid, (this.open.get(uid) ?? 0) + n);
+    if (!this.scheduled) this.scheduled = setImmediate(() => { this.scheduled = undefined; this.resolve(); });
+  }
+
+  /** Whether lookups for `uid` are still outstanding. */
+  isPending(uid: string): boolean {
+    return this.open.has(uid);
+  }
+
+  /** The process owning the local end (ip, port) of connection `uid`, if known. */
+  lookup(uid: string, localIP: string, localPort: number): ProcessInfo | undefined {
+    const r = this.results.get(uid);
+    if (!r) return undefined;
+    for (const a of r) if (a.localIP === localIP && a.localPort === localPort) return a.proc;
+    return r.length === 1 && localIP === '' ? r[0]!.proc : undefined;
+  }
+
+  /** Forget a connection (its last record has been written). */
+  forget(uid: string): void {
+    this.results.delete(uid);
+  }
+
+  /** Resolve everything asked so far, now (also gives up on retries). */
+  resolveNow(final = false): void {
+    if (this.scheduled) { clearImmediate(this.scheduled); this.scheduled = undefined; }
+    this.resolve();
+    if (final && this.retry.length) {
+      if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = undefined; }
+      const r = this.retry;
+      this.retry = [];
+      for (const p of r) this.done(p, undefined);
+    }
+  }
+
+  /** Scans the listening sockets now (ListeningConnectionCreated for new ones). */
+  scanListeners(): void {
+    this.resolve(true);
+  }
+
+  private resolve(forceScan = false): void {
+    const work = this.pending.length ? this.pending.concat(this.retry) : this.retry;
+    if (!work.length && !forceScan) return;
+    this.pending = [];
+    this.retry = [];
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = undefined; }
+    this.stats.scans++;
+    const sockets = readSockets(this.root);
+    const exact = new Map<string, SocketEntry>();
+    const bound = new Map<string, SocketEntry>();
+    const listeners: SocketEntry[] = [];
+    for (const s of sockets) {
+      if (s.proto === 'tcp' && s.state === TCP_LISTEN) {
+        listeners.push(s);
+        bound.set(`tcp|${isWildcard(s.localIP) ? '*' : s.localIP}|${s.localPort}`, s);
+        continue;
+      }
+      if (s.inode === 0) continue;
+      if (s.remotePort !== 0 || !isWildcard(s.remoteIP)) exact.set(`${s.proto}|${s.localIP}|${s.localPort}|${s.remoteIP}|${s.remotePort}`, s);
+      if (s.proto === 'udp') {
+        const k = `udp|${isWildcard(s.localIP) ? '*' : s.localIP}|${s.localPort}`;
+        const prev = bound.get(k);
+        if (!prev || prev.remotePort !== 0) bound.set(k, s);
+      }
+    }
+    // Which socket each lookup is about.
+    const found: [Pending, SocketEntry | undefined][] = [];
+    const want = new Set<number>();
+    for (const p of work) {
+      const s = exact.get(`${p.proto}|${p.localIP}|${p.localPort}|${p.remoteIP}|${p.remotePort}`)
+        ?? bound.get(`${p.proto}|${p.localIP}|${p.localPort}`)
+        ?? bound.get(`${p.proto}|*|${p.localPort}`);
+      found.push([p, s]);
+      if (s && !this.inodePid.has(s.inode)) want.add(s.inode);
+    }
+    const newListeners: SocketEntry[] = [];
+    for (const s of listeners) {
+      const k = `${s.localIP}|${s.localPort}|${s.inode}`;
+      if (this.listening.has(k)) continue;
+      this.listening.add(k);
+      newListeners.push(s);
+      if (this.opts.onListen && !this.inodePid.has(s.inode)) want.add(s.inode);
+    }
+    if (want.size) this.walk(want);
+    const now = Date.now();
+    for (const [p, s] of found) {
+      const pid = s ? this.inodePid.get(s.inode) : undefined;
+      const proc = pid !== undefined ? this.proc(pid, now) : undefined;
+      if (proc || p.tries + 1 >= MAX_TRIES) this.done(p, proc);
+      else {
+        p.tries++;
+        this.retry.push(p);
+      }
+    }
+    for (const s of newListeners) {
+      const pid = this.inodePid.get(s.inode);
+      this.opts.onListen?.(s, pid !== undefined ? this.proc(pid, now) : undefined);
+    }
+    if (this.retry.length && !this.retryTimer) {
+      const delay = RETRY_MS[Math.min(this.retry[0]!.tries, RETRY_MS.length - 1)]!;
+      this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.resolve(); }, delay);
+    }
+  }
+
+  private done(p: Pending, proc: ProcessInfo | undefined): void {
+    const left = (this.open.get(p.uid) ?? 1) - 1;
+    if (left <= 0) this.open.delete(p.uid);
+    else this.open.set(p.uid, left);
+    if (!proc) return;
+    this.stats.attributed++;
+    if (this.results.size >= MAX_RESULTS) {
+      // Oldest first: connections whose records never came.
+      const first = this.results.keys().next().value;
+      if (first !== undefined) this.results.delete(first);
+    }
+    let r = this.results.get(p.uid);
+    if (!r) this.results.set(p.uid, (r = []));
+    r.push({ localIP: p.localIP, localPort: p.localPort, proc });
+  }
+
+  private proc(pid: number, now: number): ProcessInfo | undefined {
+    const c = this.procCache.get(pid);
+    if (c && now - c.at < PROC_TTL_MS) {
+      if (!c.info.sha256 && c.info.exeKey) c.info.sha256 = this.procs.sha256(c.info.exeKey);
+      return c.info;
+    }
+    const info = this.procs.read(pid);
+    if (this.procCache.size > 10_000) this.procCache.clear();
+    if (info) this.procCache.set(pid, { info, at: now });
+    return info;
+  }
+
+  /** Fills inode → pid for socket links, newest processes first, until every wanted inode is found. */
+  private walk(want: Set<number>): void {
+    this.stats.walks++;
+    let pids: number[];
+    try {
+      pids = readdirSync(this.root).filter((n) => n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57).map(Number);
+    } catch {
+      return;
+    }
+    pids.sort((a, b) => b - a);
+    if (this.inodePid.size > 500_000) this.inodePid.clear();
+    let left = want.size;
+    for (const pid of pids) {
+      let fds: string[];
+      try {
+        fds = readdirSync(`${this.root}/${pid}/fd`);
+      } catch {
+        continue; // gone, or not ours to read
+      }
+      for (const fd of fds) {
+        let link: string;
+        try {
+          link = readlinkSync(`${this.root}/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        if (!link.startsWith('socket:[')) continue;
+        const inode = Number(link.slice(8, -1));
+        if (!this.inodePid.has(inode)) this.inodePid.set(inode, pid);
+        if (want.has(inode)) {
+          want.delete(inode);
+          left--;
+        }
+      }
+      if (left === 0) return;
+    }
+  }
+}
