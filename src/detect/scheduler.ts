@@ -81,3 +81,19 @@ export function holdHook(env: NodeJS.ProcessEnv = process.env): SchedulerOptions
     await new Promise((r) => setTimeout(r, ms));
   };
 }
+
+/**
+ * For ingest paths outside the server (`wirehunt ingest`, the sensor): after a batch committed, run the
+ * enabled continuous (NRT) rules once and deliver their webhooks. Inside `wirehunt serve`, call
+ * `Scheduler.ingested()` instead.
+ */
+export async function runContinuousRules(store: Store, now: Date = new Date()): Promise<RuleRun[]> {
+  const state = await DetectState.open(store);
+  try {
+    const runs = await runDue(state, { now, continuousOnly: true });
+    await deliverPending(state);
+    return runs;
+  } finally {
+    state.close();
+  }
+}

@@ -61,7 +61,9 @@ export function printAlert(al: Alert, json: boolean): void {
   else console.log(`${al.Timestamp}  ${al.Severity.padEnd(13)} ${al.RuleId.padEnd(26)} ${(al.DeviceName || al.DeviceId).padEnd(28)} ${al.AlertId}  ${al.Title}`);
 }
 
-export function printRuns(runs: RuleRun[], json: boolean): number {
+/** Prints the alerts and a summary line (with `quiet`, only for runs that raised or failed). */
+export function printRuns(runs: RuleRun[], json: boolean, quiet = false): number {
+  if (quiet && runs.every((r) => !r.alerts.length && !r.error)) return 0;
   let errors = 0;
   for (const r of runs) {
     for (const al of r.alerts) printAlert(al, json);
@@ -106,7 +108,7 @@ export const command: Command = {
       intervalMs: a.intervalS * 1000,
       now: fixed ? () => fixed : undefined,
       beforeCommit,
-      onRun: (runs) => printRuns(runs, a.json),
+      onRun: (runs) => printRuns(runs, a.json, true),
       onError: (err) => console.error(`wirehunt: detect: ${(err as Error).message ?? err}`),
     });
     console.error(`detect: running the rules of ${store.path} every ${a.intervalS} s (Ctrl+C stops)`);
