@@ -125,7 +125,10 @@ test('a seed query typed and run with Shift+Enter shows the rows the engine retu
 test('clicking a row opens the inspector with AdditionalFields parsed and described', async () => {
   await typeQuery(page, seed.get('Q2')!);
   await runAndWait(page);
-  await page.locator('#grid .row:visible', { hasText: 'Cssh0' }).first().click();
+  // The quick filter searches every column (AdditionalFields is far to the right, out of view).
+  await page.fill('#quickFilter', 'Cssh0');
+  await page.waitForFunction(() => /1 shown/.test(document.getElementById('status')!.textContent!));
+  await page.locator('#grid .row:visible').first().click();
   await page.waitForSelector('#afTable');
   const pairs = await page.$$eval('#afTable tr', (trs) => trs.map((tr) => ({ k: tr.querySelector('.k')!.firstChild!.textContent, d: tr.querySelector('.fd')?.textContent ?? '', v: tr.querySelector('.v')!.textContent })));
   const byKey = new Map(pairs.map((p) => [p.k, p]));

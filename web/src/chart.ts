@@ -97,8 +97,12 @@ export function renderChart(host: HTMLElement, info: RenderInfo, schema: SchemaF
     return `piechart: ${top.length} slices`;
   }
 
-  const pad = { l: 56, r: 12, t: 10, b: 42 };
   const horizontal = kind === 'barchart';
+  const pad = { l: 56, r: 12, t: 10, b: 42 };
+  if (horizontal) {
+    const longest = rows.reduce((m, r) => Math.max(m, formatCell(r[ix(xcol)]).length), 0);
+    pad.l = Math.min(220, Math.max(56, longest * 6.5 + 12));
+  }
   const categorical = kind === 'columnchart' || kind === 'barchart';
   const series = new Map<string, Series>();
   const cats: string[] = [];
@@ -158,7 +162,9 @@ export function renderChart(host: HTMLElement, info: RenderInfo, schema: SchemaF
     cats.forEach((c, i) => {
       if (i % stepLbl) return;
       const t = el('text', horizontal ? { x: pad.l - 6, y: sy(i) + 4, 'text-anchor': 'end' } : { x: sx(i), y: h - pad.b + 16, 'text-anchor': 'middle' }, axes);
-      t.textContent = c.length > 16 ? c.slice(0, 15) + '…' : c;
+      const max = horizontal ? Math.floor((pad.l - 10) / 6.5) : 16;
+      t.textContent = c.length > max ? c.slice(0, max - 1) + '…' : c;
+      el('title', {}, t).textContent = c;
     });
     const band = (horizontal ? ih : iw) / cats.length;
     const bw = Math.max(1, (band * 0.8) / all.length);

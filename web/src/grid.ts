@@ -13,7 +13,7 @@ export interface GridEvents {
 }
 
 const ROW_H = 26;
-const OVERSCAN = 8;
+const OVERSCAN = 4;
 const NUMERIC = new Set(['Int64', 'Int32', 'Double', 'Decimal']);
 
 export function formatCell(v: unknown): string {
@@ -38,7 +38,7 @@ export class Grid {
   private hdr: HTMLDivElement;
   private body: HTMLDivElement;
   private pool: HTMLDivElement[] = [];
-  private rendered = { from: -1, to: -1 };
+  private rendered = { from: -1, to: -1, c0: -1, c1: -1 };
   private raf = 0;
 
   constructor(private host: HTMLElement, private ev: GridEvents) {
@@ -48,7 +48,10 @@ export class Grid {
     this.body.className = 'body';
     host.append(this.hdr, this.body);
     host.addEventListener('scroll', () => this.schedule(), { passive: true });
-    new ResizeObserver(() => this.schedule()).observe(host);
+    new ResizeObserver(() => {
+      if (this.schema.length && this.poolSize() > this.pool.length) this.buildPool();
+      this.schedule();
+    }).observe(host);
     this.body.addEventListener('click', (e) => {
       const r = this.rowOf(e.target);
       if (r < 0) return;
@@ -149,11 +152,15 @@ export class Grid {
     window.addEventListener('pointerup', up);
   }
 
+  private poolSize(): number {
+    return Math.ceil(Math.max(this.host.clientHeight, 200) / ROW_H) + OVERSCAN * 2 + 2;
+  }
+
   private buildPool(): void {
     this.body.replaceChildren();
     this.pool = [];
-    this.rendered = { from: -1, to: -1 };
-    const count = Math.ceil(Math.max(this.host.clientHeight, 800) / ROW_H) + OVERSCAN * 2 + 2;
+    this.rendered.from = -1;
+    const count = this.poolSize();
     for (let p = 0; p < count; p++) {
       const row = document.createElement('div');
       row.className = 'row';
@@ -231,7 +238,7 @@ export class Grid {
     this.host.scrollTop = 0;
     this.body.style.height = view.length * ROW_H + 'px';
     this.sel = -1;
-    this.rendered = { from: -1, to: -1 };
+    this.rendered.from = -1;
     this.paint();
     this.ev.changed(view.length, n);
   }
@@ -246,8 +253,15 @@ export class Grid {
     const top = Math.max(0, this.host.scrollTop - this.hdr.offsetHeight);
     const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
     const last = Math.min(this.view.length, first + this.pool.length);
-    if (first === this.rendered.from && last === this.rendered.to) return;
-    this.rendered = { from: first, to: last };
+    // Only the columns in view get their text (wide results have dozens of columns).
+    const left = this.host.scrollLeft - 200, right = this.host.scrollLeft + this.host.clientWidth + 200;
+    let c0 = 0, x = 0;
+    while (c0 < this.widths.length && x + this.widths[c0]! < left) x += this.widths[c0++]!;
+    let c1 = c0;
+    while (c1 < this.widths.length && x < right) x += this.widths[c1++]!;
+    const R = this.rendered;
+    if (first === R.from && last === R.to && c0 === R.c0 && c1 === R.c1) return;
+    this.rendered = { from: first, to: last, c0, c1 };
     for (let p = 0; p < this.pool.length; p++) {
       const el = this.pool[p]!;
       const r = first + p;
@@ -259,10 +273,10 @@ export class Grid {
       const row = this.rows[this.view[r]!]!;
       for (let i = 0; i < this.schema.length; i++) {
         const cell = el.children[i] as HTMLElement;
-        const v = row[i];
-        const text = formatCell(v);
+        const text = i >= c0 && i < c1 ? formatCell(row[i]) : '';
         if (cell.textContent !== text) cell.textContent = text;
-        cell.title = text.length > 40 ? text.slice(0, 2000) : '';
+        const title = text.length > 40 ? text.slice(0, 2000) : '';
+        if (cell.title !== title) cell.title = title;
       }
     }
   }
@@ -284,7 +298,7 @@ export class Grid {
     const hh = this.hdr.offsetHeight;
     if (y < this.host.scrollTop) this.host.scrollTop = y;
     else if (y + ROW_H > this.host.scrollTop + this.host.clientHeight - hh) this.host.scrollTop = y + ROW_H - this.host.clientHeight + hh;
-    this.rendered = { from: -1, to: -1 };
+    this.rendered.from = -1;
     this.paint();
   }
 
