@@ -70,6 +70,14 @@ function parse(argv: string[]): Args {
   return a;
 }
 
+/** mkdir -p, one level at a time (Node's recursive mkdir can spin forever under /proc). */
+function ensureDir(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) ensureDir(parent);
+  mkdirSync(dir);
+}
+
 export const command: Command = {
   name: 'demo',
   summary: 'generate the demo capture, ingest it and serve it',
@@ -80,13 +88,20 @@ export const command: Command = {
     const storePath = resolveStorePath(a.db);
     if (storePath === ':memory:' && a.serve) throw new UserError('demo: an in-memory store cannot be served; give --db <file> or --no-serve');
     const pcap = resolve(a.pcapOut ?? (storePath === ':memory:' ? 'wirehunt-demo.pcap' : join(dirname(storePath), 'wirehunt-demo.pcap')));
-    mkdirSync(dirname(pcap), { recursive: true });
     const devices = pcap.replace(/\.pcap$/i, '') + '.devices.json';
 
     if (tty) process.stderr.write(`demo: generating ${pcap} …\n`);
     const t0 = Date.now();
-    const r = writeDemo(pcap, { endMs: a.endMs, seed: a.seed });
-    writeFileSync(devices, JSON.stringify(r.inventory, null, 2) + '\n');
+    let r: ReturnType<typeof writeDemo>;
+    try {
+      ensureDir(dirname(pcap));
+      r = writeDemo(pcap, { endMs: a.endMs, seed: a.seed });
+      writeFileSync(devices, JSON.stringify(r.inventory, null, 2) + '\n');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code && e.syscall) throw new UserError(`demo: cannot write ${e.path ?? pcap}: ${e.code}`, 1);
+      throw err;
+    }
     console.log(`demo: wrote ${pcap} (${r.packets} packets, ${(r.bytes / 1048576).toFixed(1)} MB, ${r.stats.sessions} sessions, ` +
       `${new Date(r.stats.startMs).toISOString()} .. ${new Date(r.stats.endMs).toISOString()}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     console.log(`demo: wrote ${devices} (${r.inventory.devices.length} devices)`);
