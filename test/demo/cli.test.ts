@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,21 @@ test('bad flags are one line on stderr, exit 2, and write nothing', () => {
       assert.match(r.stderr, msg);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.ok(!existsSync(pcap));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unwritable capture path is one line on stderr, exit 1', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wirehunt-demo-cli-'));
+  try {
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    for (const [out, code] of [[dir, 'EISDIR'], [join(file, 'x.pcap'), 'ENOTDIR']] as const) {
+      const r = run('--pcap-out', out, '--no-serve');
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr, `wirehunt: demo: cannot write ${out}: ${code}\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
