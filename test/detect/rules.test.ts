@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/store/index.js';
 import { runQuery } from '../../src/kql/index.js';
 import {
-  DetectState, FREQUENCIES, deliverPending, parseRule, refusal, runRule, validateRule, RuleError, type Rule,
+  DetectState, FREQUENCIES, deliverPending, parseRule, refusal, runRule, validateRule, runContinuousRules, RuleError, type Rule,
 } from '../../src/detect/index.js';
 
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -202,4 +202,25 @@ test('wirehunt rules add|list|disable|remove with YAML files; a refused rule say
   const rm = run('remove', 'ssh-inspections', 'no-such-rule');
   assert.equal(rm.status, 2);
   assert.match(rm.stderr, /no rule 'no-such-rule'/);
+});
+
+test('continuous rules run on each ingested batch; scheduled ones wait for their schedule', async () => {
+  const store = await sshStore(1);
+  try {
+    const state = await DetectState.open(store, { builtins: false });
+    await state.saveRule(rule({ id: 'nrt-ssh', frequency: 'continuous', query: SSH_QUERY }));
+    await state.saveRule(rule({ id: 'hourly-ssh', frequency: '1h', query: SSH_QUERY + ' | where Timestamp > ago(4h)' }));
+    state.close();
+    const first = await runContinuousRules(store, NOW);
+    // (the built-in pack's continuous rules run too, and find nothing here)
+    assert.ok(first.every((r) => r.ruleId !== 'hourly-ssh' && (r.ruleId === 'nrt-ssh' || r.alerts.length === 0)));
+    assert.equal(first.find((r) => r.ruleId === 'nrt-ssh')!.alerts.length, 2, 'continuous: no lookback, the old event too');
+    const w = await store.writer('DeviceNetworkEvents', ['Timestamp', 'DeviceId', 'ActionType', 'ReportId']);
+    w.appendRow([NOW.getTime() * 1000, 'dev7', 'SshConnectionInspected', 7777]);
+    await w.close();
+    const second = await runContinuousRules(store, NOW);
+    assert.deepEqual(second.filter((r) => r.alerts.length).map((r) => [r.ruleId, r.alerts.map((a) => a.DeviceId)]), [['nrt-ssh', ['dev7']]]);
+  } finally {
+    store.close();
+  }
 });
