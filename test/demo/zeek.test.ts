@@ -27,7 +27,7 @@ before(() => {
   writeDemo(join(dir, 'demo.pcap'), { endMs: END, seed: 1 });
   const r = spawnSync(process.execPath, [main, 'zeek', join(dir, 'demo.pcap'), '--out', join(dir, 'logs'), '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  for (const n of ['conn', 'ssh', 'http', 'ssl', 'x509', 'dns', 'ntlm']) logs[n] = read(n);
+  for (const n of ['conn', 'ssh', 'http', 'ssl', 'x509', 'dns', 'ntlm', 'ftp', 'weird', 'analyzer']) logs[n] = read(n);
 });
 
 const web01 = device('web01');
@@ -115,4 +115,19 @@ test('conn.log: ICMP exfiltration bytes and duration, and the ping sweep', () =>
   const sweep = icmp.filter((r) => r['id.orig_h'] === icmpHost.ip && String(r['id.resp_h']).startsWith('10.'));
   const t0 = Math.min(...sweep.map((r) => Number(r.ts)));
   assert.ok(new Set(sweep.filter((r) => Number(r.ts) - t0 < 600).map((r) => r['id.resp_h'])).size > 5);
+});
+
+test('ftp.log: passive transfers complete (226) with their data channels', () => {
+  const xfer = logs.ftp!.filter((r) => r.command === 'RETR' || r.command === 'STOR');
+  assert.ok(xfer.length >= 2);
+  assert.ok(xfer.every((r) => r.reply_code === 226));
+  assert.ok(xfer.some((r) => r.command === 'STOR' && r['id.resp_h'] === web01.ip && r.user === 'backup'));
+  const pasv = logs.ftp!.filter((r) => r.command === 'PASV');
+  assert.equal(pasv.length, xfer.length);
+  assert.ok(pasv.every((r) => r['data_channel.passive'] === true && r['data_channel.resp_h'] === r['id.resp_h']));
+});
+
+test('well-formed protocol bytes: no weird.log or analyzer.log rows', () => {
+  assert.deepEqual(logs.weird, []);
+  assert.deepEqual(logs.analyzer, []);
 });
