@@ -113,7 +113,7 @@ test(`Shift+Enter → first rows painted for a ${N.toLocaleString('en-US')}-row 
   const pick = (k: string) => median(warm.map((r: any) => r[k] as number));
   results['run30k'] = {
     runs,
-    medianWarm: { totalMs: pick('totalMs'), serverMs: pick('serverMs'), untilHeadersMs: pick('untilHeadersMs'), bodyAndParseMs: pick('bodyAndParseMs'), buildMs: pick('buildMs'), renderMs: pick('renderMs') },
+    medianWarm: { totalMs: pick('totalMs'), serverMs: pick('serverMs'), untilHeadersMs: pick('untilHeadersMs'), bodyAndParseMs: pick('bodyAndParseMs'), buildMs: pick('buildMs'), layoutMs: pick('layoutMs'), renderMs: pick('renderMs') },
     loadAverage: (await import('node:os')).loadavg()[0],
   };
   for (const r of runs) assert.equal((r as any).rows, N);
