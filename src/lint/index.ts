@@ -116,11 +116,14 @@ function stringLiteral(n: Bridged): string | null {
   return null;
 }
 
+/** Columns extended from the SignatureName (extend sig = tostring(AdditionalFields.SignatureName)), per lint run. */
+let signatureAliases = new Set<string>();
+
 /** Whether an expression reads the SignatureName (a member of AdditionalFields, or a column of that name). */
 function isSignatureName(n: Bridged): boolean {
   if (!n) return false;
   const k = kind(n);
-  if (k === 'NameReference') return String(n.SimpleName) === 'SignatureName';
+  if (k === 'NameReference') return String(n.SimpleName) === 'SignatureName' || signatureAliases.has(String(n.SimpleName));
   if (k === 'PathExpression') return nameRef(exprChildren(n)[1]) === 'SignatureName';
   if (k === 'ElementExpression') {
     const [, sel] = exprChildren(n);
@@ -160,6 +163,12 @@ export function lint(text: string, opts: LintOptions = {}): LintResult {
   const actionTypeLits: Bridged[] = [];
   let hasTimestampFilter = false;
   let firstTable: Bridged = null;
+  signatureAliases = new Set();
+  walk(root, (n) => {
+    if (kind(n) !== 'SimpleNamedExpression') return;
+    const [decl, value] = exprChildren(n);
+    if (value && kind(value) !== 'NameReference' && isSignatureName(value)) signatureAliases.add(nameOfDecl(decl));
+  });
 
   walk(root, (n, parents) => {
     const k = kind(n);

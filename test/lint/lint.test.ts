@@ -54,6 +54,9 @@ test('WHL001 for every retired signature, with its replacement; a term of an and
   const two = lint(`DeviceNetworkEvents | extend AdditionalFields = todynamic(AdditionalFields) | where AdditionalFields.SignatureName in ("SSH", "DNS_Request")`);
   assert.deepEqual(two.findings.map((f) => f.replacement), ['SshConnectionInspected', 'DnsConnectionInspected']);
   assert.equal(two.rewrite, undefined);
+  // Through a column extended from the SignatureName.
+  const alias = lint(`DeviceNetworkEvents | where ActionType == "NetworkSignatureInspected" | extend sig = tostring(todynamic(AdditionalFields).SignatureName) | where sig =~ "http_client"`);
+  assert.deepEqual(alias.findings.map((f) => [f.code, f.replacement, f.column]), [['WHL001', 'HttpConnectionInspected', 153]]);
   // A signature that was not retired is not flagged.
   assert.deepEqual(lint(`DeviceNetworkEvents | extend a = todynamic(AdditionalFields) | where a.SignatureName == "SMB_Client"`).findings, []);
 });
