@@ -112,6 +112,9 @@ export class LiveSensor {
     await this.writeDevices();
     const attr = this.attr;
     this.pipe = createPipeline(selectAnalyzers(null), this.sink, {
+      // Checksum offload: a host's own outgoing packets are captured before the NIC fills their
+      // checksums, so live capture ignores them (as Zeek users run it on live interfaces, -C).
+      ignoreChecksums: true,
       connCreated: attr ? (c: Conn) => {
         if (c.transport !== Transport.TCP && c.transport !== Transport.UDP) return;
         attr.request(c.uid, c.transport === Transport.TCP ? 'tcp' : 'udp',
@@ -178,8 +181,8 @@ export class LiveSensor {
     this.cap?.requestStats?.();
     if (!final && this.packets === this.packetsAtTick) {
       // Quiet interface: network time follows the wall clock (tcpdump stamps packets with it), a
-      // second behind so that a packet still in the pipe is never older than network time.
-      this.pipe.advance?.(now / 1000 - 1);
+      // quarter second behind so that a packet still in the pipe is not older than network time.
+      this.pipe.advance?.(now / 1000 - 0.25);
     }
     this.packetsAtTick = this.packets;
     if (this.attr) {
