@@ -5,7 +5,8 @@
 // logs hold the same rows as a single-threaded run (in another order).
 import { Worker } from 'node:worker_threads';
 import { openCapture } from '../capture/index.js';
-import { Decoder, DecodeStatus, DecodedPacket } from '../decode/index.js';
+import { Decoder, DecodeStatus, DecodedPacket, LINKTYPE_RAW } from '../decode/index.js';
+import type { RawPacket } from '../capture/types.js';
 import { L3 } from '../decode/packet.js';
 import { connSchema } from '../zeek/schemas/conn.js';
 import { tunnelSchema } from '../zeek/schemas/tunnel.js';
@@ -13,6 +14,7 @@ import { weirdSchema } from '../zeek/schemas/weird.js';
 import { analyzerSchema } from '../analyzers/framework/analyzer-log.js';
 import type { LogSchema, ZeekRecord } from '../zeek/types.js';
 import { RingWriter, newRing } from './ring.js';
+import { UDP_TUNNELS, looksLikeAyiya, looksLikeTeredo } from './tunnels.js';
 import { openSink, type Selection, type SensorOptions, type SensorStats } from './index.js';
 
 function mix32(x: number): number {
@@ -23,7 +25,23 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+const TUNNEL_PORTS = new Uint8Array(65536);
+for (const port of UDP_TUNNELS.keys()) TUNNEL_PORTS[port] = 1;
+
+/**
+ * The worker for a packet. Tunnelled traffic (IP-in-IP, GRE, and UDP that is or looks like a tunnel)
+ * all goes to worker 0: an inner flow may arrive through several tunnels with different outer
+ * addresses, and Zeek keys connections without their encapsulation, so its packets must meet in one
+ * flow table. Everything else is sharded by the (unordered) address pair.
+ */
 function shardOf(p: DecodedPacket, n: number): number {
+  const pr = p.ipProto;
+  if (pr === 4 || pr === 41 || pr === 47) return 0;
+  if (pr === 17) {
+    if (TUNNEL_PORTS[p.srcPort] || TUNNEL_PORTS[p.dstPort]) return 0;
+    const off = p.l4Offset + 8, len = Math.min(p.l4Len, p.l4CapLen) - 8;
+    if (len > 0 && (looksLikeAyiya(p.buf, off, len) || looksLikeTeredo(p.buf, off, len))) return 0;
+  }
   let h: number;
   if (p.l3 === L3.IPv4) h = mix32(p.src4 ^ p.dst4);
   else if (p.l3 === L3.IPv6) {
@@ -31,6 +49,17 @@ function shardOf(p: DecodedPacket, n: number): number {
     h = mix32((s[0]! ^ d[0]!) + mix32((s[1]! ^ d[1]!) + mix32((s[2]! ^ d[2]!) + mix32(s[3]! ^ d[3]!))));
   } else return 0;
   return h % n;
+}
+
+/** A reassembled IPv4 datagram as one unfragmented packet: total length, no fragment bits, header checksum. */
+function fixIPv4Header(b: Buffer, hl: number, len: number): void {
+  b.writeUInt16BE(len & 0xffff, 2);
+  b.writeUInt16BE(b.readUInt16BE(6) & 0x4000, 6); // keep DF, clear MF and the offset
+  b.writeUInt16BE(0, 10);
+  let sum = 0;
+  for (let i = 0; i + 1 < hl; i += 2) sum += b.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  b.writeUInt16BE(~sum & 0xffff, 10);
 }
 
 export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: number): Promise<SensorStats> {
@@ -68,6 +97,8 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
   const reader = openCapture(opts.input);
   const decoder = new Decoder({ ignoreChecksums: !!opts.ignoreChecksums });
   const p = new DecodedPacket();
+  const reasm: RawPacket = { ts: 0, linkType: LINKTYPE_RAW, interfaceId: 0, wireLen: 0, data: Buffer.alloc(0), offset: 0, capLen: 0 };
+  let scratch = Buffer.allocUnsafe(65536);
   const filter = opts.filter;
   const every = opts.progressEvery ?? 1 << 16;
   let untilProgress = every;
@@ -78,7 +109,22 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
       const i = index++;
       const st = decoder.decode(raw, p);
       if (filter && !filter(p)) return;
-      if (st === DecodeStatus.NotIP || st === DecodeStatus.Weird || st === DecodeStatus.Ignored) return;
+      if (st === DecodeStatus.NotIP || st === DecodeStatus.Weird || st === DecodeStatus.Ignored || st === DecodeStatus.Fragment) return;
+      if (p.reassembled) {
+        // IP fragments are put back together here (their shard is only known once the transport
+        // header is): the worker gets the whole datagram as a raw IP frame.
+        const len = p.ipCapLen;
+        if (scratch.length < len) scratch = Buffer.allocUnsafe(Math.max(len, scratch.length * 2));
+        p.buf.copy(scratch, 0, p.ipOffset, p.ipOffset + len);
+        if (p.l3 === L3.IPv4) fixIPv4Header(scratch, p.ipHeaderLen, len);
+        reasm.ts = raw.ts;
+        reasm.interfaceId = raw.interfaceId;
+        reasm.data = scratch;
+        reasm.offset = 0;
+        reasm.capLen = reasm.wireLen = len;
+        writers[shardOf(p, n)]!.write(reasm, i);
+        return;
+      }
       writers[shardOf(p, n)]!.write(raw, i);
       if (--untilProgress === 0) {
         untilProgress = every;
