@@ -7,6 +7,7 @@ import { applyTimeRange, queryFiltersTime, timespanToKql } from '../../src/serve
 import { describeZeekField, ZEEK_ACTION_TYPES } from '../../src/server/routes/zeek-fields.js';
 import { runQuery } from '../../src/kql/index.js';
 import { seedStore, NOW } from '../kql/fixture.js';
+import { readFileSync } from 'node:fs';
 import type { Store } from '../../src/store/index.js';
 
 let store: Store;
@@ -90,4 +91,18 @@ test('a bad query gives 400 with the Kusto diagnostic at its place in the user\'
   assert.match(r.body['error'].message, /\(2:9\).*NoSuchColumn/);
   const empty = await run({ Query: '  ' });
   assert.equal(empty.status, 400);
+});
+
+test('the page\'s examples are the seed\'s hunting queries, unchanged, and each runs', async () => {
+  const seedText = readFileSync(new URL('../../../../shared/seed/queries.kql', import.meta.url), 'utf8');
+  const parts = seedText.split(/^\/\/ (Q\d+):.*$/m).slice(1);
+  const seed: [string, string][] = [];
+  for (let i = 0; i < parts.length; i += 2) seed.push([parts[i]!, parts[i + 1]!.trim()]);
+  const src = readFileSync(new URL('../../../web/src/examples.ts', import.meta.url), 'utf8');
+  const examples = JSON.parse(src.slice(src.indexOf('= [') + 2, src.lastIndexOf('];') + 1)) as { id: string; query: string }[];
+  assert.deepEqual(examples.map((e) => [e.id, e.query]), seed);
+  for (const e of examples) {
+    const r = await run({ Query: e.query, TimeRange: 'P30D' });
+    assert.equal(r.status, 200, `${e.id}: ${JSON.stringify(r.body)}`);
+  }
 });
