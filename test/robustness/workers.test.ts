@@ -2,7 +2,6 @@
 // real captures: it ends (no hang, no crash) and writes the same conn.log rows as the single-threaded run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
 import { analyzeCapture } from '../../src/sensor/index.js';
 import { CaptureError } from '../../src/capture/types.js';
 import type { LogSchema, ZeekRecord } from '../../src/zeek/types.js';
@@ -10,7 +9,7 @@ import { renderAsciiRow } from '../../src/zeek/format.js';
 import { corpusCaptures, fuzzInputs } from './corpus-files.js';
 import { mutate } from './mutate.js';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapWriter, UdpExchange } from '../../src/synth/index.js';
@@ -33,12 +32,16 @@ async function rows(file: string, workers: number): Promise<string[] | string> {
   return out.sort();
 }
 
-test('sharded (--workers 2) and single-threaded conn-level runs agree on real captures', { timeout: 900_000 }, async () => {
-  // A deterministic spread over the corpus, biggest captures included (they have the most flows).
+test('sharded (--workers 2) and single-threaded conn-level runs agree on real captures', { timeout: 1_200_000 }, async () => {
+  // A third of the corpus, every capture whose name says tunnel, and the biggest ones (most flows). The
+  // whole corpus (WH_WORKERS_ALL=1) takes about 4 minutes on a busy 2-core machine.
   const all = corpusCaptures();
   const bySize = [...all].sort((a, b) => statSync(b).size - statSync(a).size);
-  const chosen = [...new Set([...bySize.slice(0, 10), ...all.filter((_, i) => i % 12 === 0)])];
+  const tunnelish = /tunnel|vxlan|gre|teredo|6in|4in|gtp|geneve|ayiya|erspan|ipip|mpls|syslog/i;
+  const chosen = process.env.WH_WORKERS_ALL ? all
+    : [...new Set([...bySize.slice(0, 10), ...all.filter((f, i) => i % 3 === 0 || tunnelish.test(f))])];
   let compared = 0, withRows = 0;
+  const differ: string[] = [];
   for (const f of chosen) {
     const one = await rows(f, 1);
     const two = await rows(f, 2);
@@ -48,10 +51,10 @@ test('sharded (--workers 2) and single-threaded conn-level runs agree on real ca
     }
     compared++;
     if (one.length) withRows++;
-    assert.equal(two.length, one.length, `${f}: ${two.length} rows with 2 workers, ${one.length} with 1`);
-    assert.deepEqual(two, one, `${f}: rows differ`);
+    if (JSON.stringify(two) !== JSON.stringify(one)) differ.push(f);
   }
-  console.log(`# workers: ${compared} captures compared (${withRows} with conn.log rows)`);
+  console.log(`# workers: ${compared} captures compared (${withRows} with conn.log rows), ${differ.length} differ`);
+  assert.deepEqual(differ, [], 'captures whose conn.log differs between --workers 2 and one thread');
   assert.ok(withRows >= chosen.length * 0.8, `only ${withRows} of ${chosen.length} captures gave rows`);
 });
 
