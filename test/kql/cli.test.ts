@@ -63,7 +63,7 @@ test('binder errors: Kusto code, line:column, exit 1, no stack trace', () => {
 });
 
 test('unsupported features name themselves', () => {
-  const r = wh('--dry-run', 'DeviceNetworkEvents | evaluate bag_unpack(todynamic(AdditionalFields))');
+  const r = wh('--dry-run', 'DeviceNetworkEvents | extend j = todynamic(AdditionalFields) | evaluate bag_unpack(j)');
   assert.equal(r.status, 1);
   assert.match(r.stderr, /WH001 \(1:\d+\): Not supported yet by wirehunt: evaluate bag_unpack/);
 });

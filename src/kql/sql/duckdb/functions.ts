@@ -182,7 +182,15 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   parse_ipv4: { sql: (a) => `((${IPV4_TO_LONG(`split_part(${a[0]}, '/', 1)`)}) // CAST(pow(2, 32 - coalesce(TRY_CAST(NULLIF(split_part(${a[0]}, '/', 2), '') AS BIGINT), 32)) AS BIGINT) * CAST(pow(2, 32 - coalesce(TRY_CAST(NULLIF(split_part(${a[0]}, '/', 2), '') AS BIGINT), 32)) AS BIGINT))`, args: [S] },
   ipv4_is_private: { sql: (a) => IPV4_PRIVATE(`split_part(${a[0]}, '/', 1)`), args: [S] },
   ipv4_is_in_range: { sql: ipv4InRange, args: [S, S] },
-  ipv4_is_match: { sql: (a) => ipv4InRange([a[0]!, a[1]!]), args: [S, S] },
+  ipv4_is_match: {
+    sql: (a) => {
+      const bits = (x: string) => `coalesce(TRY_CAST(NULLIF(split_part(${x}, '/', 2), '') AS BIGINT), 32)`;
+      const p = `least(${bits(a[0]!)}, ${bits(a[1]!)}${a[2] ? `, ${a[2]}` : ''})`;
+      const div = `CAST(pow(2, 32 - ${p}) AS BIGINT)`;
+      return `((${IPV4_TO_LONG(`split_part(${a[0]}, '/', 1)`)}) // ${div} = (${IPV4_TO_LONG(`split_part(${a[1]}, '/', 1)`)}) // ${div})`;
+    },
+    args: [S, S, L],
+  },
   format_bytes: { sql: formatBytes, args: [R, L, S] },
   tohex: { sql: 'lower(hex({0}))', args: [L] },
   binary_and: { sql: '({0} & {1})', args: [L, L] }, binary_or: { sql: '({0} | {1})', args: [L, L] }, binary_xor: { sql: 'xor({0}, {1})', args: [L, L] },
