@@ -163,6 +163,42 @@ test('filter in / filter out on a cell appends the where clause and reruns', asy
   await shot(page, '04-filter-out');
 });
 
+test('keyboard: rows, inspector, cell menu; export CSV; saving and history', async () => {
+  const q = 'DeviceNetworkEvents\n| where ActionType == "DnsConnectionInspected"\n| project Timestamp, DeviceId, RemoteIP, AdditionalFields\n| order by Timestamp asc';
+  await typeQuery(page, q);
+  await runAndWait(page);
+  const rows = await gridRows(page);
+  await page.focus('#grid');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#inspector:not([hidden]) #afTable');
+  const query = await page.$eval('#afTable', (t) => [...t.querySelectorAll('tr')].find((tr) => tr.querySelector('.k')!.firstChild!.textContent === 'query')?.querySelector('.v')?.textContent);
+  assert.equal(query, JSON.parse(rows[1]![3]!).query, 'the second row is inspected');
+  await page.keyboard.press('Escape');
+  assert.ok(await page.isHidden('#inspector'));
+  await page.focus('#grid');
+  await page.keyboard.press('ContextMenu');
+  await page.waitForSelector('#menu:not([hidden])');
+  assert.match((await page.textContent('#menu button')) ?? '', /^Filter in: /);
+  await page.keyboard.press('Escape');
+  const download = page.waitForEvent('download');
+  await page.click('#csvBtn');
+  const csv = readFileSync((await (await download).path())!, 'utf8').trimEnd().split('\r\n');
+  assert.equal(csv[0], 'Timestamp,DeviceId,RemoteIP,AdditionalFields');
+  assert.equal(csv.length, rows.length + 1);
+  assert.equal(csv[1]!.split(',')[1], rows[0]![1]);
+  page.once('dialog', (d) => void d.accept('dns lookups'));
+  await page.click('#editor .view-lines');
+  await page.keyboard.press('Control+s');
+  await page.click('.side-tabs button[data-side=queries]');
+  await page.waitForSelector('#sideBody .q .qt >> text=dns lookups');
+  const hist = await page.$$eval('#sideBody .q .qt', (e) => e.map((x) => x.textContent ?? ''));
+  assert.ok(hist.some((h) => h.includes(`${rows.length} rows`)), hist.join(' | '));
+  await shot(page, '05a-queries-panel');
+  await page.click('.side-tabs button[data-side=schema]');
+});
+
 test('render timechart draws a chart', async () => {
   await typeQuery(page, 'DeviceNetworkEvents\n| summarize Events = count() by bin(Timestamp, 1h), ActionType\n| render timechart');
   await runAndWait(page);
