@@ -20,6 +20,8 @@ export interface LiveCaptureOptions {
   tcpdump?: string;
   /** Stop after this many packets (tcpdump -c). */
   count?: number;
+  /** The kernel capture buffer in KiB (tcpdump -B); default libpcap's (2 MiB), which drops under load. */
+  bufferKiB?: number;
 }
 
 /** tcpdump's closing statistics. Undefined members were not reported. */
@@ -120,6 +122,10 @@ class TcpdumpCapture implements LiveCapture {
     const args = ['-i', o.iface, '-w', '-', '-U', '--immediate-mode'];
     if (o.snaplen !== undefined) args.push('-s', String(o.snaplen));
     if (o.count !== undefined) args.push('-c', String(o.count));
+    if (o.bufferKiB !== undefined) {
+      if (!Number.isInteger(o.bufferKiB) || o.bufferKiB < 1 || o.bufferKiB > 4 * 1024 * 1024) throw new CaptureError(`bad capture buffer size ${o.bufferKiB} KiB`);
+      args.push('-B', String(o.bufferKiB));
+    }
     if (o.filter && o.filter.trim()) args.push('--', o.filter);
     const [cmd, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, tcpdump, ...args]] : [tcpdump, args];
     this.child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });

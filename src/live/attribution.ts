@@ -45,9 +45,21 @@ export interface AttributorOptions {
   passwd?: string;
   /** Called when a new TCP listening socket is seen (ListeningConnectionCreated). */
   onListen?: (s: SocketEntry, proc: ProcessInfo | undefined) => void;
+  /** Called for every finished lookup (the worker thread forwards them). */
+  onResult?: (uid: string, localIP: string, localPort: number, proc: ProcessInfo | undefined) => void;
+  /** Called when an executable's SHA-256 is known. */
+  onHash?: (exeKey: string, sha256: string) => void;
 }
 
-export class Attributor {
+/** What the live sink needs from an attributor (in this thread, or the worker's proxy). */
+export interface AttributionSource {
+  isPending(uid: string): boolean;
+  lookup(uid: string, localIP: string, localPort: number): ProcessInfo | undefined;
+  forget(uid: string): void;
+  sha256(exeKey: string): string;
+}
+
+export class Attributor implements AttributionSource {
   readonly stats: AttributionStats = { requested: 0, attributed: 0, scans: 0, walks: 0 };
   readonly procs: ProcessReader;
   private pending: Pending[] = [];
@@ -64,7 +76,11 @@ export class Attributor {
 
   constructor(private localAddrs: ReadonlySet<string>, private readonly opts: AttributorOptions = {}) {
     this.root = opts.root ?? '/proc';
-    this.procs = new ProcessReader(this.root, opts.passwd);
+    this.procs = new ProcessReader(this.root, opts.passwd, 100, opts.onHash);
+  }
+
+  sha256(exeKey: string): string {
+    return this.procs.sha256(exeKey);
   }
 
   setLocalAddresses(a: ReadonlySet<string>): void {
@@ -195,6 +211,7 @@ export class Attributor {
     const left = (this.open.get(p.uid) ?? 1) - 1;
     if (left <= 0) this.open.delete(p.uid);
     else this.open.set(p.uid, left);
+    this.opts.onResult?.(p.uid, p.localIP, p.localPort, proc);
     if (!proc) return;
     this.stats.attributed++;
     if (this.results.size >= MAX_RESULTS) {
@@ -219,41 +236,68 @@ export class Attributor {
     return info;
   }
 
-  /** Fills inode → pid for socket links, newest processes first, until every wanted inode is found. */
+  /** Pids that owned sockets lately, most recent last (a busy client opens many connections). */
+  private hot: number[] = [];
+  /** Pids seen by the previous walk: a pid not among them is a new process (curl, dig, ssh). */
+  private lastPids = new Set<number>();
+
+  private markHot(pid: number): void {
+    const i = this.hot.indexOf(pid);
+    if (i >= 0) this.hot.splice(i, 1);
+    this.hot.push(pid);
+    if (this.hot.length > 16) this.hot.shift();
+  }
+
+  /**
+   * Fills inode → pid for socket links until every wanted inode is found: first the pids that owned
+   * sockets lately, then processes new since the last walk (newest first), then the rest.
+   */
   private walk(want: Set<number>): void {
     this.stats.walks++;
-    let pids: number[];
+    let all: number[];
     try {
-      pids = readdirSync(this.root).filter((n) => n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57).map(Number);
+      all = readdirSync(this.root).filter((n) => n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57).map(Number);
     } catch {
       return;
     }
-    pids.sort((a, b) => b - a);
+    const known = this.lastPids;
+    this.lastPids = new Set(all);
+    const fresh = all.filter((p) => !known.has(p)).sort((a, b) => b - a);
+    const rest = all.filter((p) => known.has(p)).sort((a, b) => b - a);
+    const order = [...this.hot.slice().reverse(), ...fresh, ...rest];
     if (this.inodePid.size > 500_000) this.inodePid.clear();
-    let left = want.size;
-    for (const pid of pids) {
-      let fds: string[];
-      try {
-        fds = readdirSync(`${this.root}/${pid}/fd`);
-      } catch {
-        continue; // gone, or not ours to read
+    const visited = new Set<number>();
+    for (const pid of order) {
+      if (visited.has(pid)) continue;
+      visited.add(pid);
+      if (this.scanFds(pid, want)) {
+        this.markHot(pid);
+        if (want.size === 0) return;
       }
-      for (const fd of fds) {
-        let link: string;
-        try {
-          link = readlinkSync(`${this.root}/${pid}/fd/${fd}`);
-        } catch {
-          continue;
-        }
-        if (!link.startsWith('socket:[')) continue;
-        const inode = Number(link.slice(8, -1));
-        if (!this.inodePid.has(inode)) this.inodePid.set(inode, pid);
-        if (want.has(inode)) {
-          want.delete(inode);
-          left--;
-        }
-      }
-      if (left === 0) return;
     }
+  }
+
+  /** Records the socket links of one process; true when it owned a wanted inode. */
+  private scanFds(pid: number, want: Set<number>): boolean {
+    let fds: string[];
+    try {
+      fds = readdirSync(`${this.root}/${pid}/fd`);
+    } catch {
+      return false; // gone, or not ours to read
+    }
+    let hit = false;
+    for (const fd of fds) {
+      let link: string;
+      try {
+        link = readlinkSync(`${this.root}/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (!link.startsWith('socket:[')) continue;
+      const inode = Number(link.slice(8, -1));
+      this.inodePid.set(inode, pid);
+      if (want.delete(inode)) hit = true;
+    }
+    return hit;
   }
 }

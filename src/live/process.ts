@@ -37,7 +37,8 @@ export class ProcessReader {
   private bootMicros: number | undefined;
   private readonly tick: number;
 
-  constructor(readonly root = '/proc', private readonly passwd = '/etc/passwd', clockTicks = 100) {
+  constructor(readonly root = '/proc', private readonly passwd = '/etc/passwd', clockTicks = 100,
+    private readonly onHash?: (exeKey: string, sha256: string) => void) {
     this.tick = clockTicks;
   }
 
@@ -167,8 +168,10 @@ export class ProcessReader {
     s.on('data', (b) => h.update(b));
     s.on('error', () => this.hashing.delete(key));
     s.on('end', () => {
-      this.hashes.set(key, h.digest('hex'));
+      const hex = h.digest('hex');
+      this.hashes.set(key, hex);
       this.hashing.delete(key);
+      this.onHash?.(key, hex);
     });
   }
 }

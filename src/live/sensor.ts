@@ -14,7 +14,7 @@ import { DNE_COLUMNS, Col } from '../events/model.js';
 import { hash53 } from '../events/hash.js';
 import { ipType } from '../events/ip.js';
 import type { BatchWriter, Cell, Store } from '../store/store.js';
-import { Attributor } from './attribution.js';
+import { RemoteAttributor } from './remote.js';
 import { hostAddresses, hostDevices, snapshotHost, snapshotKey, type HostSnapshot } from './host.js';
 import { LIVE_COLUMNS, LiveSink } from './sink.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
@@ -29,6 +29,8 @@ export interface LiveSensorOptions {
   /** Run tcpdump in this network namespace (tests, containers). */
   netns?: string;
   tcpdump?: string;
+  /** Kernel capture buffer (KiB, tcpdump -B); default 32768: libpcap's 2 MiB drops packets on a busy host. */
+  bufferKiB?: number;
   /** Batch period (ms); default 2000. */
   flushMs?: number;
   retention?: RetentionOptions;
@@ -69,7 +71,7 @@ export class LiveSensor {
   private pipe!: Pipeline;
   private sink!: LiveSink;
   private writer!: BatchWriter;
-  private attr: Attributor | null = null;
+  private attr: RemoteAttributor | null = null;
   private host!: HostSnapshot;
   private hostKey = '';
   private device!: Device;
@@ -105,7 +107,7 @@ export class LiveSensor {
     const { device } = hostDevices(this.host);
     this.device = device;
     if (useAttr) {
-      this.attr = new Attributor(hostAddresses(this.host), { onListen: (s, p) => this.listening(s, p) });
+      this.attr = new RemoteAttributor(hostAddresses(this.host), (s, p) => this.listening(s, p));
     }
     this.writer = await store.writer('DeviceNetworkEvents', LIVE_COLUMNS);
     this.sink = new LiveSink(new DeviceRegistry([device], false), this.writer, this.attr, this.host.hostname);
@@ -122,7 +124,7 @@ export class LiveSensor {
       } : undefined,
     });
     // Listening sockets that exist already.
-    this.attr?.scanListeners();
+    await this.attr?.sync(false, true);
     const first = this.openCapture();
     await first.ready; // a clear error when tcpdump cannot start
     this.log({ event: 'started', iface: this.o.iface, link: first.linkTypeName, device: this.device.DeviceName, deviceId: this.device.DeviceId });
@@ -131,7 +133,8 @@ export class LiveSensor {
   }
 
   private openCapture(): LiveCapture {
-    const opts: LiveCaptureOptions = { iface: this.o.iface, filter: this.o.filter, snaplen: this.o.snaplen, netns: this.o.netns, tcpdump: this.o.tcpdump };
+    const opts: LiveCaptureOptions = { iface: this.o.iface, filter: this.o.filter, snaplen: this.o.snaplen, netns: this.o.netns, tcpdump: this.o.tcpdump,
+      bufferKiB: this.o.bufferKiB ?? 32768 };
     this.cap = openLiveCapture(opts);
     return this.cap;
   }
@@ -185,10 +188,7 @@ export class LiveSensor {
       this.pipe.advance?.(now / 1000 - 0.25);
     }
     this.packetsAtTick = this.packets;
-    if (this.attr) {
-      this.attr.resolveNow(final);
-      this.attr.scanListeners();
-    }
+    if (this.attr) await this.attr.sync(final, !final);
     this.sink.drain(final);
     await this.writer.flush();
     await this.writer.settled();
@@ -272,7 +272,7 @@ export class LiveSensor {
   }
 
   /** The attributor (tests and benchmarks read its statistics). */
-  get attribution(): Attributor | null {
+  get attribution(): RemoteAttributor | null {
     return this.attr;
   }
 
@@ -295,6 +295,7 @@ export class LiveSensor {
     this.pipe.finish();
     await this.doTick(true);
     await this.writer.close();
+    await this.attr?.close();
     const s = this.status;
     this.log({ event: 'stopped', ...s });
     return s;

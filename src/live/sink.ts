@@ -7,7 +7,7 @@ import type { LogSchema, LogSink, ZeekRecord } from '../zeek/types.js';
 import type { BatchWriter, Cell } from '../store/store.js';
 import { DNE_COLUMNS, EventModel, Col, type RowTarget } from '../events/model.js';
 import type { DeviceRegistry } from '../events/devices.js';
-import type { Attributor } from './attribution.js';
+import type { AttributionSource } from './attribution.js';
 import type { ProcessInfo } from './process.js';
 
 export const PROC_COLUMNS = [
@@ -44,7 +44,12 @@ export function fillProcess(row: Cell[], p: ProcessInfo | undefined, domain: str
 interface Queued {
   cells: Cell[];
   uid: string;
+  /** drain() calls it has waited through. */
+  waits: number;
 }
+
+/** A row waits for its process at most this many batches (the attribution thread answers in ms). */
+const MAX_WAITS = 4;
 
 const MAX_QUEUE = 1_000_000;
 
@@ -58,7 +63,7 @@ export class LiveSink implements LogSink, RowTarget {
   /** Rows handed to the writer. */
   rows = 0;
 
-  constructor(devices: DeviceRegistry, private readonly writer: BatchWriter, private readonly attr: Attributor | null, private readonly domain: string) {
+  constructor(devices: DeviceRegistry, private readonly writer: BatchWriter, private readonly attr: AttributionSource | null, private readonly domain: string) {
     this.model = new EventModel(devices, this);
   }
 
@@ -81,14 +86,14 @@ export class LiveSink implements LogSink, RowTarget {
   }
 
   appendRow(cells: ArrayLike<Cell>): void {
-    this.queue.push({ cells: Array.from(cells), uid: this.curUid });
+    this.queue.push({ cells: Array.from(cells), uid: this.curUid, waits: 0 });
   }
 
   /** A row made outside the event model (ListeningConnectionCreated): DNE cells plus its process. */
   appendOwnRow(cells: ArrayLike<Cell>, p: ProcessInfo | undefined): void {
     const row = this.row;
     for (let i = 0; i < N; i++) row[i] = cells[i];
-    fillProcess(row, p, this.domain, p ? p.sha256 || (this.attr?.procs.sha256(p.exeKey) ?? '') : '');
+    fillProcess(row, p, this.domain, p ? p.sha256 || (this.attr?.sha256(p.exeKey) ?? '') : '');
     this.writer.appendRow(row);
     this.rows++;
   }
@@ -100,14 +105,14 @@ export class LiveSink implements LogSink, RowTarget {
     const row = this.row;
     let moved = 0;
     for (const q of this.queue) {
-      if (!final && attr && q.uid && attr.isPending(q.uid)) {
+      if (!final && attr && q.uid && q.waits++ < MAX_WAITS && attr.isPending(q.uid)) {
         keep.push(q);
         continue;
       }
       const c = q.cells;
       for (let i = 0; i < N; i++) row[i] = c[i];
       const p = attr && q.uid ? attr.lookup(q.uid, String(c[Col.LocalIP] ?? ''), Number(c[Col.LocalPort])) : undefined;
-      fillProcess(row, p, this.domain, p ? p.sha256 || attr!.procs.sha256(p.exeKey) : '');
+      fillProcess(row, p, this.domain, p ? p.sha256 || attr!.sha256(p.exeKey) : '');
       this.writer.appendRow(row);
       moved++;
     }

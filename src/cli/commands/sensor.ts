@@ -20,6 +20,7 @@ options:
   --retention <dur>     delete rows older than this (default 30d; 0 keeps everything)
   --max-size <size>     keep the store's used space under this (e.g. 500MB, 10GB; default unlimited)
   --snaplen <n>         bytes captured per packet (default tcpdump's)
+  --buffer <size>       kernel capture buffer (default 32MB; tcpdump -B)
   --no-process          do not attribute connections to processes
   --json                log JSON lines (status every 10 s) instead of a status line
   --status-every <dur>  status period for --json (default 10s)`;
@@ -51,6 +52,7 @@ interface Args {
   retentionMs: number;
   maxBytes: number;
   snaplen?: number;
+  bufferKiB?: number;
   attribution: boolean;
   statusMs: number;
 }
@@ -85,6 +87,12 @@ export function parseSensorArgs(argv: string[]): Args {
         a.snaplen = n;
         break;
       }
+      case '--buffer': {
+        const kib = Math.round(parseSize(value(), '--buffer') / 1024);
+        if (kib < 1 || kib > 4 * 1024 * 1024) throw new UserError('--buffer takes a size from 1KB to 4GB');
+        a.bufferKiB = kib;
+        break;
+      }
       case '--no-process': a.attribution = false; break;
       case '--json': a.json = true; break;
       case '--status-every': a.statusMs = Math.max(1000, parseDuration(value(), '--status-every')); break;
@@ -116,7 +124,7 @@ export const command: Command = {
       else if (e.event !== 'stopped') process.stderr.write(`${tty ? '\r\x1b[K' : ''}wirehunt sensor: ${e.event}${e.reason ? `: ${e.reason}` : ''}${e.message ? `: ${e.message}` : ''}\n`);
     };
     const opts: LiveSensorOptions = {
-      iface: args.iface, store, filter: args.filter, flushMs: args.flushMs, snaplen: args.snaplen, attribution: args.attribution,
+      iface: args.iface, store, filter: args.filter, flushMs: args.flushMs, snaplen: args.snaplen, bufferKiB: args.bufferKiB, attribution: args.attribution,
       retention: { maxAgeSeconds: args.retentionMs / 1000, maxBytes: args.maxBytes }, log,
     };
     const sensor = new LiveSensor(opts);
