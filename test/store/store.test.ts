@@ -67,3 +67,53 @@ test('store path: --db wins, then WIREHUNT_DB, then the XDG data folder', () => 
   assert.equal(defaultStorePath({ XDG_DATA_HOME: '/data' }), '/data/wirehunt/wirehunt.duckdb');
   assert.equal(resolveStorePath(':memory:', {}), ':memory:');
 });
+
+test('batches keep awkward values intact: tabs, newlines, NUL, \\x01, quotes in strings; NaN/inf reals; bools; big longs; JSON; cold columns', async () => {
+  const s = await openStore(':memory:');
+  try {
+    const odd = ['a\tb', 'line1\nline2\r\n', 'nul\x00byte', '\x01starts', 'quote " and \\ back', 'ünïcødé ✓', '"leading quote'];
+    const w = await s.writer('DeviceNetworkEvents', ['Timestamp', 'DeviceId', 'DeviceName', 'ReportId', 'RemoteUrl', 'AdditionalFields', 'InitiatingProcessFileName', 'InitiatingProcessId']);
+    odd.forEach((v, i) => w.appendRow([1_700_000_000_000_000 + i, `d${i}`, v, i, v, JSON.stringify({ v, nl: 'x\ny' }), v, 2 ** 40]));
+    w.appendRow([1_700_000_000_000_100, 'd9', '', 9, '', 'not json', '', null]);
+    assert.equal(await w.close(), odd.length + 1);
+    const r = (await s.connection.runAndReadAll(
+      `SELECT DeviceName, RemoteUrl, AdditionalFields, InitiatingProcessFileName, InitiatingProcessId FROM DeviceNetworkEvents ORDER BY ReportId`,
+    )).getRows();
+    odd.forEach((v, i) => assert.deepEqual(r[i], [v, v, JSON.stringify({ v, nl: 'x\ny' }), v, 2n ** 40n], JSON.stringify(v)));
+    assert.deepEqual(r[odd.length], ['', '', 'not json', '', null]); // AdditionalFields is a string column here
+
+    const d = await s.writer('DeviceTvmSecureConfigurationAssessment', ['DeviceId', 'Timestamp', 'ConfigurationImpact', 'IsCompliant', 'Context']);
+    d.appendRow(['a', 1, NaN, true, '[1,2]']);
+    d.appendRow(['b', 2, Infinity, false, '{"k":\n"v"}']);
+    d.appendRow(['c', 3, -1.5e300, 1, null]);
+    d.appendRow(['e', 4, 0.1, null, '']);
+    assert.equal(await d.close(), 4);
+    const t = (await s.connection.runAndReadAll(
+      `SELECT DeviceId, CAST(ConfigurationImpact AS VARCHAR), IsCompliant, CAST(Context AS VARCHAR) FROM DeviceTvmSecureConfigurationAssessment ORDER BY DeviceId`,
+    )).getRows();
+    assert.deepEqual(t, [['a', 'nan', true, '[1,2]'], ['b', 'inf', false, '{"k":\n"v"}'], ['c', '-1.5e+300', true, null], ['e', '0.1', null, null]]);
+  } finally {
+    s.close();
+  }
+});
+
+test('re-running the same rows in other batch sizes adds only what is missing', async () => {
+  const s = await openStore(':memory:');
+  try {
+    const w = await s.writer('DeviceInfo', ['Timestamp', 'DeviceId', 'ReportId', 'OSBuild'], { batchSize: 2 });
+    for (let i = 0; i < 5; i++) {
+      w.appendRow([i * 1e6, 'dev', i, i]);
+      if (w.full) await w.flush();
+    }
+    assert.equal(await w.close(), 5);
+    const again = await s.writer('DeviceInfo', ['Timestamp', 'DeviceId', 'ReportId', 'OSBuild'], { batchSize: 3 });
+    for (let i = 0; i < 7; i++) {
+      again.appendRow([i * 1e6, 'dev', i, i]);
+      if (again.full) await again.flush();
+    }
+    assert.equal(await again.close(), 2);
+    assert.equal(await s.count('DeviceInfo'), 7);
+  } finally {
+    s.close();
+  }
+});
