@@ -101,6 +101,7 @@ async function main(): Promise<void> {
   const r1 = await ingestPaths(s, [logs], quiet);
   const tLogs = secs(t0);
   const cLogs = cpuSecs(c0);
+  const rssLogs = process.resourceUsage().maxRSS / 1024;
   s.close();
   const rows = r1.networkRows;
 
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
   console.log(line('wirehunt ingest <Zeek logs>', rows, tLogs, cLogs, `  (${(logBytes / 1048576 / tLogs).toFixed(1)} MB/s of logs)`));
   console.log(line('wirehunt ingest <pcap> (sensor + store)', r2.networkRows, tCap, cCap, `  (${(pcapBytes / 1048576 / tCap).toFixed(1)} MB/s of capture)`));
   console.log(line('peer: DuckDB read_json of the same rows', peerRows, tPeer, cPeer));
+  console.log(`  peak RSS: ${rssLogs.toFixed(0)} MB after the Zeek-log ingest, ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB after all three`);
   console.log(`  ratio Zeek-log ingest / DuckDB read_json: ${((rows / tLogs) / (peerRows / tPeer)).toFixed(2)} wall, ${((rows / cLogs) / (peerRows / cPeer)).toFixed(2)} per CPU second   goal: 300,000 rows/s from Zeek logs`);
 }
 

@@ -57,6 +57,7 @@ function blankDevice(): Device {
     OSArchitecture: '', DeviceType: '', DeviceCategory: 'Endpoint', Vendor: '', Model: '', IsInternetFacing: false, PublicIP: '',
     MachineGroup: '', DnsAddresses: [], DefaultGateways: [], NetworkAdapterName: '', NetworkAdapterType: 'Ethernet',
     NetworkAdapterVendor: '', NetworkAdapterDnsSuffix: '', ConnectedNetworks: '', source: 'inventory', nameSource: '',
+    seenMark: undefined, idHash: undefined, // present from the start: one object shape for every device (hot in the model)
   };
 }
 
@@ -164,9 +165,30 @@ export class DeviceRegistry {
     for (const d of devices) this.add(d);
   }
 
+  /** Addresses in byIp that discovery would not find (public and other non-inside ones). */
+  private outsideOwned = 0;
+
   private add(d: Device): void {
     this.all.push(d);
-    for (const ip of d.IPAddresses) if (!this.byIp.has(ip)) this.byIp.set(ip, d);
+    for (const ip of d.IPAddresses) {
+      if (this.byIp.has(ip)) continue;
+      this.byIp.set(ip, d);
+      if (!isInsideAddress(ip)) this.outsideOwned++;
+    }
+  }
+
+  /**
+   * lookup() for an address discovery never claims (not private, loopback or link-local): only a
+   * listed device can own it; no map lookup at all when no device owns such an address.
+   */
+  lookupOutside(ip: string): Device | undefined {
+    if (this.outsideOwned === 0) return undefined;
+    const d = this.byIp.get(ip);
+    if (d !== undefined && d.seenMark !== this) {
+      d.seenMark = this;
+      this.seen.add(d);
+    }
+    return d;
   }
 
   /** The onboarded device owning `ip` (discovering it when allowed), else undefined. */

@@ -16,6 +16,10 @@ export function hash53(s: string): number {
     h2 = Math.imul(h2 ^ c, 0x5bd1e995);
     h2 ^= h2 >>> 15;
   }
+  return finish53(h1, h2);
+}
+
+function finish53(h1: number, h2: number): number {
   h1 ^= h1 >>> 16;
   h1 = Math.imul(h1, 0x85ebca6b);
   h1 ^= h1 >>> 13;
@@ -45,4 +49,47 @@ export function mix53(a: number, b: number, c: number): number {
   h2 = Math.imul(h2 ^ (h2 >>> 12), 0x297a2d39);
   h2 ^= h2 >>> 15;
   return (h1 >>> 0) * 0x200000 + ((h2 >>> 0) & 0x1fffff);
+}
+
+// Streaming form of hash53 for the 4-tuple, without building the string: the lanes are kept in
+// module state while the parts are fed in order.
+let s1 = 0;
+let s2 = 0;
+
+function feedChar(c: number): void {
+  s1 = Math.imul(s1 ^ c, 0x01000193);
+  s2 = Math.imul(s2 ^ c, 0x5bd1e995);
+  s2 ^= s2 >>> 15;
+}
+
+function feedString(s: string): void {
+  for (let i = 0; i < s.length; i++) feedChar(s.charCodeAt(i));
+}
+
+const digits = new Uint8Array(16);
+
+/** Feeds `${n}` for a port-like value (a number or null). */
+function feedPort(n: number | null): void {
+  if (n === null) return feedString('null');
+  if (!(n >= 0 && n < 1e15 && Number.isInteger(n))) return feedString(String(n));
+  let k = 0;
+  do {
+    digits[k++] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  while (k > 0) feedChar(digits[--k]!);
+}
+
+/** hash53(`${a}|${ap}|${b}|${bp}`), computed without building the string. */
+export function hash53Tuple(a: string, ap: number | null, b: string, bp: number | null): number {
+  s1 = 0x811c9dc5 | 0;
+  s2 = 0x01000193 ^ 0x5bd1e995;
+  feedString(a);
+  feedChar(124);
+  feedPort(ap);
+  feedChar(124);
+  feedString(b);
+  feedChar(124);
+  feedPort(bp);
+  return finish53(s1, s2);
 }

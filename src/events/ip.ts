@@ -31,7 +31,7 @@ function inRange(ip: number, base: number, bits: number): boolean {
 
 const v4 = (a: number, b: number, c: number, d: number) => ((a * 256 + b) * 256 + c) * 256 + d;
 
-function ipv4Type(ip: number): IPType {
+export function ipv4Type(ip: number): IPType {
   if (inRange(ip, v4(127, 0, 0, 0), 8)) return 'Loopback';
   if (inRange(ip, v4(10, 0, 0, 0), 8) || inRange(ip, v4(172, 16, 0, 0), 12) || inRange(ip, v4(192, 168, 0, 0), 16)) return 'Private';
   if (inRange(ip, v4(169, 254, 0, 0), 16)) return 'LinkLocal';
@@ -106,6 +106,12 @@ export function ipType(addr: string): IPType | '' {
   if (cache.size > 65536) cache.clear();
   cache.set(addr, t);
   return t;
+}
+
+/** True for IPv4 addresses (as numbers) that discovery turns into devices: private, loopback, link-local. */
+export function isInsideV4(ip: number): boolean {
+  return ip >= 0x0a000000 && ip < 0x0b000000 || ip >= 0xac100000 && ip < 0xac200000 || ip >= 0xc0a80000 && ip < 0xc0a90000 ||
+    ip >= 0x7f000000 && ip < 0x80000000 || ip >= 0xa9fe0000 && ip < 0xa9ff0000;
 }
 
 /** Addresses that discovery turns into devices: private, loopback and link-local. */

@@ -10,8 +10,8 @@
 import type { LogSchema, ZeekRecord, ZeekValue } from '../zeek/types.js';
 import { byteStringToText } from '../zeek/escape.js';
 import type { Cell } from '../store/store.js';
-import { hash53, mix53 } from './hash.js';
-import { ipType, isIPv6 } from './ip.js';
+import { hash53, hash53Tuple, mix53 } from './hash.js';
+import { ipType, ipv4Type, isIPv6, isInsideV4, parseIPv4 } from './ip.js';
 import type { Device, DeviceRegistry } from './devices.js';
 
 /** DeviceNetworkEvents columns the model fills, in row order. */
@@ -198,7 +198,17 @@ export class EventModel {
   /** Per address: its IP type and onboarded device (one map lookup per address and record). */
   private readonly addrs = new Map<string, { type: string; dev: Device | undefined }>();
 
-  private addr(ip: string): { type: string; dev: Device | undefined } {
+  /** Scratch results for addresses outside the cache (public IPv4: no allocation, no map). */
+  private readonly scratchO = { type: '', dev: undefined as Device | undefined };
+  private readonly scratchR = { type: '', dev: undefined as Device | undefined };
+
+  private addr(ip: string, scratch: { type: string; dev: Device | undefined }): { type: string; dev: Device | undefined } {
+    const n = parseIPv4(ip);
+    if (n >= 0 && !isInsideV4(n)) {
+      scratch.type = ipv4Type(n);
+      scratch.dev = this.devices.lookupOutside(ip);
+      return scratch;
+    }
     let a = this.addrs.get(ip);
     if (a === undefined) {
       if (this.addrs.size >= 1 << 20) this.addrs.clear();
@@ -374,8 +384,8 @@ export class EventModel {
     const rp = typeof rec['id.resp_p'] === 'number' ? (rec['id.resp_p'] as number) : null;
     const micros = Math.round(ts * 1e6) + this.shiftMicros;
     const bodyHash = hash53(body);
-    const oa = this.addr(oh);
-    const ra = this.addr(rh);
+    const oa = this.addr(oh, this.scratchO);
+    const ra = this.addr(rh, this.scratchR);
     const od = outAction ? oa.dev : undefined;
     const rd = inAction ? ra.dev : undefined;
     if (!od && !rd) return;
@@ -386,7 +396,7 @@ export class EventModel {
     const rType = ra.type;
     // ReportId: the record's content (AdditionalFields body, 4-tuple, time) mixed with the row's
     // device, action and direction. Independent of --rebase-time.
-    const recHash2 = mix53(mix53(bodyHash, hash53(`${oh}|${op}|${rh}|${rp}`), 0), micros - this.shiftMicros, 0);
+    const recHash2 = mix53(mix53(bodyHash, hash53Tuple(oh, op, rh, rp), 0), micros - this.shiftMicros, 0);
     if (od) {
       row[Col.DeviceId] = od.DeviceId;
       row[Col.DeviceName] = od.DeviceName;

@@ -124,6 +124,50 @@ const NUM_RE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 class Malformed extends Error {}
 
+/** How a TSV column is parsed: numbers and strings take a fast path; the rest go through parseScalar. */
+const K_OTHER = 0;
+const K_NUMBER = 1;
+const K_INTEGER = 2;
+const K_STRING = 3;
+const K_CONTAINER = 4;
+
+function scalarKind(type: string): number {
+  switch (type) {
+    case 'time': case 'interval': case 'double': return K_NUMBER;
+    case 'count': case 'int': case 'port': return K_INTEGER;
+    case 'bool': return K_OTHER;
+    default: return K_STRING;
+  }
+}
+
+/** Matches INT_RE (an optional '-', then digits) without a regex. */
+function isInteger(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Plain decimals (-?digits[.digits]) without a regex; other forms (exponents, .5, nan) go to parseScalar. */
+function isDecimal(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && s.charCodeAt(0) === 45 ? 1 : 0;
+  const start = i;
+  let dot = false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (dot || i === start) return false;
+      dot = true;
+    } else if (c < 48 || c > 57) return false;
+  }
+  return i > start;
+}
+
 function parseScalar(type: string, s: string): string | number | boolean {
   switch (type) {
     case 'time':
@@ -179,10 +223,17 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
     onMalformed(file, lineNo, reason);
   };
 
+  // Per column of the current schema: its name, how to parse it (K_*), and its container element type.
+  let names: string[] = [];
+  let kinds: Uint8Array = new Uint8Array(0);
+  let tsIdx = -1;
   const buildSchema = () => {
     const fields: LogField[] = header.fields.map((name, i) => ({ name, type: (header.types[i] ?? 'string') as ZeekType }));
     schema = { path: header.path || stats.path, fields };
     elemTypes = header.types.map(containerElement);
+    names = fields.map((f) => f.name);
+    kinds = Uint8Array.from(fields, (f, i) => (elemTypes[i] !== undefined ? K_CONTAINER : scalarKind(f.type)));
+    tsIdx = names.indexOf('ts');
   };
 
   const handleTsv = (line: string): ZeekRecord | undefined => {
@@ -222,27 +273,33 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
       return undefined;
     }
     const rec: ZeekRecord = {};
+    const unset = header.unsetField;
+    const empty = header.emptyField;
     let i = 0;
     try {
       for (; i < parts.length; i++) {
         const s = parts[i]!;
-        if (s === header.unsetField) continue;
-        const f = fields[i]!;
-        const et = elemTypes[i];
+        if (s === unset) continue;
+        const k = kinds[i]!;
         let v: ZeekValue;
-        if (f.name === 'ts' && MASKED.test(s)) {
+        if (i === tsIdx && s.charCodeAt(0) === 88 /* X */ && MASKED.test(s)) {
           stats.masked++;
           if (!maskedZero) return undefined;
           v = 0;
-        } else if (et !== undefined) {
-          if (s === header.emptyField) v = [];
+        } else if (k === K_NUMBER) {
+          v = s === empty ? '' : isDecimal(s) ? +s : parseScalar(fields[i]!.type, s);
+        } else if (k === K_INTEGER) {
+          v = s === empty ? '' : isInteger(s) ? +s : parseScalar(fields[i]!.type, s);
+        } else if (k === K_STRING) {
+          v = s === empty ? '' : s.indexOf('\\x') < 0 ? s : unescapeZeek(s);
+        } else if (k === K_CONTAINER) {
+          const et = elemTypes[i]!;
+          if (s === empty) v = [];
           else v = s.split(header.setSeparator).map((e) => parseScalar(et, e) as string | number);
-        } else if (s === header.emptyField) {
-          v = '';
         } else {
-          v = parseScalar(f.type, s);
+          v = s === empty ? '' : parseScalar(fields[i]!.type, s);
         }
-        rec[f.name] = v;
+        rec[names[i]!] = v;
       }
     } catch (err) {
       if (!(err instanceof Malformed)) throw err;
