@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, sendError } from './http.js';
-import { hasToken, isLoopbackHost, RateLimiter } from './guard.js';
+import { hasToken, isLoopbackHost, RateLimiter, sameToken, TOKEN_COOKIE } from './guard.js';
 import { QueryService, type QueryServiceOptions } from './query-service.js';
 import { advancedQueriesRun, graphRunHuntingQuery } from './routes/hunting.js';
 import { serveStatic } from './routes/static.js';
@@ -48,6 +48,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://x');
+    const linkToken = url.searchParams.get('token');
+    if (needToken && linkToken !== null && req.method === 'GET' && sameToken(linkToken, opts.token!)) {
+      // a browser opened the printed link: keep the token in a cookie and drop it from the address bar
+      url.searchParams.delete('token');
+      res.writeHead(303, {
+        location: url.pathname + url.search,
+        'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(linkToken)}; HttpOnly; SameSite=Strict; Path=/`,
+      });
+      return void res.end();
+    }
     if (needToken && !hasToken(req, opts.token!)) {
       throw new HttpError(401, 'Unauthorized', 'missing or wrong bearer token (Authorization: Bearer <token>)');
     }

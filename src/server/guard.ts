@@ -23,12 +23,20 @@ export function loadOrCreateToken(file: string, env: NodeJS.ProcessEnv = process
   return { token, created: true };
 }
 
-export function hasToken(req: IncomingMessage, token: string): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-  if (!m) return false;
-  const a = Buffer.from(m[1].trim());
+export const TOKEN_COOKIE = 'wirehunt_token';
+
+export function sameToken(given: string, token: string): boolean {
+  const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The bearer header (scripts), or the cookie a browser got by opening the page's `?token=` link once. */
+export function hasToken(req: IncomingMessage, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  if (m) return sameToken(m[1].trim(), token);
+  const c = new RegExp(`(?:^|;\\s*)${TOKEN_COOKIE}=([^;]+)`).exec(req.headers.cookie ?? '');
+  return c ? sameToken(decodeURIComponent(c[1]), token) : false;
 }
 
 /** A token bucket per client address: `perMinute` calls, refilled continuously. */

@@ -70,6 +70,7 @@ export async function serveStore(store: Store, a: Omit<ServeArgs, 'db'>): Promis
     throw err;
   }
   console.log(`wirehunt: serving ${store.path} at ${running.url}/  (Ctrl+C stops)`);
+  if (token) console.log(`wirehunt: open the page once with ${running.url}/?token=<token> to sign this browser in`);
   // Detection rules run on their schedules while serving (WIREHUNT_NO_DETECT=1 turns this off).
   const detect = store.readOnly || process.env.WIREHUNT_NO_DETECT ? null : await Scheduler.start(store, {
     beforeCommit: holdHook(),

@@ -1,6 +1,7 @@
 // Serves the web page: the Vite build in web/dist when there is one, else the plain page in web/basic.
 
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,6 +15,19 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.ttf': 'font/ttf',
   '.map': 'application/json', '.wasm': 'application/wasm',
 };
+
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.svg', '.map', '.ttf', '.wasm']);
+
+// The page's scripts are large (the Kusto worker alone is ~8 MB): compress each once, keep it.
+const gzipped = new Map<string, { mtimeMs: number; body: Buffer }>();
+
+function gzipOf(file: string, mtimeMs: number): Buffer {
+  const hit = gzipped.get(file);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.body;
+  const body = gzipSync(readFileSync(file), { level: 6 });
+  gzipped.set(file, { mtimeMs, body });
+  return body;
+}
 
 function webRoot(): string | undefined {
   return ROOTS.find((r) => existsSync(join(r, 'index.html')));
@@ -31,7 +45,14 @@ export async function serveStatic(pathname: string, req: IncomingMessage, res: S
   const file = normalize(join(root, rel === '/' ? 'index.html' : rel));
   if (!file.startsWith(root + sep)) throw new HttpError(404, 'NotFound', 'not found');
   const target = existsSync(file) && statSync(file).isFile() ? file : join(root, 'index.html');
-  res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+  const type = TYPES[extname(target)] ?? 'application/octet-stream';
+  const st = statSync(target);
+  if (COMPRESSIBLE.has(extname(target)) && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    const body = gzipOf(target, st.mtimeMs);
+    res.writeHead(200, { 'content-type': type, 'content-encoding': 'gzip', 'content-length': body.length, vary: 'accept-encoding', 'cache-control': 'no-cache' });
+    return void res.end(req.method === 'HEAD' ? undefined : body);
+  }
+  res.writeHead(200, { 'content-type': type, 'content-length': st.size, 'cache-control': 'no-cache' });
   if (req.method === 'HEAD') return void res.end();
   await new Promise<void>((resolve, reject) => {
     createReadStream(target).on('error', reject).on('end', resolve).pipe(res);
