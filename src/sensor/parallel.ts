@@ -28,27 +28,23 @@ function mix32(x: number): number {
 const TUNNEL_PORTS = new Uint8Array(65536);
 for (const port of UDP_TUNNELS.keys()) TUNNEL_PORTS[port] = 1;
 
-/**
- * The worker for a packet. Tunnelled traffic (IP-in-IP, GRE, and UDP that is or looks like a tunnel)
- * all goes to worker 0: an inner flow may arrive through several tunnels with different outer
- * addresses, and Zeek keys connections without their encapsulation, so its packets must meet in one
- * flow table. Everything else is sharded by the (unordered) address pair.
- */
-function shardOf(p: DecodedPacket, n: number): number {
+/** Symmetric hash of a packet's address pair. */
+function pairHash(p: DecodedPacket): number {
+  if (p.l3 === L3.IPv4) return mix32(p.src4 ^ p.dst4);
+  const s6 = p.src6, d6 = p.dst6;
+  return mix32((s6[0]! ^ d6[0]!) + mix32((s6[1]! ^ d6[1]!) + mix32((s6[2]! ^ d6[2]!) + mix32(s6[3]! ^ d6[3]!))));
+}
+
+/** Whether a packet is (or looks like) tunnel traffic: IP-in-IP, GRE, UDP on a tunnel port or looking like AYIYA/Teredo. */
+function isTunnel(p: DecodedPacket): boolean {
   const pr = p.ipProto;
-  if (pr === 4 || pr === 41 || pr === 47) return 0;
+  if (pr === 4 || pr === 41 || pr === 47) return true;
   if (pr === 17) {
-    if (TUNNEL_PORTS[p.srcPort] || TUNNEL_PORTS[p.dstPort]) return 0;
+    if (TUNNEL_PORTS[p.srcPort] || TUNNEL_PORTS[p.dstPort]) return true;
     const off = p.l4Offset + 8, len = Math.min(p.l4Len, p.l4CapLen) - 8;
-    if (len > 0 && (looksLikeAyiya(p.buf, off, len) || looksLikeTeredo(p.buf, off, len))) return 0;
+    if (len > 0 && (looksLikeAyiya(p.buf, off, len) || looksLikeTeredo(p.buf, off, len))) return true;
   }
-  let h: number;
-  if (p.l3 === L3.IPv4) h = mix32(p.src4 ^ p.dst4);
-  else if (p.l3 === L3.IPv6) {
-    const s = p.src6, d = p.dst6;
-    h = mix32((s[0]! ^ d[0]!) + mix32((s[1]! ^ d[1]!) + mix32((s[2]! ^ d[2]!) + mix32(s[3]! ^ d[3]!))));
-  } else return 0;
-  return h % n;
+  return false;
 }
 
 /** A reassembled IPv4 datagram as one unfragmented packet: total length, no fragment bits, header checksum. */
@@ -99,6 +95,36 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
   const p = new DecodedPacket();
   const reasm: RawPacket = { ts: 0, linkType: LINKTYPE_RAW, interfaceId: 0, wireLen: 0, data: Buffer.alloc(0), offset: 0, capLen: 0 };
   let scratch = Buffer.allocUnsafe(65536);
+  const tunnelPairs = new Set<number>();
+  const inner: DecodedPacket[] = [new DecodedPacket(), new DecodedPacket(), new DecodedPacket(), new DecodedPacket(), new DecodedPacket()];
+  // Remember the address pairs carried inside a tunnel packet (every level), decapsulating with the
+  // reader's decoder (the worker does it again for real).
+  const markInner = (outer: DecodedPacket): void => {
+    let cur = outer;
+    for (let depth = 0; depth < inner.length; depth++) {
+      const q = inner[depth]!;
+      const pr = cur.ipProto;
+      let st: DecodeStatus;
+      if (pr === 4 || pr === 41) st = decoder.decapIP(cur, q);
+      else if (pr === 47) st = decoder.decapGRE(cur, q);
+      else if (pr === 17) {
+        const t = UDP_TUNNELS.get(cur.dstPort) ?? UDP_TUNNELS.get(cur.srcPort);
+        const off = cur.l4Offset + 8, len = Math.min(cur.l4Len, cur.l4CapLen) - 8;
+        const kind = t ? t.kind : len > 0 && looksLikeAyiya(cur.buf, off, len) ? 'ayiya' : len > 0 && looksLikeTeredo(cur.buf, off, len) ? 'teredo' : '';
+        if (kind === 'vxlan') st = decoder.decapVXLAN(cur, q);
+        else if (kind === 'geneve') st = decoder.decapGeneve(cur, q);
+        else if (kind === 'teredo') st = decoder.decapTeredo(cur, q);
+        else if (kind === 'ayiya') st = decoder.decapAYIYA(cur, q);
+        else if (kind === 'gtpv1') st = decoder.decapGTPv1(cur, q);
+        else if (kind === 'gre') st = decoder.decapGRE(cur, q, true);
+        else return;
+      } else return;
+      if ((st !== DecodeStatus.Ok && st !== DecodeStatus.ConnWeird) || q.l3 === L3.None) return;
+      if (tunnelPairs.size >= 4_000_000) tunnelPairs.clear();
+      tunnelPairs.add(pairHash(q));
+      cur = q;
+    }
+  };
   const filter = opts.filter;
   const every = opts.progressEvery ?? 1 << 16;
   let untilProgress = every;
@@ -110,6 +136,18 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
       const st = decoder.decode(raw, p);
       if (filter && !filter(p)) return;
       if (st === DecodeStatus.NotIP || st === DecodeStatus.Weird || st === DecodeStatus.Ignored || st === DecodeStatus.Fragment) return;
+      if (p.l3 === L3.None) return;
+      // Tunnelled traffic all goes to worker 0 (an inner flow may cross several tunnels, and Zeek keys
+      // connections without their encapsulation); so do later untunnelled packets of the address pairs
+      // seen inside tunnels. Everything else is sharded by the unordered address pair.
+      let w: number;
+      if (isTunnel(p)) {
+        w = 0;
+        markInner(p);
+      } else {
+        const h = pairHash(p);
+        w = tunnelPairs.size && tunnelPairs.has(h) ? 0 : h % n;
+      }
       if (p.reassembled) {
         // IP fragments are put back together here (their shard is only known once the transport
         // header is): the worker gets the whole datagram as a raw IP frame.
@@ -122,10 +160,10 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
         reasm.data = scratch;
         reasm.offset = 0;
         reasm.capLen = reasm.wireLen = len;
-        writers[shardOf(p, n)]!.write(reasm, i);
+        writers[w]!.write(reasm, i);
         return;
       }
-      writers[shardOf(p, n)]!.write(raw, i);
+      writers[w]!.write(raw, i);
       if (--untilProgress === 0) {
         untilProgress = every;
         opts.onProgress?.({ packets: reader.stats.packets, bytes: reader.stats.bytes, connections: 0, active: 0 });
