@@ -15,7 +15,7 @@ const bin = `${repo}bin/wirehunt.js`;
 // Floors: rows found / rows exact per log, as measured when this test was last raised.
 // Raise them when the score improves; never lower them.
 const FLOORS: Record<string, { found: number; exact: number }> = {
-  'conn.log': { found: 153, exact: 149 },
+  'conn.log': { found: 153, exact: 150 },
   'tunnel.log': { found: 9, exact: 9 },
   'dns.log': { found: 18, exact: 18 },
   'ftp.log': { found: 43, exact: 41 },
