@@ -8,6 +8,12 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { TCP_LISTEN, isWildcard, readSockets, type SockProto, type SocketEntry } from './procnet.js';
 import { ProcessReader, type ProcessInfo } from './process.js';
 
+/** The key poll() files a socket under: the 5-tuple, or for an unconnected UDP socket its binding. */
+function tupleKey(s: SocketEntry): string {
+  if (s.proto === 'udp' && s.remotePort === 0) return `udp|${isWildcard(s.localIP) ? '*' : s.localIP}|${s.localPort}`;
+  return `${s.proto}|${s.localIP}|${s.localPort}|${s.remoteIP}|${s.remotePort}`;
+}
+
 /** One local endpoint of a connection waiting for its process. */
 interface Pending {
   uid: string;
@@ -17,6 +23,8 @@ interface Pending {
   remoteIP: string;
   remotePort: number;
   tries: number;
+  /** When the connection's first packet was captured (ms since the epoch; 0 = unknown). */
+  t0: number;
 }
 
 export interface Attribution {
@@ -33,6 +41,10 @@ export interface AttributionStats {
   /** Scans of /proc/net and walks of /proc/<pid>/fd. */
   scans: number;
   walks: number;
+  /** Capture → lookup delay of recent lookups (ms): median, 95th percentile, maximum. */
+  lagP50: number;
+  lagP95: number;
+  lagMax: number;
 }
 
 const MAX_TRIES = 3;
@@ -60,7 +72,8 @@ export interface AttributionSource {
 }
 
 export class Attributor implements AttributionSource {
-  readonly stats: AttributionStats = { requested: 0, attributed: 0, scans: 0, walks: 0 };
+  readonly stats: AttributionStats = { requested: 0, attributed: 0, scans: 0, walks: 0, lagP50: 0, lagP95: 0, lagMax: 0 };
+  private lags: number[] = [];
   readonly procs: ProcessReader;
   private pending: Pending[] = [];
   private retry: Pending[] = [];
@@ -92,14 +105,14 @@ export class Attributor implements AttributionSource {
   }
 
   /** A new TCP or UDP connection: each of its local ends will be attributed. */
-  request(uid: string, proto: SockProto, aIP: string, aPort: number, bIP: string, bPort: number): void {
+  request(uid: string, proto: SockProto, aIP: string, aPort: number, bIP: string, bPort: number, t0 = 0): void {
     let n = 0;
     if (this.localAddrs.has(aIP)) {
-      this.pending.push({ uid, proto, localIP: aIP, localPort: aPort, remoteIP: bIP, remotePort: bPort, tries: 0 });
+      this.pending.push({ uid, proto, localIP: aIP, localPort: aPort, remoteIP: bIP, remotePort: bPort, tries: 0, t0 });
       n++;
     }
     if (this.localAddrs.has(bIP) && !(aIP === bIP && aPort === bPort)) {
-      this.pending.push({ uid, proto, localIP: bIP, localPort: bPort, remoteIP: aIP, remotePort: aPort, tries: 0 });
+      this.pending.push({ uid, proto, localIP: bIP, localPort: bPort, remoteIP: aIP, remotePort: aPort, tries: 0, t0 });
       n++;
     }
     if (!n) return;
@@ -143,6 +156,54 @@ export class Attributor implements AttributionSource {
     this.resolve(true);
   }
 
+  /** Socket (tuple) → owner learned by poll(), kept after the socket is gone (short-lived clients). */
+  private readonly seen = new Map<string, { inode: number; proc: ProcessInfo; at: number }>();
+  /** Inodes a walk did not find an owner for (not walked for again). */
+  private tried = new Set<number>();
+
+  /**
+   * Learns the owner of every socket that appeared since the last poll. Run every few ms (in the
+   * attribution thread), this sees a connection while its process still holds it even when the
+   * packets reach the sensor later than the client lives.
+   */
+  /** Returns whether new sockets appeared. */
+  poll(): boolean {
+    const sockets = readSockets(this.root);
+    const fresh: SocketEntry[] = [];
+    const want = new Set<number>();
+    for (const s of sockets) {
+      if (s.inode === 0 || (s.proto === 'tcp' && s.state === TCP_LISTEN)) continue;
+      if (this.seen.get(tupleKey(s))?.inode === s.inode) continue;
+      fresh.push(s);
+      if (!this.inodePid.has(s.inode) && !this.tried.has(s.inode)) want.add(s.inode);
+    }
+    if (!fresh.length) return false;
+    if (want.size) {
+      const quick = Date.now() - this.lastFull < 1000;
+      this.walk(want, true);
+      // Only a full walk proves that nobody owns an inode (or that its owner is gone).
+      if (!quick) {
+        if (this.tried.size > 100_000) this.tried = new Set();
+        for (const i of want) this.tried.add(i);
+      }
+    }
+    const now = Date.now();
+    for (const s of fresh) {
+      const pid = this.inodePid.get(s.inode);
+      const proc = pid !== undefined ? this.proc(pid, now) : undefined;
+      if (!proc) continue;
+      const k = tupleKey(s);
+      this.seen.delete(k); // re-inserted last: the map stays in age order
+      this.seen.set(k, { inode: s.inode, proc, at: now });
+    }
+    // Forget sockets learned more than ten minutes ago, and keep the map bounded.
+    for (const [k, v] of this.seen) {
+      if (this.seen.size <= 50_000 && v.at > now - 600_000) break;
+      this.seen.delete(k);
+    }
+    return true;
+  }
+
   private resolve(forceScan = false): void {
     const work = this.pending.length ? this.pending.concat(this.retry) : this.retry;
     if (!work.length && !forceScan) return;
@@ -171,7 +232,16 @@ export class Attributor implements AttributionSource {
     // Which socket each lookup is about.
     const found: [Pending, SocketEntry | undefined][] = [];
     const want = new Set<number>();
+    const t = Date.now();
     for (const p of work) {
+      // Learned by poll(), possibly from a socket already gone.
+      const known = this.seen.get(`${p.proto}|${p.localIP}|${p.localPort}|${p.remoteIP}|${p.remotePort}`)
+        ?? (p.proto === 'udp' ? this.seen.get(`udp|${p.localIP}|${p.localPort}`) ?? this.seen.get(`udp|*|${p.localPort}`) : undefined);
+      if (known) {
+        if (p.tries === 0 && p.t0 > 0) this.lag(t - p.t0);
+        this.done(p, known.proc);
+        continue;
+      }
       const s = exact.get(`${p.proto}|${p.localIP}|${p.localPort}|${p.remoteIP}|${p.remotePort}`)
         ?? bound.get(`${p.proto}|${p.localIP}|${p.localPort}`)
         ?? bound.get(`${p.proto}|*|${p.localPort}`);
@@ -188,6 +258,7 @@ export class Attributor implements AttributionSource {
     }
     if (want.size) this.walk(want);
     const now = Date.now();
+    for (const [p] of found) if (p.tries === 0 && p.t0 > 0) this.lag(now - p.t0);
     for (const [p, s] of found) {
       const pid = s ? this.inodePid.get(s.inode) : undefined;
       const proc = pid !== undefined ? this.proc(pid, now) : undefined;
@@ -205,6 +276,17 @@ export class Attributor implements AttributionSource {
       const delay = RETRY_MS[Math.min(this.retry[0]!.tries, RETRY_MS.length - 1)]!;
       this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.resolve(); }, delay);
     }
+  }
+
+  private lag(ms: number): void {
+    const l = this.lags;
+    l.push(ms);
+    if (l.length > 4096) l.splice(0, l.length - 4096);
+    const sorted = l.slice().sort((a, b) => a - b);
+    const st = this.stats;
+    st.lagP50 = sorted[Math.floor(sorted.length * 0.5)]!;
+    st.lagP95 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!;
+    st.lagMax = Math.max(st.lagMax, ms);
   }
 
   private done(p: Pending, proc: ProcessInfo | undefined): void {
@@ -240,6 +322,8 @@ export class Attributor implements AttributionSource {
   private hot: number[] = [];
   /** Pids seen by the previous walk: a pid not among them is a new process (curl, dig, ssh). */
   private lastPids = new Set<number>();
+  private lastFull = 0;
+  private readonly young = new Map<number, number>();
 
   private markHot(pid: number): void {
     const i = this.hot.indexOf(pid);
@@ -252,7 +336,7 @@ export class Attributor implements AttributionSource {
    * Fills inode → pid for socket links until every wanted inode is found: first the pids that owned
    * sockets lately, then processes new since the last walk (newest first), then the rest.
    */
-  private walk(want: Set<number>): void {
+  private walk(want: Set<number>, quick = false): void {
     this.stats.walks++;
     let all: number[];
     try {
@@ -261,9 +345,17 @@ export class Attributor implements AttributionSource {
       return;
     }
     const known = this.lastPids;
+    const now = Date.now();
+    for (const p of all) if (!known.has(p) && !this.young.has(p)) this.young.set(p, now);
+    for (const [p, t] of this.young) if (now - t > 3000) this.young.delete(p);
+    // Processes that appeared in the last seconds (curl, dig, ssh), newest first.
+    const fresh = [...this.young.keys()].sort((a, b) => b - a);
+    // A quick walk (polling) looks at busy and new processes only; the others are looked at by a
+    // full walk, at most once a second.
+    const full = !quick || now - this.lastFull >= 1000;
+    if (full) this.lastFull = now;
     this.lastPids = new Set(all);
-    const fresh = all.filter((p) => !known.has(p)).sort((a, b) => b - a);
-    const rest = all.filter((p) => known.has(p)).sort((a, b) => b - a);
+    const rest = full ? all.filter((p) => !this.young.has(p)).sort((a, b) => b - a) : [];
     const order = [...this.hot.slice().reverse(), ...fresh, ...rest];
     if (this.inodePid.size > 500_000) this.inodePid.clear();
     const visited = new Set<number>();

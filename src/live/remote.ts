@@ -11,9 +11,9 @@ import type { WorkerIn, WorkerOut } from './attr-worker.js';
 const MAX_RESULTS = 200_000;
 
 export class RemoteAttributor implements AttributionSource {
-  readonly stats: AttributionStats = { requested: 0, attributed: 0, scans: 0, walks: 0 };
+  stats: AttributionStats = { requested: 0, attributed: 0, scans: 0, walks: 0, lagP50: 0, lagP95: 0, lagMax: 0 };
   private readonly worker: Worker;
-  private batch: [string, SockProto, string, number, string, number][] = [];
+  private batch: [string, SockProto, string, number, string, number, number][] = [];
   private scheduled = false;
   private readonly open = new Map<string, number>();
   private readonly results = new Map<string, { ip: string; port: number; proc: ProcessInfo }[]>();
@@ -61,10 +61,7 @@ export class RemoteAttributor implements AttributionSource {
         this.onListen(m.sock, m.proc ?? undefined);
         break;
       case 'synced': {
-        this.stats.requested = m.requested;
-        this.stats.attributed = m.attributed;
-        this.stats.scans = m.scans;
-        this.stats.walks = m.walks;
+        this.stats = m.stats;
         if (m.final) this.open.clear(); // nothing more will come back
         const r = this.waiting.get(m.id);
         this.waiting.delete(m.id);
@@ -80,14 +77,15 @@ export class RemoteAttributor implements AttributionSource {
   }
 
   /** A new connection: its local ends go to the worker with the next batch. */
-  request(uid: string, proto: SockProto, aIP: string, aPort: number, bIP: string, bPort: number): void {
+  /** `t0`: the connection's first packet time (ms since the epoch), for the lag statistics. */
+  request(uid: string, proto: SockProto, aIP: string, aPort: number, bIP: string, bPort: number, t0 = 0): void {
     if (this.closed) return;
     let n = 0;
     if (this.localAddrs.has(aIP)) n++;
     if (this.localAddrs.has(bIP) && !(aIP === bIP && aPort === bPort)) n++;
     if (!n) return;
     this.open.set(uid, (this.open.get(uid) ?? 0) + n);
-    this.batch.push([uid, proto, aIP, aPort, bIP, bPort]);
+    this.batch.push([uid, proto, aIP, aPort, bIP, bPort, t0]);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.send());

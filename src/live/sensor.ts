@@ -120,7 +120,7 @@ export class LiveSensor {
       connCreated: attr ? (c: Conn) => {
         if (c.transport !== Transport.TCP && c.transport !== Transport.UDP) return;
         attr.request(c.uid, c.transport === Transport.TCP ? 'tcp' : 'udp',
-          wordsToString(c.o0, c.o1, c.o2, c.o3), c.oPort, wordsToString(c.r0, c.r1, c.r2, c.r3), c.rPort);
+          wordsToString(c.o0, c.o1, c.o2, c.o3), c.oPort, wordsToString(c.r0, c.r1, c.r2, c.r3), c.rPort, c.startTime * 1000);
       } : undefined,
     });
     // Listening sockets that exist already.
