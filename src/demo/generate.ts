@@ -5,6 +5,7 @@
 // time give the same capture, byte for byte.
 
 import { Rng } from '../synth/rng.js';
+import { ipBytes, macFor } from '../synth/packets.js';
 import { Scheduler } from '../synth/scheduler.js';
 import { IcmpEchoSeries, TcpSession, UdpExchange, type Message } from '../synth/sessions.js';
 import type { PacketSink } from '../synth/pcap-writer.js';
@@ -55,6 +56,13 @@ const SSH_SERVER_BANNER = 'SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10';
 const SSH_ADMIN_BANNER = 'SSH-2.0-OpenSSH_9.6';
 const SSH_BRUTE_BANNER = 'SSH-2.0-libssh2_1.10.0';
 const SSH_METHODS = 'publickey,password';
+
+const GATEWAY_MAC = macFor(ipBytes(GATEWAY));
+
+/** The MAC an address's frames carry on the office segment: its own, or the router's for the internet. */
+function macOn(ip: string): Buffer {
+  return ip.startsWith('10.') ? macFor(ipBytes(ip)) : GATEWAY_MAC;
+}
 
 class Gen {
   readonly rng: Rng;
@@ -136,8 +144,8 @@ class Gen {
   tcp(kind: string, client: string, server: string, dport: number, startUs: number, messages: Message[], rttUs: number, close: 'fin' | 'rst' = 'fin', handshake: 'full' | 'rejected' | 'unanswered' = 'full'): void {
     this.count(kind);
     this.sched.add(new TcpSession({
-      client: { ip: client, port: this.port(client) },
-      server: { ip: server, port: dport },
+      client: { ip: client, port: this.port(client), mac: macOn(client) },
+      server: { ip: server, port: dport, mac: macOn(server) },
       start: Math.round(startUs),
       messages,
       rtt: rttUs,
@@ -151,8 +159,8 @@ class Gen {
     this.count(kind);
     const id = this.rng.int(1, 0xffff);
     this.sched.add(new UdpExchange({
-      client: { ip: client, port: this.port(client) },
-      server: { ip: server, port: 53 },
+      client: { ip: client, port: this.port(client), mac: macOn(client) },
+      server: { ip: server, port: 53, mac: macOn(server) },
       start: Math.round(startUs),
       messages: [
         { from: 'client', data: dnsQuery(id, qname, qtype) },
@@ -166,8 +174,8 @@ class Gen {
   ping(kind: string, client: string, server: string, startUs: number, count: number, intervalUs: number, payload?: Buffer, reply = true): void {
     this.count(kind);
     this.sched.add(new IcmpEchoSeries({
-      client: { ip: client },
-      server: { ip: server },
+      client: { ip: client, mac: macOn(client) },
+      server: { ip: server, mac: macOn(server) },
       start: Math.round(startUs),
       count,
       interval: intervalUs,

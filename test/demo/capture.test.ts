@@ -64,6 +64,18 @@ test('inventory: a dozen devices, one internet-facing, DNS servers configured', 
   assert.equal(w.DeviceName, 'web01.corp.contoso.com');
 });
 
+test('frames carry each device\'s inventory MAC; internet hosts arrive through the gateway\'s', () => {
+  const inv = inventory().devices;
+  for (const d of inv) {
+    const seen = flows.macs.get(d.IPAddresses[0]!);
+    assert.ok(seen, d.DeviceName);
+    assert.deepEqual([...seen].map((m) => m.toUpperCase().replace(/:/g, '-')), [d.MacAddress]);
+  }
+  const publicMacs = new Set([...flows.macs].filter(([ip]) => !ip.startsWith('10.')).flatMap(([, m]) => [...m]));
+  assert.equal(publicMacs.size, 1);
+  assert.ok(!inv.some((d) => publicMacs.has(d.MacAddress.toLowerCase().replace(/-/g, ':'))));
+});
+
 test('SSH brute force: many connections from one host, each failing with > 3 attempts by Zeek\'s size heuristic', () => {
   const conns = clientStreams(flows, (s) => s.src === ACTORS.sshAttacker && s.dport === 22);
   assert.equal(conns.length, SSH_BRUTE_CONNECTIONS);

@@ -22,12 +22,14 @@ export interface Flows {
   tcp: Map<string, TcpStream>;
   udp: Datagram[];
   icmp: IcmpMsg[];
+  /** Source MAC addresses (aa:bb:…) seen per source IP. */
+  macs: Map<string, Set<string>>;
 }
 
 const ip4 = (b: Buffer, o: number): string => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 
 export async function readFlows(path: string): Promise<Flows> {
-  const f: Flows = { packets: 0, firstTs: Infinity, lastTs: -Infinity, tcp: new Map(), udp: [], icmp: [] };
+  const f: Flows = { packets: 0, firstTs: Infinity, lastTs: -Infinity, tcp: new Map(), udp: [], icmp: [], macs: new Map() };
   await openCapture(path).run((p) => {
     f.packets++;
     f.firstTs = Math.min(f.firstTs, p.ts);
@@ -40,6 +42,9 @@ export async function readFlows(path: string): Promise<Flows> {
     const total = b.readUInt16BE(ip + 2);
     const proto = b[ip + 9]!;
     const src = ip4(b, ip + 12), dst = ip4(b, ip + 16);
+    const mac = [...b.subarray(e + 6, e + 12)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+    if (!f.macs.has(src)) f.macs.set(src, new Set());
+    f.macs.get(src)!.add(mac);
     const l4 = ip + ihl;
     const end = ip + total;
     if (proto === 6) {
