@@ -67,11 +67,24 @@ export function parseTcpdumpStats(stderr: string): TcpdumpStats {
   return s;
 }
 
-/** The last statistics block in tcpdump's stderr (it answers SIGUSR1 with the same lines as on exit). */
+/**
+ * The last statistics block in tcpdump's stderr: on exit one line per counter, on SIGUSR1 one line
+ * ("tcpdump: N packets captured, N packets received by filter, N packets dropped by kernel").
+ */
 export function lastTcpdumpStats(stderr: string): TcpdumpStats {
-  const at = stderr.lastIndexOf(' packets captured');
+  const at = stderr.lastIndexOf(' captured');
   const start = at < 0 ? 0 : stderr.lastIndexOf('\n', at) + 1;
-  return parseTcpdumpStats(stderr.slice(start));
+  const text = stderr.slice(start);
+  const num = (re: RegExp): number | undefined => {
+    const m = re.exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  return {
+    captured: num(/(\d+) packets? captured/),
+    receivedByFilter: num(/(\d+) packets? received by filter/),
+    droppedByKernel: num(/(\d+) packets? dropped by kernel/),
+    droppedByInterface: num(/(\d+) packets? dropped by interface/),
+  };
 }
 
 /** Turns tcpdump's stderr after a failure into one clear line, or undefined when it says nothing we know. */

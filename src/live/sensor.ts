@@ -36,6 +36,11 @@ export interface LiveSensorOptions {
   retention?: RetentionOptions;
   /** Retention check period (ms); default 60000. */
   retentionMs?: number;
+  /**
+   * Also onboard the private, loopback and link-local addresses seen in traffic (a sensor on a span
+   * port or a router watching a network), as `wirehunt ingest` does without an inventory.
+   */
+  discover?: boolean;
   /** Host (device) refresh period (ms); default 30000. */
   hostMs?: number;
   /** Fill InitiatingProcess* from /proc (default: on Linux). */
@@ -52,6 +57,8 @@ export interface LiveStatus {
   packets: number;
   /** Packets tcpdump reported dropped (kernel + interface), over every tcpdump run. */
   drops: number;
+  /** Packets tcpdump reported captured (its last statistics), over every run: minus `packets`, the backlog. */
+  captured: number;
   /** Open connections. */
   flows: number;
   /** Connections seen. */
@@ -83,6 +90,7 @@ export class LiveSensor {
   private index = 0;
   private packets = 0;
   private dropsDone = 0;
+  private capturedDone = 0;
   private restarts = 0;
   private lastFlush = 0;
   private lastRetention = 0;
@@ -110,7 +118,7 @@ export class LiveSensor {
       this.attr = new RemoteAttributor(hostAddresses(this.host), (s, p) => this.listening(s, p));
     }
     this.writer = await store.writer('DeviceNetworkEvents', LIVE_COLUMNS);
-    this.sink = new LiveSink(new DeviceRegistry([device], false), this.writer, this.attr, this.host.hostname);
+    this.sink = new LiveSink(new DeviceRegistry([device], !!this.o.discover), this.writer, this.attr, this.host.hostname);
     await this.writeDevices();
     const attr = this.attr;
     this.pipe = createPipeline(selectAnalyzers(null), this.sink, {
@@ -162,6 +170,7 @@ export class LiveSensor {
       }
       const t = cap.tcpdumpStats;
       this.dropsDone += (t.droppedByKernel ?? 0) + (t.droppedByInterface ?? 0);
+      this.capturedDone += t.captured ?? 0;
       this.cap = undefined;
       cap = undefined;
       if (this.stopping) break;
@@ -212,7 +221,7 @@ export class LiveSensor {
     this.host = snap;
     this.hostKey = key;
     this.device = hostDevices(snap).device;
-    this.sink.setDevices(new DeviceRegistry([this.device], false));
+    this.sink.setDevices(new DeviceRegistry([this.device], !!this.o.discover));
     this.attr?.setLocalAddresses(hostAddresses(snap));
     await this.writeDevices();
     this.log({ event: 'host-changed', addresses: this.device.IPAddresses });
@@ -260,6 +269,7 @@ export class LiveSensor {
     return {
       packets: this.packets,
       drops: this.dropsDone + (t ? (t.droppedByKernel ?? 0) + (t.droppedByInterface ?? 0) : 0),
+      captured: this.capturedDone + (t?.captured ?? 0),
       flows: this.pipe ? this.pipe.active() : 0,
       connections: this.pipe ? this.pipe.connections() : 0,
       rows: this.writer ? this.writer.inserted : 0,

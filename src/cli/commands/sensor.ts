@@ -22,6 +22,7 @@ options:
   --snaplen <n>         bytes captured per packet (default tcpdump's)
   --buffer <size>       kernel capture buffer (default 32MB; tcpdump -B)
   --no-process          do not attribute connections to processes
+  --discover            also onboard private/loopback/link-local addresses seen in the traffic (span port)
   --json                log JSON lines (status every 10 s) instead of a status line
   --status-every <dur>  status period for --json (default 10s)`;
 
@@ -54,11 +55,12 @@ interface Args {
   snaplen?: number;
   bufferKiB?: number;
   attribution: boolean;
+  discover: boolean;
   statusMs: number;
 }
 
 export function parseSensorArgs(argv: string[]): Args {
-  const a: Partial<Args> = { flushMs: 2000, json: false, retentionMs: 30 * 86_400_000, maxBytes: 0, attribution: true, statusMs: 10_000 };
+  const a: Partial<Args> = { flushMs: 2000, json: false, retentionMs: 30 * 86_400_000, maxBytes: 0, attribution: true, discover: false, statusMs: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -94,6 +96,7 @@ export function parseSensorArgs(argv: string[]): Args {
         break;
       }
       case '--no-process': a.attribution = false; break;
+      case '--discover': a.discover = true; break;
       case '--json': a.json = true; break;
       case '--status-every': a.statusMs = Math.max(1000, parseDuration(value(), '--status-every')); break;
       default:
@@ -124,7 +127,7 @@ export const command: Command = {
       else if (e.event !== 'stopped') process.stderr.write(`${tty ? '\r\x1b[K' : ''}wirehunt sensor: ${e.event}${e.reason ? `: ${e.reason}` : ''}${e.message ? `: ${e.message}` : ''}\n`);
     };
     const opts: LiveSensorOptions = {
-      iface: args.iface, store, filter: args.filter, flushMs: args.flushMs, snaplen: args.snaplen, bufferKiB: args.bufferKiB, attribution: args.attribution,
+      iface: args.iface, store, filter: args.filter, flushMs: args.flushMs, snaplen: args.snaplen, bufferKiB: args.bufferKiB, attribution: args.attribution, discover: args.discover,
       retention: { maxAgeSeconds: args.retentionMs / 1000, maxBytes: args.maxBytes }, log,
     };
     const sensor = new LiveSensor(opts);
