@@ -1022,7 +1022,7 @@ export class FlowTable {
       const acked = ack - seq;
       seq += acked; off += acked; len -= acked;
     }
-    if (this.hooks.app && !r.sink) this.attachSink(c, ep);
+    if (c.app && this.hooks.app && !r.sink) this.attachSink(c, ep); // only connections with analyzers need the bytes
     const w = r.newData(seq, p.buf, off, len, ep.noDataAcked());
     if (w) this.weird(c, w, undefined, 'TCP');
   }
