@@ -59,7 +59,8 @@ test('GET /api/schema lists the tables and the Zeek ActionTypes with described f
 });
 
 test('POST /api/web/run returns the engine\'s rows as arrays, with render metadata and timings', async () => {
-  const q = 'DeviceNetworkEvents | summarize n = count() by bin(Timestamp, 1h) | render timechart';
+  // sorted: summarize's row order is unspecified (DuckDB's parallel aggregation varies it between runs)
+  const q = 'DeviceNetworkEvents | summarize n = count() by bin(Timestamp, 1h) | sort by Timestamp asc | render timechart';
   const r = await run({ Query: q });
   assert.equal(r.status, 200);
   const direct = await runQuery(store, q, { now: NOW });
