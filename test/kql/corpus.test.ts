@@ -29,8 +29,8 @@ after(() => {
 
 // Pinned results (see the report for the reasons of the rest).
 const PINNED = {
-  network: { total: 462, bound: 297, outside: 63, ran: 220 },
-  defender: { total: 2349, bound: 1763, outside: 113, ran: 1560 },
+  network: { total: 462, bound: 297, outside: 63, ran: 225 },
+  defender: { total: 2349, bound: 1763, outside: 113, ran: 1595 },
 };
 
 for (const name of ['network', 'defender'] as const) {

@@ -278,19 +278,14 @@ export class SqlRenderer {
     else if (!lookup && p.columns.length === nL + nR) {
       p.columns.forEach((c, i) => cols.set(c.name, i < nL ? `${la}.c${i}` : `${ra}.c${i - nL}`));
     } else {
-      p.columns.forEach((c, i) => {
-        if (i < nL) {
-          const li = lIdx(c.name);
-          if (lookup && (p.kind === 'leftouter') && li >= 0) {
-            // lookup: key columns come from the left
-            cols.set(c.name, `${la}.c${li}`);
-          } else cols.set(c.name, li >= 0 ? `${la}.c${li}` : 'NULL');
-        } else {
-          let ri = rIdx(c.name);
-          if (ri < 0) ri = rIdx(c.name.replace(/1$/, ''));
-          if (ri < 0) ri = rIdx(c.name.replace(/\d+$/, ''));
-          cols.set(c.name, ri >= 0 ? `${ra}.c${ri}` : 'NULL');
-        }
+      // by name: the left side first, then the right side (its duplicates carry Kusto's suffix 1)
+      p.columns.forEach((c) => {
+        const li = lIdx(c.name);
+        if (li >= 0) { cols.set(c.name, `${la}.c${li}`); return; }
+        let ri = rIdx(c.name);
+        if (ri < 0) ri = rIdx(c.name.replace(/1$/, ''));
+        if (ri < 0) ri = rIdx(c.name.replace(/\d+$/, ''));
+        cols.set(c.name, ri >= 0 ? `${ra}.c${ri}` : this.d.literal(c.type, null));
       });
     }
     // string columns of the unmatched side are '' in Kusto, never null
