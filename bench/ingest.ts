@@ -2,7 +2,8 @@
 //   1. from Zeek logs: generated conn/http/dns/ssl TSV logs as a deployment keeps them
 //      (WIREHUNT_BENCH_RECORDS records, default 1,000,000)                 → wirehunt ingest <folder>
 //   2. end to end from a generated capture (sensor → event model → store) → wirehunt ingest <pcap>
-//   3. the peer: DuckDB's own read_json loading the same DeviceNetworkEvents rows as 1 from NDJSON
+//   3. the peer: DuckDB's own read_json loading the same DeviceNetworkEvents rows as 1 from NDJSON,
+//      with DuckDB's default threads and with the thread limit wirehunt's ingest uses
 // Environment: WIREHUNT_BENCH_MB (capture size, default 64), WIREHUNT_BENCH_DIR (cache folder).
 // The inputs are cached between runs; stores are made fresh each time.
 
@@ -124,15 +125,27 @@ async function main(): Promise<void> {
   s.close();
   const def = getTable('DeviceNetworkEvents')!;
   const types = DNE_COLUMNS.map((c) => `'${c}': '${def.columns.find((x) => x.name === c)!.duckType}'`).join(', ');
-  const dbPeer = fresh('peer.duckdb');
-  s = await openStore(dbPeer);
-  t0 = performance.now();
-  c0 = process.cpuUsage();
-  await s.connection.run(`INSERT INTO ${storageTable('DeviceNetworkEvents')} (${cols}) SELECT ${cols} FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${types}})`);
-  const tPeer = secs(t0);
-  const cPeer = cpuSecs(c0);
-  const peerRows = await s.count('DeviceNetworkEvents');
-  s.close();
+  // As DuckDB runs it by default (every thread), then with the thread limit wirehunt's ingest uses.
+  const peer = async (limited: boolean) => {
+    const st = await openStore(fresh('peer.duckdb'));
+    if (limited) await st.limitThreadsForIngest();
+    const threads = Number((await st.connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
+    const t = performance.now();
+    const c = process.cpuUsage();
+    await st.connection.run(`INSERT INTO ${storageTable('DeviceNetworkEvents')} (${cols}) SELECT ${cols} FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${types}})`);
+    const res = { t: secs(t), c: cpuSecs(c), rows: await st.count('DeviceNetworkEvents'), threads };
+    st.close();
+    return res;
+  };
+  const p1 = await peer(false);
+  const p2 = await peer(true);
+  const ingestThreads = await (async () => {
+    const st = await openStore(fresh('threads.duckdb'));
+    await st.limitThreadsForIngest();
+    const n = Number((await st.connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
+    st.close();
+    return n;
+  })();
 
   const line = (what: string, n: number, t: number, c: number, extra = '') =>
     `  ${what.padEnd(40)} ${fmt(n).padStart(10)} rows  ${t.toFixed(2).padStart(7)} s  ${fmt(n / t).padStart(9)} rows/s  ${c.toFixed(2).padStart(7)} CPU s  ${fmt(n / c).padStart(9)} rows/CPU s${extra}`;
@@ -140,9 +153,14 @@ async function main(): Promise<void> {
   console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(line('wirehunt ingest <Zeek logs>', rows, tLogs, cLogs, `  (${(logBytes / 1048576 / tLogs).toFixed(1)} MB/s of logs)`));
   console.log(line('wirehunt ingest <pcap> (sensor + store)', r2.networkRows, tCap, cCap, `  (${(pcapBytes / 1048576 / tCap).toFixed(1)} MB/s of capture)`));
-  console.log(line('peer: DuckDB read_json of the same rows', peerRows, tPeer, cPeer));
-  console.log(`  peak RSS: ${rssLogs.toFixed(0)} MB after the Zeek-log ingest, ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB after all three`);
-  console.log(`  ratio Zeek-log ingest / DuckDB read_json: ${((rows / tLogs) / (peerRows / tPeer)).toFixed(2)} wall, ${((rows / cLogs) / (peerRows / cPeer)).toFixed(2)} per CPU second   goal: 300,000 rows/s from Zeek logs`);
+  console.log(line(`peer: DuckDB read_json, ${p1.threads} thread(s)`, p1.rows, p1.t, p1.c));
+  console.log(line(`peer: DuckDB read_json, ${p2.threads} thread(s)`, p2.rows, p2.t, p2.c));
+  console.log(`  wirehunt's ingest ran DuckDB with ${ingestThreads} thread(s) (one fewer than the CPUs; WIREHUNT_INGEST_THREADS overrides)`);
+  console.log(`  peak RSS: ${rssLogs.toFixed(0)} MB after the Zeek-log ingest, ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB after all runs`);
+  for (const p of [p1, p2]) {
+    console.log(`  ratio Zeek-log ingest / read_json (${p.threads} thread(s)): ${((rows / tLogs) / (p.rows / p.t)).toFixed(2)} wall, ${((rows / cLogs) / (p.rows / p.c)).toFixed(2)} per CPU second`);
+  }
+  console.log(`  goal: 300,000 rows/s from Zeek logs`);
 }
 
 main().catch((err) => {

@@ -204,6 +204,15 @@ async function captureLastTs(file: string): Promise<number> {
 }
 
 export async function ingestPaths(store: Store, paths: readonly string[], opts: IngestOptions = {}): Promise<IngestResult> {
+  const restore = await store.limitThreadsForIngest();
+  try {
+    return await ingestPathsWith(store, paths, opts);
+  } finally {
+    await restore();
+  }
+}
+
+async function ingestPathsWith(store: Store, paths: readonly string[], opts: IngestOptions): Promise<IngestResult> {
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`wirehunt: ${line}\n`));
   const inputs = collectInputs(paths, opts.table);
   const bytesTotal = inputs.reduce((a, x) => a + statSync(x.file).size, 0);

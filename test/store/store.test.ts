@@ -117,3 +117,35 @@ test('re-running the same rows in other batch sizes adds only what is missing', 
     s.close();
   }
 });
+
+test('long columns: integers around the 10^8 split and at the edges of the safe range come back exactly', async () => {
+  const s = await openStore(':memory:');
+  try {
+    const vals = [0, -5, 99_999_999, 100_000_000, 100_000_007, 12_300_000_045, 1_767_603_600_029_600, 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 60];
+    const w = await s.writer('DeviceInfo', ['Timestamp', 'DeviceId', 'ReportId', 'OSBuild']);
+    vals.forEach((v, i) => w.appendRow([i, `d${i}`, i, v]));
+    assert.equal(await w.close(), vals.length);
+    const got = (await s.connection.runAndReadAll(`SELECT OSBuild FROM DeviceInfo ORDER BY ReportId`)).getRows().map((r) => r[0]);
+    assert.deepEqual(got, vals.map((v) => BigInt(v)));
+  } finally {
+    s.close();
+  }
+});
+
+test('an ingest limits DuckDB to one thread fewer than the machine has, and restores the setting after', async () => {
+  const s = await openStore(':memory:');
+  const threads = async () => Number((await s.connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
+  const prev = process.env.WIREHUNT_INGEST_THREADS;
+  try {
+    await s.connection.run('SET threads = 3');
+    process.env.WIREHUNT_INGEST_THREADS = '1';
+    const restore = await s.limitThreadsForIngest();
+    assert.equal(await threads(), 1);
+    await restore();
+    assert.equal(await threads(), 3);
+  } finally {
+    if (prev === undefined) delete process.env.WIREHUNT_INGEST_THREADS;
+    else process.env.WIREHUNT_INGEST_THREADS = prev;
+    s.close();
+  }
+});
