@@ -125,3 +125,27 @@ test('folders: logs listed recursively, x509 before ssl, non-logs ignored', with
   const files = listZeekLogFiles([dir]).map((f) => f.slice(dir.length + 1));
   assert.deepEqual(files, ['x509.log', '2024-01-01/conn.10:00:00-11:00:00.log.gz', 'conn.log', 'ssl.log']);
 }));
+
+test('TSV: odd field names (quotes, backslashes, __proto__, a repeated name) are plain record keys; numbers in every accepted form',
+  withDir(async (dir) => {
+    const f = join(dir, 'odd.log');
+    writeFileSync(f, [
+      '#separator \\x09', '#unset_field\t-', '#empty_field\t(empty)', '#path\todd',
+      '#fields\tts\ta"b\tc\\d\t__proto__\tn\tn\td\tk',
+      '#types\ttime\tstring\tstring\tstring\tcount\tcount\tdouble\tint',
+      '1.5\tq\tb\tp\t1\t-\t-.5\t-7',
+      '2.\tq\tb\t-\t-\t2\t1e3\t0',
+      '3\tq\tb\tp\tx\t2\t1\t1',
+    ].join('\n') + '\n');
+    const { recs, bad } = await readAll(f);
+    assert.equal(recs.length, 2);
+    const r0 = recs[0]!.rec;
+    assert.equal(Object.getPrototypeOf(r0), Object.prototype);
+    assert.deepEqual(Object.keys(r0), ['ts', 'a"b', 'c\\d', '__proto__', 'n', 'd', 'k']);
+    assert.equal(r0['__proto__' as keyof typeof r0], 'p');
+    assert.deepEqual([r0.ts, r0.n, r0.d, r0.k], [1.5, 1, -0.5, -7]);
+    const r1 = recs[1]!.rec;
+    assert.deepEqual(Object.keys(r1), ['ts', 'a"b', 'c\\d', 'n', 'd', 'k']);
+    assert.deepEqual([r1.ts, r1.n, r1.d, r1.k], [2, 2, 1000, 0]);
+    assert.deepEqual(bad, ["9:n: 'x' is not a count"]);
+  }));
