@@ -128,6 +128,7 @@ async function main(): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP MACRO format_bytes(v) AS regexp_replace(CAST(round(v / pow(1024, 2), 2) AS VARCHAR), '\\.0$', '') || ' MB'`);
   console.log(`DeviceNetworkEvents: ${(await store.count('DeviceNetworkEvents')).toLocaleString()} rows; DuckDB threads=${THREADS}; median of ${REPS} runs`);
 
+  console.log('compiling (cold and cached) …');
   // parse + bind + compile: cold (no plan cache) after a warm-up, and from the plan cache
   for (const q of queries.values()) compileQuery(q, { noCache: true });
   const cold: number[] = [], cached: number[] = [];
@@ -143,6 +144,7 @@ async function main(): Promise<void> {
 
   const rows: string[] = [];
   rows.push('query  wirehunt ms  hand SQL ms  ratio  rows  compile cold ms  compile cached ms');
+  console.log(rows[0]);
   const ratios: number[] = [];
   let i = 0;
   for (const [n, q] of queries) {
@@ -168,9 +170,9 @@ async function main(): Promise<void> {
     const mw = median(tw), mh = median(th);
     ratios.push(mw / mh);
     rows.push(`Q${String(n).padEnd(5)} ${mw.toFixed(1).padStart(11)}  ${mh.toFixed(1).padStart(11)}  ${(mw / mh).toFixed(2).padStart(5)}  ${String(nRows).padStart(4)}${nRows !== hRows ? `≠${hRows}` : ''}  ${cold[i]!.toFixed(1).padStart(15)}  ${cached[i]!.toFixed(3).padStart(17)}`);
+    console.log(rows[rows.length - 1]);
     i++;
   }
-  console.log(rows.join('\n'));
   console.log(`max ratio ${Math.max(...ratios).toFixed(2)}, geometric mean ${Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length).toFixed(2)}; compile cold median ${median(cold).toFixed(1)} ms, cached ${median(cached).toFixed(3)} ms`);
   void nowSql; void existsSync;
   store.close();
