@@ -1,18 +1,22 @@
 // Sensor benchmark (never run as a test): `npm run bench:sensor [-- options]`.
 //
 // Generates once (cached in bench/.data/, git-ignored) a deterministic mixed capture of 1 GiB, then in the
-// same run times `wirehunt zeek <file> --out <tmp> --analyzers conn` and, as the named peer,
+// same run times `wirehunt zeek <file> --out <tmp> --analyzers conn` (or with every analyzer: `--analyzers
+// all`) and, as the named peer,
 // `tshark -r <file> -T fields -e frame.number -e ip.src -e tcp.stream`. Prints MB/s, packets/s and peak
 // RSS of both, and the speed ratio to tshark.
 //
 // Options:
 //   --size <n>[KB|MB|GB|KiB|MiB|GiB]  capture size (default 1GiB = 1,073,741,824 bytes)
-//   --mix opaque|apps                 opaque payloads (default) or real HTTP/DNS payloads
+//   --mix opaque|apps                 opaque payloads (default) or real application sessions: HTTP, TLS 1.2
+//                                     with certificates, DNS, FTP with passive data channels, SSH, SMB2/NTLM
 //   --seed <n>                        generator seed (default 1)
-//   --analyzers <list>                passed to wirehunt (default conn)
+//   --analyzers <list>|all            passed to wirehunt (default conn); 'all' runs every analyzer, as
+//                                     Zeek's default scripts do (wirehunt zeek without --analyzers)
 //   --runs <n>                        time each tool n times, report the best (default 1)
 //   --workers <n>                     also time `wirehunt zeek --workers <n>` (sharded over threads; default 2
-//                                     on a machine with ≥ 2 cores, 0 = skip)
+//                                     on a machine with ≥ 2 cores, 0 = skip; conn-level analyzers only, so
+//                                     skipped with other analyzers)
 //   --no-tshark                       skip the peer
 //   --regen                           regenerate the capture even if cached
 //   -- <args>                         extra arguments for `wirehunt zeek`
@@ -27,6 +31,8 @@ import { generateMixedCapture, type MixResult } from '../src/synth/index.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dataDir = join(root, 'bench', '.data');
 const wirehuntBin = join(root, 'bin', 'wirehunt.js');
+/** Bumped whenever the apps mix's output changes (2: TLS, FTP, SSH, SMB/NTLM added; the opaque mix is unchanged). */
+const MIX_VERSION = 2;
 
 function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?$/i.exec(s.trim());
@@ -68,7 +74,9 @@ function parseArgs(argv: string[]): Args {
 /** The cached capture for these settings, generating it if needed. */
 function capture(a: Args): { path: string; info: MixResult } {
   mkdirSync(dataDir, { recursive: true });
-  const base = join(dataDir, `mix-${a.mix}-seed${a.seed}-${a.size}`);
+  // The generator's version is part of the name: a cached capture from an older mix is not reused.
+  const name = `mix-${a.mix}${a.mix === 'apps' ? `-v${MIX_VERSION}` : ''}-seed${a.seed}-${a.size}`;
+  const base = join(dataDir, name);
   const path = `${base}.pcap`;
   const meta = `${base}.json`;
   if (!a.regen && existsSync(path) && existsSync(meta)) {
@@ -79,7 +87,7 @@ function capture(a: Args): { path: string; info: MixResult } {
     }
   }
   // Other sizes and seeds of the same mix are dropped so the cache does not grow without bound.
-  for (const f of readdirSync(dataDir)) if (f.startsWith(`mix-${a.mix}-`) && !f.startsWith(`mix-${a.mix}-seed${a.seed}-${a.size}.`)) rmSync(join(dataDir, f), { force: true });
+  for (const f of readdirSync(dataDir)) if (f.startsWith(`mix-${a.mix}-`) && !f.startsWith(`${name}.`)) rmSync(join(dataDir, f), { force: true });
   process.stdout.write(`capture: generating ${(a.size / 1e6).toFixed(0)} MB (${a.mix}, seed ${a.seed}) … `);
   const t0 = performance.now();
   const tmp = `${path}.partial`;
@@ -152,7 +160,12 @@ async function main(): Promise<number> {
   const { path, info } = capture(a);
   const mb = info.bytes / 1e6;
   console.log(`capture: ${mb.toFixed(1)} MB, ${info.packets.toLocaleString('en-US')} packets (mean ${(info.bytes / info.packets).toFixed(0)} B), `
-    + `flows tcp ${info.flows.tcp} udp ${info.flows.udp} icmp ${info.flows.icmp}`);
+    + `flows tcp ${info.flows.tcp} udp ${info.flows.udp} icmp ${info.flows.icmp}`
+    + (info.apps ? `; sessions ${Object.entries(info.apps).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''));
+  const analyzerArgs = a.analyzers.trim().toLowerCase() === 'all' ? [] : ['--analyzers', a.analyzers];
+  const connLevel = analyzerArgs.length > 0 && a.analyzers.split(',').every((x) => ['conn', 'tunnels'].includes(x.trim().toLowerCase()));
+  const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`analyzers: ${analyzerArgs.length ? a.analyzers : 'all (default scripts)'}; load average before: ${loadBefore}`);
 
   const rows: { tool: string; r: RunResult; note: string }[] = [];
   const best = async (label: string, cmd: string, args: string[], after?: (r: RunResult) => string): Promise<RunResult | undefined> => {
@@ -175,11 +188,12 @@ async function main(): Promise<number> {
 
   const out = mkdtempSync(join(tmpdir(), 'wh-bench-'));
   try {
-    const wh = await best('wirehunt zeek', process.execPath, [wirehuntBin, 'zeek', path, '--out', out, '--analyzers', a.analyzers, ...a.extra],
+    const wh = await best('wirehunt zeek', process.execPath, [wirehuntBin, 'zeek', path, '--out', out, ...analyzerArgs, ...a.extra],
       () => `conn.log rows: ${countLines(join(out, 'conn.log'))} (flows generated: ${info.flows.tcp + info.flows.udp + info.flows.icmp})`
         + readdirSync(out).filter((f) => f.endsWith('.log') && f !== 'conn.log').sort().map((f) => `, ${f} ${countLines(join(out, f))}`).join(''));
     if (!wh) console.log('wirehunt did not complete; see its error above');
-    if (wh && a.workers > 1) {
+    if (wh && a.workers > 1 && !connLevel) console.log(`--workers ${a.workers}: skipped (sharding covers conn-level analyzers only)`);
+    if (wh && a.workers > 1 && connLevel) {
       const conn1 = countLines(join(out, 'conn.log'));
       rmSync(out, { recursive: true, force: true });
       await best(`wirehunt zeek --workers ${a.workers}`, process.execPath,
