@@ -13,7 +13,8 @@
 //   w.close();
 //
 // Payload Buffers are referenced, not copied, until their frames are written. IPv6 works the same way (give
-// IPv6 addresses). generateMixedCapture() is the benchmark's mix (opaque or real HTTP/DNS payloads).
+// IPv6 addresses). generateMixedCapture() is the benchmark's mix: opaque payloads, or (apps) real HTTP, TLS 1.2
+// with certificates, DNS, FTP with passive data channels, SSH and SMB2/NTLMSSP sessions.
 export { Rng } from './rng.js';
 export { checksum, finish, pseudoHeaderSum, sum16, verifyTransport } from './checksum.js';
 export {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMixedCapture } from '../../src/synth/index.js';
 import { analyzeCapture } from '../../src/sensor/index.js';
+import { openCapture } from '../../src/capture/index.js';
 import type { LogSchema, ZeekRecord } from '../../src/zeek/types.js';
 
 test('the apps mix yields http, dns, ftp, ssl, x509, ssh and ntlm logs with sensible rows', async () => {
@@ -79,6 +80,46 @@ test('the apps mix yields http, dns, ftp, ssl, x509, ssh and ntlm logs with sens
       assert.ok((d['ts'] as number) > (tr['ts'] as number), 'data connection opens after the RETR/STOR');
       assert.ok((d['ts'] as number) + (d['duration'] as number) < (ctrl['ts'] as number) + (ctrl['duration'] as number), 'data connection ends before the control connection');
     }
+
+    // On the wire: each data connection's first and last packets fall between the 150 and 226 replies of
+    // its control connection; and the packet sizes are a mix of small and full-size frames.
+    const ip4 = (d: Buffer, o: number): string => `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}`;
+    const replies = new Map<string, { r150: number; r226: number }>();
+    const dataSpan = new Map<string, { first: number; last: number }>();
+    let frames = 0, small = 0, big = 0;
+    await openCapture(path).run((pk) => {
+      const d = pk.data.subarray(pk.offset, pk.offset + pk.capLen);
+      frames++;
+      if (d.length < 100) small++;
+      if (d.length > 1400) big++;
+      if (d.readUInt16BE(12) !== 0x0800 || d[23] !== 6) return;
+      const ihl = (d[14]! & 15) * 4;
+      const tcp = 14 + ihl;
+      const sport = d.readUInt16BE(tcp), dport = d.readUInt16BE(tcp + 2);
+      const payload = tcp + (d[tcp + 12]! >> 4) * 4;
+      const src = ip4(d, 26), dst = ip4(d, 30);
+      if (sport === 21) {
+        const code = d.subarray(payload, payload + 4).toString('latin1');
+        const k = `${dst}:${dport}`;
+        const e = replies.get(k) ?? { r150: -1, r226: -1 };
+        if (code === '150 ') e.r150 = pk.ts;
+        if (code === '226 ') e.r226 = pk.ts;
+        replies.set(k, e);
+      }
+      for (const k of [`${src}>${dst}:${dport}`, `${dst}>${src}:${sport}`]) {
+        const e = dataSpan.get(k);
+        if (e) e.last = pk.ts;
+        else if (k === `${src}>${dst}:${dport}`) dataSpan.set(k, { first: pk.ts, last: pk.ts });
+      }
+    });
+    for (const p of pasv) {
+      const rp = replies.get(`${p['id.orig_h']}:${p['id.orig_p']}`);
+      const sp = dataSpan.get(`${p['id.orig_h']}>${p['data_channel.resp_h']}:${p['data_channel.resp_p']}`);
+      assert.ok(rp && rp.r150 > 0 && rp.r226 > 0 && sp, `FTP ${p['uid']}: replies ${JSON.stringify(rp)}, data ${JSON.stringify(sp)}`);
+      assert.ok(rp.r150 < sp.first && sp.last < rp.r226, `FTP ${p['uid']}: data ${sp.first}–${sp.last} not inside 150 at ${rp.r150} … 226 at ${rp.r226}`);
+    }
+    assert.equal(frames, info.packets);
+    assert.ok(small > frames / 5 && big > frames / 5, `size mix: ${small} small, ${big} full-size of ${frames}`);
 
     // SSH: one row per session, logins both succeeding and failing.
     const ssh = rows('ssh');
