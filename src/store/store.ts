@@ -390,7 +390,19 @@ export class BatchWriter {
   private readonly fds: [number | undefined, number | undefined] = [undefined, undefined];
   private inflight: Promise<void> | undefined;
   private inserter: DuckDBConnection | undefined;
-  private sql: [string, string] = ['', ''];
+  private readonly sources: [string, string] = ['', ''];
+  /**
+   * What the batch being staged is known to satisfy, so its INSERT can skip work: no repeated
+   * ReportId (then no key repeats, and no DISTINCT ON is needed), and the range of its Timestamps
+   * (when no stored row falls in it, no stored row can share a key, and the ANTI JOIN is skipped).
+   */
+  private readonly ridIdx: number;
+  private readonly tsIdx: number;
+  private readonly ids = new Set<number>();
+  private dup = false;
+  private tsMin = Infinity;
+  private tsMax = -Infinity;
+  private tsOk = true;
   /** Rows added to the table by all completed batches (duplicates excluded). */
   inserted = 0;
   /** Rows staged by all batches handed over so far. */
@@ -410,13 +422,16 @@ export class BatchWriter {
       } else this.coldIdx.push(i);
     });
     this.fmts = this.hot.map(formatterFor);
+    const keyed = (name: string) => (table.keyColumns.includes(name) ? columns.findIndex((c) => c.name === name && isHot(table, c)) : -1);
+    this.ridIdx = keyed('ReportId');
+    this.tsIdx = columns[keyed('Timestamp')]?.kustoType === 'datetime' ? keyed('Timestamp') : -1;
     const dir = stageDir();
     const base = `wirehunt-${process.pid}-${Date.now().toString(36)}-${stage}`;
     this.files = [join(dir, `${base}_0.tsv`), join(dir, `${base}_1.tsv`)];
   }
 
   async init(): Promise<void> {
-    for (const k of [0, 1]) this.sql[k] = this.insertSql(this.readCsv(this.files[k]!));
+    for (const k of [0, 1]) this.sources[k] = this.readCsv(this.files[k]!);
     this.inserter = await this.store.connect();
   }
 
@@ -427,7 +442,8 @@ export class BatchWriter {
     return `read_csv(${sqlString(file)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', columns = {${cols.join(', ')}})`;
   }
 
-  private insertSql(source: string): string {
+  /** The batch's INSERT; `distinct`: the batch may repeat a key; `anti`: stored rows may share a key. */
+  private insertSql(source: string, distinct = true, anti = true): string {
     const t = storageTable(this.table);
     const names = this.hot.map((c) => quoteIdent(c.sqlName));
     const conv = this.hot.map((c, i) => `${fromStage(c, `s.c${i}`)} AS ${quoteIdent(c.sqlName)}`);
@@ -442,8 +458,9 @@ export class BatchWriter {
       const missing = keys.filter((k) => !present.has(k.name)).map((k) => `NULL AS ${quoteIdent(k.sqlName)}`);
       const keyNames = keys.map((k) => quoteIdent(k.sqlName));
       const cond = keyNames.map((k) => `t.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
-      const batch = `SELECT DISTINCT ON (${keyNames.join(', ')}) * FROM (SELECT ${[...conv, ...missing].join(', ')} FROM ${source} s)`;
-      return `INSERT INTO ${t} (${names.join(', ')}) SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b ANTI JOIN ${t} t ON ${cond}`;
+      const rows = `SELECT ${[...conv, ...missing].join(', ')} FROM ${source} s`;
+      const batch = distinct ? `SELECT DISTINCT ON (${keyNames.join(', ')}) * FROM (${rows})` : rows;
+      return `INSERT INTO ${t} (${names.join(', ')}) SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b${anti ? ` ANTI JOIN ${t} t ON ${cond}` : ''}`;
     }
     return `INSERT INTO ${t} (${names.join(', ')}) SELECT DISTINCT ${conv.join(', ')} FROM ${source} s EXCEPT SELECT ${names.join(', ')} FROM ${t}`;
   }
@@ -466,6 +483,20 @@ export class BatchWriter {
     if (this.coldIdx.length) line += this.coldJson(cells) + '\t';
     this.text += line + '\n';
     this.n++;
+    if (!this.dup) {
+      const r = this.ridIdx >= 0 ? cells[this.ridIdx] : undefined;
+      if (typeof r !== 'number' || this.ids.has(r)) this.dup = true;
+      else this.ids.add(r);
+    }
+    if (this.tsOk) {
+      const v = this.tsIdx >= 0 ? cells[this.tsIdx] : undefined;
+      const us = typeof v === 'number' ? Math.round(v) : NaN;
+      if (!Number.isSafeInteger(us)) this.tsOk = false;
+      else {
+        if (us < this.tsMin) this.tsMin = us;
+        if (us > this.tsMax) this.tsMax = us;
+      }
+    }
     if (this.text.length >= WRITE_CHARS) this.writeOut();
   }
 
@@ -509,12 +540,35 @@ export class BatchWriter {
     this.n = 0;
     this.cur = 1 - k;
     const conn = this.inserter!;
-    const sql = this.sql[k]!;
+    const source = this.sources[k]!;
     const file = this.files[k]!;
+    const keyed = this.table.keyColumns.length > 0;
+    const distinct = this.dup;
+    const range = this.tsOk && this.tsIdx >= 0 ? [this.tsMin, this.tsMax] : undefined;
+    this.ids.clear();
+    this.dup = false;
+    this.tsOk = true;
+    this.tsMin = Infinity;
+    this.tsMax = -Infinity;
     this.inflight = (async () => {
       const t0 = performance.now();
       try {
-        const r = await conn.run(sql);
+        let r;
+        if (keyed && range) {
+          // One transaction: no stored row in the batch's time range means no key can be shared.
+          await conn.run('BEGIN TRANSACTION');
+          try {
+            const t = storageTable(this.table);
+            const ts = quoteIdent(this.columns[this.tsIdx]!.sqlName);
+            const near = await conn.runAndReadAll(`SELECT count(*) FROM ${t} WHERE ${ts} BETWEEN make_timestamp(${range[0]}) AND make_timestamp(${range[1]})`);
+            const anti = Number(near.getRows()[0]![0]) > 0;
+            r = await conn.run(this.insertSql(source, distinct, anti));
+            await conn.run('COMMIT');
+          } catch (err) {
+            await conn.run('ROLLBACK').catch(() => {});
+            throw err;
+          }
+        } else r = await conn.run(this.insertSql(source, distinct || !keyed));
         if (process.env.WIREHUNT_STORE_DEBUG) process.stderr.write(`flush ${staged} rows: insert ${(performance.now() - t0).toFixed(0)} ms\n`);
         this.inserted += Number(r.rowsChanged);
         this.staged += staged;

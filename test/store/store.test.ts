@@ -149,3 +149,26 @@ test('an ingest limits DuckDB to one thread fewer than the machine has, and rest
     s.close();
   }
 });
+
+test('key checks: one ReportId on two devices is two rows; a later batch outside the stored time range and one overlapping it', async () => {
+  const s = await openStore(':memory:');
+  try {
+    const cols = ['Timestamp', 'DeviceId', 'ReportId', 'ActionType'];
+    const w = await s.writer('DeviceNetworkEvents', cols, { batchSize: 4 });
+    const rows: [number, string, number, string][] = [
+      [10, 'a', 1, 'x'], [10, 'b', 1, 'x'], [10, 'a', 1, 'dup of the first'], [20, 'a', 2, 'x'], // batch 1: repeats
+      [1000, 'a', 3, 'x'], [1001, 'a', 4, 'x'], [1002, 'a', 5, 'x'], [1003, 'a', 6, 'x'], // batch 2: after the stored range
+      [20, 'a', 2, 'stored already'], [30, 'a', 7, 'x'], // batch 3: overlaps batch 1
+    ];
+    for (const r of rows) {
+      w.appendRow(r);
+      if (w.full) await w.flush();
+    }
+    assert.equal(await w.close(), 8);
+    const got = (await s.connection.runAndReadAll(`SELECT DeviceId, ReportId, ActionType FROM DeviceNetworkEvents ORDER BY ReportId, DeviceId`)).getRows();
+    assert.deepEqual(got.map((r) => `${r[0]}${r[1]}`), ['a1', 'b1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7']);
+    assert.ok(!got.some((r) => r[2] === 'stored already'));
+  } finally {
+    s.close();
+  }
+});
