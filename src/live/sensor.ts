@@ -134,7 +134,14 @@ export class LiveSensor {
     // Listening sockets that exist already.
     await this.attr?.sync(false, true);
     const first = this.openCapture();
-    await first.ready; // a clear error when tcpdump cannot start
+    try {
+      await first.ready; // a clear error when tcpdump cannot start
+    } catch (err) {
+      this.cap = undefined;
+      await this.writer.close().catch(() => undefined);
+      await this.attr?.close();
+      throw err;
+    }
     this.log({ event: 'started', iface: this.o.iface, link: first.linkTypeName, device: this.device.DeviceName, deviceId: this.device.DeviceId });
     this.loop = this.captureLoop(first);
     this.timer = setInterval(() => { void this.tick(); }, this.flushMs);
