@@ -13,7 +13,7 @@
 // `__cold` that the view unpacks. DuckDB's insert cost grows with the column count even for NULLs
 // (measured: 13 vs 46 columns, 3-4x), and these rows are the bulk of every store.
 
-import { mkdirSync, existsSync, openSync, writeSync, closeSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { mkdirSync, existsSync, readdirSync, openSync, writeSync, closeSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { homedir, tmpdir, availableParallelism } from 'node:os';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -362,6 +362,33 @@ function stageDir(): string {
   return tmpdir();
 }
 
+const swept = new Set<string>();
+
+/**
+ * Removes staging files left by wirehunt processes that no longer run (a killed ingest leaves its
+ * batch files behind; in /dev/shm they hold memory). Once per folder and process.
+ */
+function sweepStaleStaging(dir: string): void {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^wirehunt-(\d+)-[^/]*\.tsv$/.exec(name);
+    const pid = Number(m?.[1]);
+    if (!m || !(pid > 0) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0); // signal 0: only asks whether the process exists
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, name), { force: true });
+    }
+  }
+}
+
 /**
  * Staged text is written out whenever this many characters have accumulated (bounds memory). Small
  * enough that the rows' strings die young (measured: 64 Ki chars formatted 300k rows in ~25% less
@@ -426,6 +453,7 @@ export class BatchWriter {
     this.ridIdx = keyed('ReportId');
     this.tsIdx = columns[keyed('Timestamp')]?.kustoType === 'datetime' ? keyed('Timestamp') : -1;
     const dir = stageDir();
+    sweepStaleStaging(dir);
     const base = `wirehunt-${process.pid}-${Date.now().toString(36)}-${stage}`;
     this.files = [join(dir, `${base}_0.tsv`), join(dir, `${base}_1.tsv`)];
   }

@@ -172,3 +172,31 @@ test('key checks: one ReportId on two devices is two rows; a later batch outside
     s.close();
   }
 });
+
+test('staging files of ingests that no longer run are removed; those of running processes are kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wh-stage-'));
+  const prev = process.env.WIREHUNT_STAGE_DIR;
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync, existsSync, readdirSync } = await import('node:fs');
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited by now
+  const stale = join(dir, `wirehunt-${dead}-x-__stage_DeviceInfo_1_0.tsv`);
+  const live = join(dir, `wirehunt-${process.ppid}-x-__stage_DeviceInfo_1_0.tsv`);
+  const other = join(dir, 'unrelated.tsv');
+  for (const f of [stale, live, other]) writeFileSync(f, 'x\n');
+  process.env.WIREHUNT_STAGE_DIR = dir;
+  const s = await openStore(':memory:');
+  try {
+    const w = await s.writer('DeviceInfo', ['DeviceId']);
+    assert.equal(existsSync(stale), false);
+    assert.equal(existsSync(live), true);
+    assert.equal(existsSync(other), true);
+    w.appendRow(['d']);
+    assert.equal(await w.close(), 1);
+    assert.deepEqual(readdirSync(dir).sort(), [live, other].map((f) => f.slice(dir.length + 1)).sort()); // its own files are gone after close
+  } finally {
+    if (prev === undefined) delete process.env.WIREHUNT_STAGE_DIR;
+    else process.env.WIREHUNT_STAGE_DIR = prev;
+    s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
