@@ -236,11 +236,14 @@ describe('wirehunt sensor (the command)', () => {
       await waitReady(hold);
       const sensorProc = spawn(process.execPath, [bin, 'sensor', '-i', ns.hostIf, '--db', db, '--json', '--flush', '500ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
+      let err = '';
       sensorProc.stdout.on('data', (b: Buffer) => { out += b; });
+      sensorProc.stderr.on('data', (b: Buffer) => { err += b; });
       const exited = new Promise<number | null>((r) => sensorProc.on('exit', (c) => r(c)));
       const t = Date.now();
-      while (!out.includes('"started"') && Date.now() - t < 10_000) await new Promise((r) => setTimeout(r, 50));
-      assert.match(out, /"event":"started"/);
+      // Opening a new store and starting tcpdump takes seconds on a loaded host.
+      while (!out.includes('"started"') && Date.now() - t < 60_000) await new Promise((r) => setTimeout(r, 50));
+      assert.match(out, /"event":"started"/, err);
       // A connection that stays open: only the end-of-run flush can write it.
       const client = spawn(process.execPath, ['-e', `const s=require('net').connect(9001,'${ns.nsIP}');s.on('data',()=>console.log('ready'));setInterval(()=>{},1000)`], { stdio: ['ignore', 'pipe', 'pipe'] });
       await waitReady(client);
