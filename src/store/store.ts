@@ -547,9 +547,13 @@ export class BatchWriter {
   /** Writes the accumulated text to the current batch's staging file. */
   private writeOut(): void {
     const k = this.cur;
-    let fd = this.fds[k];
-    if (fd === undefined) fd = this.fds[k] = openSync(this.files[k]!, 'w');
-    if (this.text.length) writeSync(fd, this.text);
+    try {
+      let fd = this.fds[k];
+      if (fd === undefined) fd = this.fds[k] = openSync(this.files[k]!, 'w');
+      if (this.text.length) writeSync(fd, this.text);
+    } catch (err) {
+      throw new UserError(`cannot write the batch staging file ${this.files[k]}: ${(err as Error).message.split('\n')[0]} (WIREHUNT_STAGE_DIR chooses its folder)`);
+    }
     this.text = '';
   }
 

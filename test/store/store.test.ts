@@ -200,3 +200,19 @@ test('staging files of ingests that no longer run are removed; those of running 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an unwritable staging folder is one clear UserError, not a stack trace', async () => {
+  const prev = process.env.WIREHUNT_STAGE_DIR;
+  process.env.WIREHUNT_STAGE_DIR = join(tmpdir(), 'wh-no-such-folder', 'deeper');
+  const s = await openStore(':memory:');
+  try {
+    const w = await s.writer('DeviceInfo', ['DeviceId']);
+    w.appendRow(['d']);
+    await assert.rejects(w.close(), (e: unknown) => e instanceof UserError && /cannot write the batch staging file .*WIREHUNT_STAGE_DIR/.test(e.message));
+    assert.equal(await s.count('DeviceInfo'), 0);
+  } finally {
+    if (prev === undefined) delete process.env.WIREHUNT_STAGE_DIR;
+    else process.env.WIREHUNT_STAGE_DIR = prev;
+    s.close();
+  }
+});
