@@ -5,7 +5,28 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { compileQuery, runCompiled, type QueryResult } from '../../src/kql/index.js';
 
 export interface DocExample { id: string; query: string; expected: { columns: string[]; rows: string[][] }; notes: string }
-export interface DocsOutcome { total: number; supported: number; matched: number; mismatches: { id: string; why: string }[]; unsupported: { id: string; why: string }[] }
+export interface DocsOutcome { total: number; supported: number; matched: number; mismatches: { id: string; why: string }[]; unsupported: { id: string; why: string }[]; excluded: { id: string; why: string }[] }
+
+/**
+ * Examples left out of "supported" because their documented output cannot be reproduced by any
+ * engine (nondeterministic functions, the wall clock, outside data) or is wrong in the documentation
+ * itself. Each is listed with its reason; nothing else is excluded.
+ */
+export const EXCLUDED: Record<string, string> = {
+  'data-explorer/kusto/query/hash-function.md#1': 'nondeterministic across Kusto versions: hash() is an unspecified xxhash64 variant; the documented value is not reproducible',
+  'data-explorer/kusto/query/hash-function.md#2': 'as hash-function.md#1 (unspecified hash algorithm)',
+  'data-explorer/kusto/query/hash-function.md#3': 'as hash-function.md#1 (unspecified hash algorithm)',
+  'data-explorer/kusto/query/new-guid-function.md#1': 'nondeterministic: new_guid() is random',
+  'data-explorer/kusto/query/now-function.md#1': 'the wall clock: the documented output was taken at the time the page was written',
+  'data-explorer/kusto/query/range-operator.md#3': 'the wall clock: the rows depend on now() (start of the current month)',
+  'data-explorer/kusto/query/datetime-utc-to-local-function.md#1': 'the wall clock: the example starts from now()',
+  'data-explorer/kusto/query/geo-info-from-ip-address-function.md#1': 'outside data: needs Microsoft\'s IP geolocation database',
+  'data-explorer/kusto/query/geo-info-from-ip-address-function.md#2': 'outside data: needs Microsoft\'s IP geolocation database',
+  'data-explorer/kusto/query/join-innerunique.md#4': 'nondeterministic by the page\'s own words: innerunique keeps an arbitrary left row per key',
+  'data-explorer/kusto/query/range-operator.md#2': 'doc error: two 5-row ranges unioned are 10 rows, the page shows 7',
+  'data-explorer/kusto/query/toguid-function.md#1': 'doc error: the page shows a guid for a malformed input and a different third input string than the query',
+  'data-explorer/kusto/query/scalar-data-types/string.md#3': 'doc display: the page renders U+00A0 (no-break space) as a plain space',
+};
 
 export function loadDocs(shared: URL): DocExample[] {
   return readFileSync(new URL('corpus/kql-docs/examples.jsonl', shared), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as DocExample);
@@ -69,7 +90,7 @@ function deepEq(a: unknown, b: unknown): boolean {
 
 export function cellMatches(expectedRaw: string, actual: unknown, type: string): boolean {
   const e = clean(expectedRaw);
-  if (actual === null || actual === undefined || actual === '') return e === '' || e === 'null';
+  if (actual === null || actual === undefined || actual === '') return e === '' || e === 'null' || e === '(null)';
   switch (type) {
     case 'DateTime': {
       const a = parseDate(String(actual)), b = parseDate(e);
@@ -113,8 +134,10 @@ function rowsMatch(ex: DocExample, r: QueryResult): string | null {
 }
 
 export async function runDocs(conn: DuckDBConnection, exs: DocExample[]): Promise<DocsOutcome> {
-  const out: DocsOutcome = { total: exs.length, supported: 0, matched: 0, mismatches: [], unsupported: [] };
+  const out: DocsOutcome = { total: exs.length, supported: 0, matched: 0, mismatches: [], unsupported: [], excluded: [] };
   for (const ex of exs) {
+    const reason = EXCLUDED[ex.id];
+    if (reason) { out.excluded.push({ id: ex.id, why: reason }); continue; }
     const c = compileQuery(ex.query);
     if (!c.sql) { out.unsupported.push({ id: ex.id, why: (c.diagnostics.find((d) => d.severity === 'error')?.message ?? '?').slice(0, 100) }); continue; }
     let r: QueryResult;

@@ -85,7 +85,10 @@ function literal(n: Bridged, k: string): Expr {
     case 'string': return { kind: 'Literal', type: t, value: String(v), span: s };
     case 'bool': return { kind: 'Literal', type: t, value: String(v).toLowerCase() === 'true', span: s };
     case 'int': case 'long': {
-      const num = Number(String(v));
+      // hex literals (0xCAFE): the binder's LiteralValue does not carry their value
+      const text = String(n.ToString()).trim();
+      const hex = /^(-)?\s*0x([0-9a-f]+)$/i.exec(text.replace(/^(long|int)\((.*)\)$/i, '$2').trim());
+      const num = hex ? (hex[1] ? -1 : 1) * Number.parseInt(hex[2]!, 16) : Number(String(v));
       return { kind: 'Literal', type: t, value: num, span: s };
     }
     case 'real': case 'decimal': {

@@ -11,6 +11,31 @@ export function reEscape(s: string): string {
 function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, '\\$&');
 }
+/**
+ * make_set keeps the values in first-seen order (as Kusto does in practice): the collected list is
+ * deduplicated by first position. That is quadratic, so past 1,000 values it falls back to DuckDB's
+ * hash order (Kusto promises no order at all).
+ */
+function makeSet(x: string, filter: string, max: string | undefined): string {
+  const set = `list_transform([list(${x}) FILTER (WHERE ${filter})], l -> CASE WHEN len(l) <= 1000 THEN list_filter(l, (v, i) -> list_position(l, v) = i) ELSE list_distinct(l) END)[1]`;
+  return `coalesce(to_json(${set}${max ? `[1:${max}]` : ''}), CAST('[]' AS JSON))`;
+}
+
+/**
+ * indexof(source, lookup[, start[, length[, occurrence]]]): a negative start counts from the end;
+ * the n-th occurrence is searched from just after the (n-1)-th, each search examining `length`
+ * characters (-1 = to the end), as Kusto's documented examples behave.
+ */
+function indexofTemplate(a: string[]): string {
+  if (a.length <= 2) return `(strpos(${a[0]}, ${a[1]}) - 1)`;
+  const s = a[0]!, l = a[1]!;
+  const st = `(CASE WHEN ${a[2]} < 0 THEN greatest(length(${s}) + ${a[2]}, 0) ELSE ${a[2]} END)`;
+  const ln = a[3] ?? '-1', n = a[4] ?? '1';
+  const pos = `list_filter(range(${st}, length(${s})), i -> substr(${s}, i + 1, length(${l})) = ${l})`;
+  return `list_transform([${pos}], p -> CASE WHEN ${n} < 1 OR ${st} > length(${s}) OR p[${n}] IS NULL THEN -1`
+    + ` WHEN ${ln} >= 0 AND p[${n}] + length(${l}) > (CASE WHEN ${n} = 1 THEN ${st} ELSE p[${n} - 1] + 1 END) + ${ln} THEN -1 ELSE p[${n}] END)[1]`;
+}
+
 const isAlnum = (c: string | undefined) => !!c && /[A-Za-z0-9]/.test(c);
 
 /** Kusto `has`: the needle matches whole terms (boundaries are non-alphanumeric characters). */
@@ -95,7 +120,8 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   // operators
   // Kusto: x == null is false (and != true) unless x is null too
   eq: { sql: (a, r) => (r[1]!.isLiteral && r[1]!.literal == null ? `(CASE WHEN ${a[0]} IS NULL THEN NULL ELSE FALSE END)` : `(${a[0]} = ${a[1]})`) },
-  ne: { sql: (a, r) => (r[1]!.isLiteral && r[1]!.literal == null ? `(CASE WHEN ${a[0]} IS NULL THEN NULL ELSE TRUE END)` : `(${a[0]} <> ${a[1]})`) }, lt: { sql: '({0} < {1})' }, le: { sql: '({0} <= {1})' }, gt: { sql: '({0} > {1})' }, ge: { sql: '({0} >= {1})' },
+  // x != literal is true when x is null (Kusto's documented null semantics)
+  ne: { sql: (a, r) => (r[1]!.isLiteral && r[1]!.literal == null ? `(CASE WHEN ${a[0]} IS NULL THEN NULL ELSE TRUE END)` : (r[0]!.isLiteral || r[1]!.isLiteral ? `(${a[0]} IS DISTINCT FROM ${a[1]})` : `(${a[0]} <> ${a[1]})`)) }, lt: { sql: '({0} < {1})' }, le: { sql: '({0} <= {1})' }, gt: { sql: '({0} > {1})' }, ge: { sql: '({0} >= {1})' },
   eq_ci: { sql: '(lower({0}) = lower({1}))', args: [S, S] }, ne_ci: { sql: '(lower({0}) <> lower({1}))', args: [S, S] },
   and: { sql: '({0} AND {1})', args: [B, B] }, or: { sql: '({0} OR {1})', args: [B, B] }, not: { sql: '(NOT {0})', args: [B] },
   add: { sql: '({0} + {1})' }, sub: { sql: '({0} - {1})' }, mul: { sql: '({0} * {1})' }, div: { sql: '(CAST({0} AS DOUBLE) / {1})' },
@@ -148,7 +174,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   strcat: { sql: (a) => (a.length ? `concat(${a.join(', ')})` : "''"), rest: S },
   strcat_delim: { sql: (a) => `concat_ws(${a[0]}, ${a.slice(1).join(', ')})`, rest: S },
   substring: { sql: (a) => (a.length > 2 ? `coalesce(substring({0}, greatest({1}, 0) + 1, greatest({2}, 0)), '')` : `coalesce(substring({0}, greatest({1}, 0) + 1), '')`).replace(/\{(\d)\}/g, (_, i) => a[Number(i)]!), args: [S, L, L] },
-  indexof: { sql: (a) => (a.length > 2 ? `(CASE WHEN strpos(substring(${a[0]}, ${a[2]} + 1), ${a[1]}) = 0 THEN -1 ELSE strpos(substring(${a[0]}, ${a[2]} + 1), ${a[1]}) - 1 + ${a[2]} END)` : `(strpos(${a[0]}, ${a[1]}) - 1)`), args: [S, S, L] },
+  indexof: { sql: indexofTemplate, args: [S, S, L, L, L] },
   trim: { sql: (a, raw) => (raw[0]!.isLiteral ? `regexp_replace(regexp_replace(${a[1]}, ${q('^(' + String(raw[0]!.literal) + ')+')}, ''), ${q('(' + String(raw[0]!.literal) + ')+$')}, '')` : `regexp_replace(regexp_replace(${a[1]}, '^(' || ${a[0]} || ')+', ''), '(' || ${a[0]} || ')+$', '')`), args: [S, S] },
   trim_start: { sql: "regexp_replace({1}, '^(' || {0} || ')+', '')", args: [S, S] },
   trim_end: { sql: "regexp_replace({1}, '(' || {0} || ')+$', '')", args: [S, S] },
@@ -192,7 +218,14 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
     args: [S, S, L],
   },
   format_bytes: { sql: formatBytes, args: [R, L, S] },
-  tohex: { sql: 'lower(hex({0}))', args: [L] },
+  tohex: {
+    // int is shown as 32-bit two's complement, long as 64-bit; the second argument pads with zeros
+    sql: (a, raw) => {
+      const v = raw[0]!.t === 'int' ? `(CAST(${a[0]} AS BIGINT) & 4294967295)` : raw[0]!.t === 'long' ? a[0]! : `CAST(${a[0]} AS BIGINT)`;
+      return a.length > 1 ? `(CASE WHEN ${v} IS NOT NULL THEN lpad(lower(hex(${v})), CAST(greatest(${a[1]}, length(lower(hex(${v})))) AS INTEGER), '0') END)` : `lower(hex(${v}))`;
+    },
+    args: [null, L],
+  },
   binary_and: { sql: '({0} & {1})', args: [L, L] }, binary_or: { sql: '({0} | {1})', args: [L, L] }, binary_xor: { sql: 'xor({0}, {1})', args: [L, L] },
   binary_not: { sql: '(~{0})', args: [L] }, binary_shift_left: { sql: '({0} << {1})', args: [L, L] }, binary_shift_right: { sql: '({0} >> {1})', args: [L, L] },
   parse_version: { sql: "(CASE WHEN regexp_matches({0}, '^\\s*\\d+(\\.\\d+){0,3}\\s*$') THEN list_reduce(list_transform(range(4), i -> coalesce(TRY_CAST(string_split(trim({0}), '.')[i + 1] AS DOUBLE), 0) * pow(10, 8 * (3 - i))), (x, y) -> x + y) END)", args: [S] },
@@ -247,7 +280,8 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   strcat_array: { sql: "array_to_string(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
   array_sort_asc: { sql: "to_json(list_sort(json_extract({0}, '$[*]')))", args: [J] },
   array_sort_desc: { sql: "to_json(list_reverse_sort(json_extract({0}, '$[*]')))", args: [J] },
-  array_slice: { sql: "to_json(json_extract({0}, '$[*]')[{1} + 1:{2} + 1])", args: [J, L, L] },
+  // negative indexes count from the end (-1 = last), as DuckDB's own slice bounds do
+  array_slice: { sql: "to_json(json_extract({0}, '$[*]')[CASE WHEN {1} < 0 THEN {1} ELSE {1} + 1 END:CASE WHEN {2} < 0 THEN {2} ELSE {2} + 1 END])", args: [J, L, L] },
   array_reverse: { sql: "to_json(list_reverse(json_extract({0}, '$[*]')))", args: [J] },
   set_union: { sql: (a) => `to_json(list_distinct(flatten([${a.map((x) => `json_extract(${x}, '$[*]')`).join(', ')}])))`, rest: J },
   set_intersect: { sql: "to_json(list_intersect(json_extract({0}, '$[*]'), json_extract({1}, '$[*]')))", args: [J, J] },
@@ -286,8 +320,8 @@ export const AGGREGATES: Record<string, FnTemplate> = {
   stdevif: { sql: 'stddev_samp({0}) FILTER (WHERE {1})', args: [null, B] }, varianceif: { sql: 'var_samp({0}) FILTER (WHERE {1})', args: [null, B] },
   take_any: { sql: 'any_value({0})' }, any: { sql: 'any_value({0})' },
   take_anyif: { sql: 'any_value({0}) FILTER (WHERE {1})', args: [null, B] }, anyif: { sql: 'any_value({0}) FILTER (WHERE {1})', args: [null, B] },
-  make_set: { sql: (a) => `coalesce(to_json(list(DISTINCT ${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)${a[1] ? `[1:${a[1]}]` : ''}), CAST('[]' AS JSON))` },
-  make_set_if: { sql: (a) => `coalesce(to_json(list(DISTINCT ${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL AND ${a[1]})${a[2] ? `[1:${a[2]}]` : ''}), CAST('[]' AS JSON))`, args: [null, B, L] },
+  make_set: { sql: (a) => makeSet(a[0]!, `${a[0]} IS NOT NULL`, a[1]) },
+  make_set_if: { sql: (a) => makeSet(a[0]!, `${a[0]} IS NOT NULL AND ${a[1]}`, a[2]), args: [null, B, L] },
   make_list: { sql: (a) => `coalesce(to_json(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)${a[1] ? `[1:${a[1]}]` : ''}), CAST('[]' AS JSON))` },
   make_list_if: { sql: (a) => `coalesce(to_json(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL AND ${a[1]})${a[2] ? `[1:${a[2]}]` : ''}), CAST('[]' AS JSON))`, args: [null, B, L] },
   make_list_with_nulls: { sql: "coalesce(to_json(list({0})), CAST('[]' AS JSON))" },
