@@ -35,16 +35,18 @@ function pairHash(p: DecodedPacket): number {
   return mix32((s6[0]! ^ d6[0]!) + mix32((s6[1]! ^ d6[1]!) + mix32((s6[2]! ^ d6[2]!) + mix32(s6[3]! ^ d6[3]!))));
 }
 
-/** Whether a packet is (or looks like) tunnel traffic: IP-in-IP, GRE, UDP on a tunnel port or looking like AYIYA/Teredo. */
-function isTunnel(p: DecodedPacket): boolean {
+/** Tunnel traffic known by its protocol or port: IP-in-IP, GRE, UDP on a tunnel port. */
+function isPortTunnel(p: DecodedPacket): boolean {
   const pr = p.ipProto;
   if (pr === 4 || pr === 41 || pr === 47) return true;
-  if (pr === 17) {
-    if (TUNNEL_PORTS[p.srcPort] || TUNNEL_PORTS[p.dstPort]) return true;
-    const off = p.l4Offset + 8, len = Math.min(p.l4Len, p.l4CapLen) - 8;
-    if (len > 0 && (looksLikeAyiya(p.buf, off, len) || looksLikeTeredo(p.buf, off, len))) return true;
-  }
-  return false;
+  return pr === 17 && (TUNNEL_PORTS[p.srcPort] === 1 || TUNNEL_PORTS[p.dstPort] === 1);
+}
+
+/** UDP whose payload looks like AYIYA or Teredo (Zeek finds those on any port by their content). */
+function looksLikeUdpTunnel(p: DecodedPacket): boolean {
+  if (p.ipProto !== 17) return false;
+  const off = p.l4Offset + 8, len = Math.min(p.l4Len, p.l4CapLen) - 8;
+  return len > 0 && (looksLikeAyiya(p.buf, off, len) || looksLikeTeredo(p.buf, off, len));
 }
 
 /** A reassembled IPv4 datagram as one unfragmented packet: total length, no fragment bits, header checksum. */
@@ -96,6 +98,7 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
   const reasm: RawPacket = { ts: 0, linkType: LINKTYPE_RAW, interfaceId: 0, wireLen: 0, data: Buffer.alloc(0), offset: 0, capLen: 0 };
   let scratch = Buffer.allocUnsafe(65536);
   const tunnelPairs = new Set<number>();
+  const udpPairs = new Map<number, number>();
   const inner: DecodedPacket[] = [new DecodedPacket(), new DecodedPacket(), new DecodedPacket(), new DecodedPacket(), new DecodedPacket()];
   // Remember the address pairs carried inside a tunnel packet (every level), decapsulating with the
   // reader's decoder (the worker does it again for real).
@@ -139,14 +142,26 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
       if (p.l3 === L3.None) return;
       // Tunnelled traffic all goes to worker 0 (an inner flow may cross several tunnels, and Zeek keys
       // connections without their encapsulation); so do later untunnelled packets of the address pairs
-      // seen inside tunnels. Everything else is sharded by the unordered address pair.
+      // seen inside tunnels. Everything else is sharded by the unordered address pair. A UDP pair keeps
+      // the worker its first packet got: only some of its packets may look like Teredo or AYIYA, and
+      // a flow split across workers would be logged as two connections.
       let w: number;
-      if (isTunnel(p)) {
+      if (isPortTunnel(p)) {
         w = 0;
         markInner(p);
       } else {
         const h = pairHash(p);
-        w = tunnelPairs.size && tunnelPairs.has(h) ? 0 : h % n;
+        const udp = p.ipProto === 17;
+        const known = udp ? udpPairs.get(h) : undefined;
+        if (known !== undefined) w = known;
+        else {
+          w = (tunnelPairs.size && tunnelPairs.has(h)) || (udp && looksLikeUdpTunnel(p)) ? 0 : h % n;
+          if (udp) {
+            if (udpPairs.size >= 4_000_000) udpPairs.clear();
+            udpPairs.set(h, w);
+          }
+        }
+        if (w === 0 && udp && looksLikeUdpTunnel(p)) markInner(p);
       }
       if (p.reassembled) {
         // IP fragments are put back together here (their shard is only known once the transport
