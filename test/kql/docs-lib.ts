@@ -25,6 +25,7 @@ export const EXCLUDED: Record<string, string> = {
   'data-explorer/kusto/query/join-innerunique.md#4': 'nondeterministic by the page\'s own words: innerunique keeps an arbitrary left row per key',
   'data-explorer/kusto/query/range-operator.md#2': 'doc error: two 5-row ranges unioned are 10 rows, the page shows 7',
   'data-explorer/kusto/query/toguid-function.md#1': 'doc error: the page shows a guid for a malformed input and a different third input string than the query',
+  'data-explorer/kusto/query/url-encode-function.md#1': 'doc error: the page shows the original as "…hello world/", the query\'s string has no trailing slash (the encoded column is checked in test/kql/functions.test.ts)',
   'data-explorer/kusto/query/scalar-data-types/string.md#3': 'doc display: the page renders U+00A0 (no-break space) as a plain space',
 };
 
@@ -112,7 +113,8 @@ export function cellMatches(expectedRaw: string, actual: unknown, type: string):
       if (typeof actual === 'number') { const b = num(e); return b !== null && sameNumber(actual, b); }
       return JSON.stringify(actual) === e;
     }
-    default: return String(actual) === e || String(actual).trim() === e.replace(/\n/g, ' ').trim();
+    // a markdown table cannot show line breaks or indentation: runs of white space compare equal
+    default: return String(actual) === e || String(actual).replace(/\s+/g, ' ').trim() === e.replace(/\s+/g, ' ').trim() || String(actual).trim() === e.replace(/\n/g, ' ').trim();
   }
 }
 

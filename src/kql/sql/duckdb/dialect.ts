@@ -90,7 +90,7 @@ function convert(sql: string, from: KType, to: KType): string {
     case 'datetime':
       switch (from) {
         case 'dynamic': return `TRY_CAST(replace(json_extract_string(${sql}, '$'), 'Z', '') AS TIMESTAMP)`;
-        case 'string': return `coalesce(TRY_CAST(replace(${sql}, 'Z', '') AS TIMESTAMP), try_strptime(${sql}, '%m/%d/%Y %H:%M:%S'), try_strptime(${sql}, '%m/%d/%Y'))`;
+        case 'string': return `coalesce(TRY_CAST(replace(${sql}, 'Z', '') AS TIMESTAMP), try_strptime(${sql}, '%m/%d/%Y %H:%M:%S'), try_strptime(${sql}, '%m/%d/%Y'), try_strptime(${sql}, '%m-%d-%Y %H:%M:%S'), try_strptime(${sql}, '%m-%d-%Y'))`;
         case 'long': case 'int': return `make_timestamp(CAST((${sql} - 621355968000000000) // 10 AS BIGINT))`;
         default: return `TRY_CAST(${sql} AS TIMESTAMP)`;
       }

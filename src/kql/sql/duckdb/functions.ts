@@ -199,7 +199,8 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   strrep: { sql: (a) => (a.length > 2 ? `array_to_string(list_transform(range(${a[1]}), x -> ${a[0]}), ${a[2]})` : `repeat(${a[0]}, CAST(${a[1]} AS INTEGER))`), args: [S, L, S] },
   tostring: { sql: '{0}', args: [S] },
   toupper_: { sql: 'upper({0})' },
-  url_decode: { sql: 'url_decode({0})', args: [S] }, url_encode: { sql: 'url_encode({0})', args: [S] },
+  url_decode: { sql: 'url_decode({0})', args: [S] }, // as .NET's HttpUtility.UrlEncode (Kusto): unreserved characters kept, space as '+', the rest as lowercase %xx of UTF-8
+  url_encode: { sql: "array_to_string(list_transform(str_split({0}, ''), c -> CASE WHEN regexp_matches(c, '^[A-Za-z0-9_.!*()-]$') THEN c WHEN c = ' ' THEN '+' ELSE lower(url_encode(c)) END), '')", args: [S] },
   base64_encode_tostring: { sql: 'to_base64(encode({0}))', args: [S] },
   base64_decode_tostring: { sql: "coalesce(TRY(decode(from_base64({0}))), '')", args: [S] },
   hash_sha256: { sql: 'sha256({0})', args: [S] }, hash_md5: { sql: 'md5({0})', args: [S] }, hash_sha1: { sql: 'sha1({0})', args: [S] },
@@ -331,6 +332,8 @@ export const AGGREGATES: Record<string, FnTemplate> = {
   binary_all_or: { sql: 'bit_or({0})' }, binary_all_and: { sql: 'bit_and({0})' }, binary_all_xor: { sql: 'bit_xor({0})' },
   hll: { sql: 'count(DISTINCT {0})' },
   // arg_max / arg_min: one aggregate per output column (rendered by the renderer)
-  arg_max: { sql: 'arg_max_null({0}, {1})' }, arg_min: { sql: 'arg_min_null({0}, {1})' },
+  // when every key of the group is null, Kusto returns the group's first row
+  arg_max: { sql: '(CASE WHEN max({1}) IS NULL THEN first({0}) ELSE arg_max_null({0}, {1}) END)' },
+  arg_min: { sql: '(CASE WHEN min({1}) IS NULL THEN first({0}) ELSE arg_min_null({0}, {1}) END)' },
   arg_max_key: { sql: 'max({0})' }, arg_min_key: { sql: 'min({0})' },
 };

@@ -1,0 +1,64 @@
+// Scalar functions and aggregates against hand-computed values (Kusto's documented semantics).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore, type Store } from '../../src/store/index.js';
+import { runQuery } from '../../src/kql/index.js';
+
+let store: Store;
+before(async () => { store = await openStore(':memory:'); });
+after(() => store.close());
+const now = new Date('2024-05-01T12:00:00Z');
+const row = async (q: string): Promise<Record<string, unknown>> => (await runQuery(store, q, { now })).rows[0]!;
+const rows = async (q: string): Promise<Record<string, unknown>[]> => (await runQuery(store, q, { now })).rows;
+
+test('hex literals keep their value', async () => {
+  const r = await row('datatable(n:long)[0xFFFFFFFF, 0xCFFFFFFD, 0xFAFEFFFF] | summarize a = binary_all_and(n), x = binary_all_xor(n)');
+  assert.equal(r.a, Number(0xffffffffn & 0xcffffffdn & 0xfafeffffn));
+  assert.equal(r.x, Number(0xffffffffn ^ 0xcffffffdn ^ 0xfafeffffn));
+  assert.deepEqual(await row('print a = 0x10 + 1, b = -0x10'), { a: 17, b: -16 });
+});
+
+test('tohex: 64-bit long, 32-bit int, minimum length', async () => {
+  assert.deepEqual(await row('print a = tohex(256), b = tohex(-256), c = tohex(toint(-256), 8), d = tohex(256, 8), e = tohex(256, 2)'),
+    { a: '100', b: 'ffffffffffffff00', c: 'ffffff00', d: '00000100', e: '100' });
+});
+
+test('array_slice: negative bounds count from the end', async () => {
+  assert.deepEqual(await row('print a = array_slice(dynamic([1,2,3,4,5]), -3, -2), b = array_slice(dynamic([1,2,3,4,5]), 1, 2), c = array_slice(dynamic([1,2,3,4,5]), 2, -1)'),
+    { a: [3, 4], b: [2, 3], c: [3, 4, 5] });
+});
+
+test('indexof: start, length, occurrence', async () => {
+  const r = await row(`print a = indexof("abcdefg","cde"), b = indexof("abcdefg","cde",1,4), c = indexof("abcdefg","cde",1,2), d = indexof("abcdefg","cde",3,4),
+    e = indexof("abcdefg","cde",-5), f = indexof("abcdefg","cde",2,-1), g = indexof("abcdefgabcdefg","cde",1,10,2), h = indexof("abcdefgabcdefg","cde",1,-1,3), i = indexof("abcabc","c",0,-1,2)`);
+  assert.deepEqual(r, { a: 2, b: 2, c: -1, d: -1, e: 2, f: 2, g: 9, h: -1, i: 5 });
+});
+
+test('make_set keeps first-seen order, make_set_if filters', async () => {
+  const r = await row('datatable(name:string)["Ringo","John","Paul","George","Ringo","John"] | summarize s = make_set(name), si = make_set_if(name, strlen(name) > 4), s2 = make_set(name, 2)');
+  assert.deepEqual(r, { s: ['Ringo', 'John', 'Paul', 'George'], si: ['Ringo', 'George'], s2: ['Ringo', 'John'] });
+});
+
+test('x != literal is true when x is null; == is not', async () => {
+  const q = 'datatable(i:int, s:string)[5, "a", int(null), "b", 6, "c"]';
+  assert.deepEqual((await rows(`${q} | where i != 5 | project s`)).map((x) => x.s).sort(), ['b', 'c']);
+  assert.deepEqual((await rows(`${q} | where i == 5 | project s`)).map((x) => x.s), ['a']);
+});
+
+test('url_encode as .NET UrlEncode: lowercase escapes, + for space', async () => {
+  assert.deepEqual(await row('print e = url_encode("https://www.bing.com/hello world/€"), d = url_decode("a%20b")'),
+    { e: 'https%3a%2f%2fwww.bing.com%2fhello+world%2f%e2%82%ac', d: 'a b' });
+});
+
+test('todatetime parses MM-DD-YYYY like the datetime literal', async () => {
+  assert.deepEqual(await row('print a = todatetime("12-02-2022"), b = todatetime("12-02-2022") == datetime("12-02-2022")'),
+    { a: '2022-12-02T00:00:00.0000000Z', b: true });
+});
+
+test('arg_max / arg_min: a group whose keys are all null gives its first row', async () => {
+  const q = 'datatable(F:string, C:string, V:int)["A","Red",1, "A","Green",int(null), "B","Yellow",int(null), "B","Green",int(null), "P","Brown",1, "P","Green",2]';
+  const mx = Object.fromEntries((await rows(`${q} | summarize arg_max(V, *) by F`)).map((r) => [r.F, [r.V, r.C]]));
+  assert.deepEqual(mx, { A: [1, 'Red'], B: [null, 'Yellow'], P: [2, 'Green'] });
+  const mn = Object.fromEntries((await rows(`${q} | summarize arg_min(V, C) by F`)).map((r) => [r.F, [r.V, r.C]]));
+  assert.deepEqual(mn, { A: [1, 'Red'], B: [null, 'Yellow'], P: [1, 'Brown'] });
+});
