@@ -2,9 +2,10 @@ import { UserError, type Command } from '../types.js';
 import { openStore, resolveStorePath } from '../../store/store.js';
 import { STORE_ENV } from '../../store/types.js';
 import { ingestPaths, type IngestOptions, type IngestProgress } from '../../events/ingest.js';
+import { runContinuousRules } from '../../detect/index.js';
 
 const usage = `usage: wirehunt ingest <path…> [--db <file>] [--devices <inventory.json>] [--table <Name>]
-                      [--rebase-time] [--legacy-signatures] [--masked-time skip|zero] [--batch-size <n>] [--quiet]
+                      [--rebase-time] [--legacy-signatures] [--masked-time skip|zero] [--batch-size <n>] [--quiet] [--no-detect]
 
 Loads into the store:
   - captures (pcap, pcapng) through the sensor
@@ -25,13 +26,15 @@ options:
   --masked-time <m>       Zeek test baselines mask ts as XXXXXXXXXX.XXXXXX: skip such records (default)
                           or read them as time 0
   --batch-size <n>        rows per committed batch (default 100000)
-  --quiet                 no progress or summary`;
+  --quiet                 no progress or summary
+  --no-detect             do not run the continuous (NRT) detection rules on the new rows afterwards`;
 
-function parse(argv: string[]): { paths: string[]; db?: string; quiet: boolean; opts: IngestOptions } {
+function parse(argv: string[]): { paths: string[]; db?: string; quiet: boolean; detect: boolean; opts: IngestOptions } {
   const paths: string[] = [];
   const opts: IngestOptions = {};
   let db: string | undefined;
   let quiet = false;
+  let detect = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -61,13 +64,14 @@ function parse(argv: string[]): { paths: string[]; db?: string; quiet: boolean; 
         break;
       }
       case '--quiet': case '-q': quiet = true; break;
+      case '--no-detect': detect = false; break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UserError(`unknown option '${a}' (see 'wirehunt ingest --help')`);
         paths.push(a);
     }
   }
   if (!paths.length && !opts.devicesFile) throw new UserError(`nothing to ingest: give captures, Zeek logs or Defender exports (see 'wirehunt ingest --help')`);
-  return { paths, db, quiet, opts };
+  return { paths, db, quiet, detect, opts };
 }
 
 function fmtBytes(n: number): string {
@@ -82,7 +86,7 @@ export const command: Command = {
   summary: 'load captures, Zeek logs or Defender exports into the store',
   usage,
   async run(argv) {
-    const { paths, db, quiet, opts } = parse(argv);
+    const { paths, db, quiet, detect, opts } = parse(argv);
     const path = resolveStorePath(db);
     const tty = !quiet && process.stderr.isTTY;
     const t0 = performance.now();
@@ -118,6 +122,16 @@ export const command: Command = {
         if (r.malformed) lines.push(`  ${r.malformed} malformed line(s) skipped`);
         if (r.masked && opts.maskedTime !== 'zero') lines.push(`  ${r.masked} record(s) with masked timestamps skipped`);
         console.log(lines.join('\n'));
+      }
+      // Continuous (NRT) custom detections run on what each ingest committed, as Defender runs them on
+      // incoming events; scheduled rules are left to `wirehunt detect` / `wirehunt serve`.
+      const added = r.networkInserted + r.imports.reduce((n, im) => n + im.inserted, 0);
+      if (detect && added > 0) {
+        const runs = await runContinuousRules(store);
+        const raised = runs.reduce((n, x) => n + x.alerts.length, 0);
+        const failed = runs.filter((x) => x.error);
+        if (!quiet && runs.length) console.log(`  continuous detection rules: ${runs.length} run, ${raised} alert(s) raised`);
+        for (const f of failed) console.error(`wirehunt: rule ${f.ruleId} failed: ${f.error}`);
       }
       return 0;
     } finally {
