@@ -15,6 +15,10 @@ export interface Netns {
   dir: string;
   /** Runs a command inside the namespace, in the background. */
   spawnIn(cmd: string, args: string[]): ChildProcess;
+  /** Removes the veth pair (the interface goes away). */
+  unlink(): void;
+  /** Makes the veth pair again, with the same names and addresses. */
+  relink(): void;
   destroy(): void;
 }
 
@@ -37,15 +41,20 @@ export function makeNetns(tag: string): Netns {
   };
   cleanup();
   sh('ip', ['netns', 'add', name]);
-  sh('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
-  sh('ip', ['link', 'set', nsIf, 'netns', name]);
-  sh('ip', ['addr', 'add', `${hostIP}/24`, 'dev', hostIf]);
-  sh('ip', ['link', 'set', hostIf, 'up']);
-  sh('ip', ['netns', 'exec', name, 'ip', 'addr', 'add', `${nsIP}/24`, 'dev', nsIf]);
-  sh('ip', ['netns', 'exec', name, 'ip', 'link', 'set', nsIf, 'up']);
+  const link = (): void => {
+    sh('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
+    sh('ip', ['link', 'set', nsIf, 'netns', name]);
+    sh('ip', ['addr', 'add', `${hostIP}/24`, 'dev', hostIf]);
+    sh('ip', ['link', 'set', hostIf, 'up']);
+    sh('ip', ['netns', 'exec', name, 'ip', 'addr', 'add', `${nsIP}/24`, 'dev', nsIf]);
+    sh('ip', ['netns', 'exec', name, 'ip', 'link', 'set', nsIf, 'up']);
+  };
+  link();
   sh('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
   return {
     name, hostIf, hostIP, nsIP, dir,
+    unlink: () => { sh('ip', ['link', 'del', hostIf]); },
+    relink: link,
     spawnIn(cmd: string, args: string[]): ChildProcess {
       const c = spawn('ip', ['netns', 'exec', name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       c.stdout!.resume();
