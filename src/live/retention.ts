@@ -21,7 +21,13 @@ export interface RetentionResult {
 const TABLES = ['DeviceNetworkEvents', 'DeviceNetworkInfo', 'DeviceInfo'] as const;
 const MAX_SIZE_STEPS = 8;
 
+/** The store's used bytes after a checkpoint (until then new rows sit in the write-ahead log). */
 export async function usedBytes(store: Store): Promise<number> {
+  try {
+    await store.connection.run('CHECKPOINT');
+  } catch {
+    // another transaction is open: measure what is checkpointed
+  }
   const r = await store.connection.runAndReadAll(`SELECT used_blocks, block_size FROM pragma_database_size() WHERE database_name = current_database()`);
   const row = r.getRows()[0];
   if (!row) return 0;
@@ -40,7 +46,6 @@ export async function applyRetention(store: Store, o: RetentionOptions, nowMicro
   if (o.maxBytes && o.maxBytes > 0) {
     const t = storageTable('DeviceNetworkEvents');
     for (let step = 0; step < MAX_SIZE_STEPS; step++) {
-      await store.connection.run('CHECKPOINT');
       res.usedBytes = await usedBytes(store);
       if (res.usedBytes <= o.maxBytes) break;
       const r = await store.connection.run(`DELETE FROM ${t} WHERE "Timestamp" <= (SELECT quantile_disc("Timestamp", 0.1) FROM ${t})`);
