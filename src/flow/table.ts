@@ -40,6 +40,8 @@ export interface FlowConfig {
   likelyTcp: ReadonlySet<number>;
   likelyUdp: ReadonlySet<number>;
   newUid(): string;
+  /** Zeek's tcp_close_delay (seconds a closed connection waits before removal); default TCP_CLOSE_DELAY. */
+  closeDelay?: number;
 }
 
 export interface FlowStats {
@@ -1005,7 +1007,7 @@ export class FlowTable {
         if (genEvent) c.isActive = false; // ConnectionFinished
       }
       c.analyzerGen++; // CancelTimers
-      this.schedule(c.lastTime + TCP_CLOSE_DELAY, c, TimerKind.TcpDelete, c.analyzerGen);
+      this.schedule(c.lastTime + (this.cfg.closeDelay ?? TCP_CLOSE_DELAY), c, TimerKind.TcpDelete, c.analyzerGen);
     } else if (endpoint.prevState !== EpState.INACTIVE) {
       this.schedule(c.lastTime + TCP_SESSION_TIMER, c, TimerKind.TcpExpire, c.analyzerGen);
     }

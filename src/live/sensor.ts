@@ -41,6 +41,12 @@ export interface LiveSensorOptions {
    * port or a router watching a network), as `wirehunt ingest` does without an inventory.
    */
   discover?: boolean;
+  /**
+   * Zeek's tcp_close_delay for this sensor (seconds): how long a closed TCP connection waits for late
+   * packets before its conn.log record (ConnectionSuccess …) and ssh.log record are written. Default
+   * 2 (Zeek's is 5, a `redef` away), so that closed connections are queryable within seconds.
+   */
+  closeDelay?: number;
   /** Host (device) refresh period (ms); default 30000. */
   hostMs?: number;
   /** Fill InitiatingProcess* from /proc (default: on Linux). */
@@ -125,6 +131,7 @@ export class LiveSensor {
       // Checksum offload: a host's own outgoing packets are captured before the NIC fills their
       // checksums, so live capture ignores them (as Zeek users run it on live interfaces, -C).
       ignoreChecksums: true,
+      closeDelay: this.o.closeDelay ?? 2,
       connCreated: attr ? (c: Conn) => {
         if (c.transport !== Transport.TCP && c.transport !== Transport.UDP) return;
         attr.request(c.uid, c.transport === Transport.TCP ? 'tcp' : 'udp',

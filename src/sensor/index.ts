@@ -136,6 +136,8 @@ export interface PipelineOptions {
   filter?: (p: DecodedPacket) => boolean;
   /** Called once per new connection, right after the flow table creates it (live process attribution). */
   connCreated?: (c: Conn) => void;
+  /** Zeek's tcp_close_delay in seconds (a live sensor shortens it so closed connections are logged sooner). */
+  closeDelay?: number;
 }
 
 export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOptions): Pipeline {
@@ -191,7 +193,7 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
       if (sel.conn) sink.write(connSchema, connRecord(c));
       tunnels.connRemoved(c);
     },
-  }, { likelyTcp: sel.likely.tcp, likelyUdp: sel.likely.udp, newUid });
+  }, { likelyTcp: sel.likely.tcp, likelyUdp: sel.likely.udp, newUid, closeDelay: opts.closeDelay });
 
   // One DecodedPacket per tunnel depth, reused for every frame.
   const pk: DecodedPacket[] = [];

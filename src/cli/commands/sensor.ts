@@ -22,6 +22,8 @@ options:
   --snaplen <n>         bytes captured per packet (default tcpdump's)
   --buffer <size>       kernel capture buffer (default 32MB; tcpdump -B)
   --no-process          do not attribute connections to processes
+  --close-delay <dur>   Zeek's tcp_close_delay: how long a closed connection waits for late packets
+                        before it is logged (default 2s; Zeek's default is 5s)
   --discover            also onboard private/loopback/link-local addresses seen in the traffic (span port)
   --json                log JSON lines (status every 10 s) instead of a status line
   --status-every <dur>  status period for --json (default 10s)`;
@@ -56,11 +58,12 @@ interface Args {
   bufferKiB?: number;
   attribution: boolean;
   discover: boolean;
+  closeDelayMs: number;
   statusMs: number;
 }
 
 export function parseSensorArgs(argv: string[]): Args {
-  const a: Partial<Args> = { flushMs: 2000, json: false, retentionMs: 30 * 86_400_000, maxBytes: 0, attribution: true, discover: false, statusMs: 10_000 };
+  const a: Partial<Args> = { flushMs: 2000, json: false, retentionMs: 30 * 86_400_000, maxBytes: 0, attribution: true, discover: false, closeDelayMs: 2000, statusMs: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -97,6 +100,12 @@ export function parseSensorArgs(argv: string[]): Args {
       }
       case '--no-process': a.attribution = false; break;
       case '--discover': a.discover = true; break;
+      case '--close-delay': {
+        const ms = parseDuration(value(), '--close-delay');
+        if (ms > 600_000) throw new UserError('--close-delay takes at most 10m');
+        a.closeDelayMs = ms;
+        break;
+      }
       case '--json': a.json = true; break;
       case '--status-every': a.statusMs = Math.max(1000, parseDuration(value(), '--status-every')); break;
       default:
@@ -127,7 +136,7 @@ export const command: Command = {
       else if (e.event !== 'stopped') process.stderr.write(`${tty ? '\r\x1b[K' : ''}wirehunt sensor: ${e.event}${e.reason ? `: ${e.reason}` : ''}${e.message ? `: ${e.message}` : ''}\n`);
     };
     const opts: LiveSensorOptions = {
-      iface: args.iface, store, filter: args.filter, flushMs: args.flushMs, snaplen: args.snaplen, bufferKiB: args.bufferKiB, attribution: args.attribution, discover: args.discover,
+      iface: args.iface, store, filter: args.filter, flushMs: args.flushMs, snaplen: args.snaplen, bufferKiB: args.bufferKiB, attribution: args.attribution, discover: args.discover, closeDelay: args.closeDelayMs / 1000,
       retention: { maxAgeSeconds: args.retentionMs / 1000, maxBytes: args.maxBytes }, log,
     };
     const sensor = new LiveSensor(opts);
