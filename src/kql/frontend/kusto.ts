@@ -52,10 +52,13 @@ function quoteName(n: string): string {
 }
 
 /** A GlobalState with one database holding `tables`; cached by the table set. */
+const globalsByObject = new WeakMap<TableDefs, Bridged>();
 export function globalsFor(tables: TableDefs): Bridged {
+  const same = globalsByObject.get(tables);
+  if (same) return same;
   const key = Object.keys(tables).sort().map((t) => t + ':' + tables[t]!.map((c) => c.name + ':' + c.type).join(',')).join(';');
   const hit = globalsCache.get(key);
-  if (hit) return hit;
+  if (hit) { globalsByObject.set(tables, hit); return hit; }
   const { Kusto } = kusto();
   const S = Kusto.Language.Symbols;
   const syms = Object.entries(tables).map(
@@ -63,7 +66,9 @@ export function globalsFor(tables: TableDefs): Bridged {
   );
   const db = new S.DatabaseSymbol.$ctor2('wirehunt', null, syms);
   const gs = Kusto.Language.GlobalState.Default.WithDatabase(db);
+  if (globalsCache.size >= 256) globalsCache.delete(globalsCache.keys().next().value as string);
   globalsCache.set(key, gs);
+  globalsByObject.set(tables, gs);
   return gs;
 }
 
