@@ -5,9 +5,16 @@ import { Unsupported, type Column, type Expr, type KType, type LetBinding, type 
 
 let SK: Bridged = null;
 let SystemNs: Bridged = null;
+// Bridge.NET's Enum.toString scans the enum's members on every call: names are cached by value
+const kindNames = new Map<number, string>();
 function kindName(n: Bridged): string {
-  if (!SK) { const k = kusto(); SK = k.Kusto.Language.Syntax.SyntaxKind; SystemNs = k.System; }
-  return SystemNs.Enum.toString(SK, n.Kind);
+  const k = n.Kind as number;
+  const hit = kindNames.get(k);
+  if (hit !== undefined) return hit;
+  if (!SK) { const b = kusto(); SK = b.Kusto.Language.Syntax.SyntaxKind; SystemNs = b.System; }
+  const name = String(SystemNs.Enum.toString(SK, k));
+  kindNames.set(k, name);
+  return name;
 }
 function span(n: Bridged): Span {
   return { start: n.TextStart ?? 0, length: n.Width ?? 0 };
