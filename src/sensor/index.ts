@@ -59,6 +59,8 @@ export interface SensorOptions {
    * sharded by address pair. 0 or 1 = one thread. Output is the same either way (uids included).
    */
   workers?: number;
+  /** Per-run services beside the registry's (e.g. 'http.options' and 'ftp.options' from Zeek redefs). */
+  services?: Record<string, () => unknown>;
 }
 
 export interface SensorStats {
@@ -138,6 +140,8 @@ export interface PipelineOptions {
   connCreated?: (c: Conn) => void;
   /** Zeek's tcp_close_delay in seconds (a live sensor shortens it so closed connections are logged sooner). */
   closeDelay?: number;
+  /** Per-run services beside the registry's (e.g. 'http.options' and 'ftp.options' from Zeek redefs). */
+  services?: Record<string, () => unknown>;
 }
 
 export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOptions): Pipeline {
@@ -182,7 +186,7 @@ export function createPipeline(sel: Selection, sink: LogSink, opts: PipelineOpti
     wantStreams: (c) => flow.wantStreams(c),
     flipRoles: (c) => flow.flipConn(c),
     analyzerExpire: (c, interval) => flow.analyzerExpire(c, interval),
-  }, serviceFactories) : null;
+  }, opts.services ? { ...serviceFactories, ...opts.services } : serviceFactories) : null;
 
   flow = new FlowTable({
     app: framework,
@@ -334,7 +338,7 @@ export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> 
   }
   const { sink, written } = openSink(opts, sel);
   const reader = openCapture(opts.input);
-  const pipe = createPipeline(sel, sink, { ignoreChecksums: opts.ignoreChecksums, filter: opts.filter });
+  const pipe = createPipeline(sel, sink, { ignoreChecksums: opts.ignoreChecksums, filter: opts.filter, services: opts.services });
   const every = opts.progressEvery ?? 1 << 16;
   let untilProgress = every;
   const progress = (): void => {

@@ -1,9 +1,10 @@
 // `wirehunt zeek <pcap|-> --out <dir> [--json] [--analyzers a,b] [-C] [-f "<filter>"]`: Zeek logs for a capture.
 
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { UserError, type Command } from '../types.js';
 import { analyzeCapture, selectAnalyzers, ZEEK_SCRIPT_NAMES } from '../../sensor/index.js';
 import { compileFilter } from '../../filter/index.js';
+import { optionsFromZeekScript } from '../../analyzers/ftp/index.js';
 
 const USAGE = `usage: wirehunt zeek <pcap|-> --out <dir> [--json] [--analyzers a,b,...] [-C] [-f "<filter>"]
 
@@ -19,6 +20,10 @@ pcapng capture ('-' reads standard input) into <dir>, as Zeek 9.1's ASCII writer
   -C                   ignore checksums (Zeek's -C); otherwise packets with bad checksums are not analysed
   -f "<filter>"        capture filter (BPF subset: host, net, port, portrange, tcp, udp, icmp, ip, ip6,
                        src, dst, and, or, not, parentheses)
+  --redef "<stmt>"     a Zeek redef that changes what is logged (repeatable); understood:
+                       redef HTTP::default_capture_password = T;  redef FTP::default_capture_password = T;
+                       redef FTP::logged_commands += { "USER", "PASS" };  (or = { … } to replace the set)
+  --script <file>      read such redefs from a Zeek script (e.g. a site's local.zeek); other lines are ignored
   --workers <n>        conn-level analysis (--analyzers conn[,tunnels]) of a capture file on <n> worker
                        threads, flows sharded by address pair; same rows and uids, rows in another order
 
@@ -32,10 +37,11 @@ interface Args {
   ignoreChecksums: boolean;
   filter?: string;
   workers: number;
+  redefs: string[];
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { json: false, analyzers: null, ignoreChecksums: false, workers: 0 };
+  const a: Args = { json: false, analyzers: null, ignoreChecksums: false, workers: 0, redefs: [] };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
     const val = (): string => {
@@ -50,6 +56,15 @@ function parse(argv: string[]): Args {
     else if (f.startsWith('--analyzers=')) a.analyzers = f.slice(12).split(',').map((s) => s.trim()).filter(Boolean);
     else if (f === '-C') a.ignoreChecksums = true;
     else if (f === '-f' || f === '--filter') a.filter = val();
+    else if (f === '--redef') a.redefs.push(val());
+    else if (f === '--script') {
+      const file = val();
+      try {
+        a.redefs.push(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
     else if (f === '--workers') {
       const v = val();
       if (!/^\d+$/.test(v) || Number(v) > 64) throw new UserError(`--workers: not a thread count 0..64: ${v}`);
@@ -82,6 +97,15 @@ export const command: Command = {
       const sel = selectAnalyzers(a.analyzers);
       for (const n of sel.unknown) console.error(`wirehunt: warning: no analyzer for '${n}' in this build; ignored`);
     }
+    let services: Record<string, () => unknown> | undefined;
+    if (a.redefs.length) {
+      const text = a.redefs.map((r) => (/;\s*$/.test(r) ? r : r + ';')).join('\n');
+      const found = optionsFromZeekScript(text);
+      if (!Object.keys(found).length) {
+        throw new UserError('--redef/--script: no redef wirehunt understands (HTTP::default_capture_password, FTP::default_capture_password, FTP::logged_commands)');
+      }
+      services = Object.fromEntries(Object.entries(found).map(([k, v]) => [k, () => v]));
+    }
     let size = 0;
     if (a.input !== '-') {
       try {
@@ -102,6 +126,7 @@ export const command: Command = {
       ignoreChecksums: a.ignoreChecksums,
       filter,
       workers: a.workers,
+      services,
       onProgress: showProgress ? (p) => {
         const secs = (Date.now() - started) / 1000;
         const pct = size ? ` ${((100 * p.bytes) / size).toFixed(0)}%` : '';
