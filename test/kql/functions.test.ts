@@ -62,3 +62,9 @@ test('arg_max / arg_min: a group whose keys are all null gives its first row', a
   const mn = Object.fromEntries((await rows(`${q} | summarize arg_min(V, C) by F`)).map((r) => [r.F, [r.V, r.C]]));
   assert.deepEqual(mn, { A: [1, 'Red'], B: [null, 'Yellow'], P: [1, 'Brown'] });
 });
+
+test('extract_all: capture groups picked by number or name; brackets and escapes do not count as groups', async () => {
+  const r = await row(`print a = extract_all(@"(\\w)(\\w+)(\\w)", dynamic([1,3]), "ab1-cd2x"), b = extract_all(@"(?P<f>\\w)(?P<m>\\w+)(?P<l>\\w)", dynamic(["l",2]), "ab1-cd2x"),
+    c = extract_all(@"(\\w)\\w", "ab-cd"), d = extract_all(@"[(](\\w)\\(", "(a((b(")`);
+  assert.deepEqual(r, { a: [['a', '1'], ['c', 'x']], b: [['1', 'b'], ['x', 'd2']], c: ['a', 'c'], d: ['a', 'b'] });
+});

@@ -36,6 +36,23 @@ function indexofTemplate(a: string[]): string {
     + ` WHEN ${ln} >= 0 AND p[${n}] + length(${l}) > (CASE WHEN ${n} = 1 THEN ${st} ELSE p[${n} - 1] + 1 END) + ${ln} THEN -1 ELSE p[${n}] END)[1]`;
 }
 
+/** The capturing groups of a regex in order: their names ('' when unnamed). */
+function captureGroups(pat: string): string[] {
+  const out: string[] = [];
+  let inClass = false;
+  for (let i = 0; i < pat.length; i++) {
+    const ch = pat[i];
+    if (ch === '\\') { i++; continue; }
+    if (inClass) { if (ch === ']') inClass = false; continue; }
+    if (ch === '[') { inClass = true; continue; }
+    if (ch !== '(') continue;
+    if (pat[i + 1] !== '?') { out.push(''); continue; }
+    const m = /^\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(pat.slice(i));
+    if (m) out.push(m[1]!);
+  }
+  return out;
+}
+
 const isAlnum = (c: string | undefined) => !!c && /[A-Za-z0-9]/.test(c);
 
 /** Kusto `has`: the needle matches whole terms (boundaries are non-alphanumeric characters). */
@@ -188,7 +205,20 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
     sql: (a, raw) => {
       const src = a.length > 2 ? a[2]! : a[1]!;
       const pat = raw[0]!.isLiteral ? String(raw[0]!.literal) : null;
-      const groups = pat === null ? 1 : (pat.replace(/\\./g, '').match(/\((?!\?)/g) ?? []).length;
+      const names = pat === null ? null : captureGroups(pat);
+      const groups = names === null ? 1 : names.length;
+      // extract_all(regex, captureGroups, source): the groups picked by number (1-based) or name
+      let pick: number[] | null = null;
+      if (a.length > 2 && names) {
+        let sel: unknown = raw[1]!.literal;
+        if (typeof sel === 'string') { try { sel = JSON.parse(sel); } catch { sel = null; } }
+        if (Array.isArray(sel)) pick = sel.map((g) => (typeof g === 'number' ? g : names.indexOf(String(g)) + 1)).filter((g) => g >= 1 && g <= groups);
+      }
+      if (pick && pick.length) {
+        if (pick.length === 1) return `to_json(regexp_extract_all(${src}, ${a[0]}, ${pick[0]}))`;
+        const sl = pick.map((g) => `regexp_extract_all(${src}, ${a[0]}, ${g})`);
+        return `to_json(list_transform(range(len(${sl[0]})), i -> [${sl.map((l) => `${l}[i + 1]`).join(', ')}]))`;
+      }
       if (groups <= 1) return `to_json(regexp_extract_all(${src}, ${a[0]}, ${groups === 0 ? 0 : 1}))`;
       const lists = Array.from({ length: groups }, (_, g) => `regexp_extract_all(${src}, ${a[0]}, ${g + 1})`);
       return `to_json(list_transform(range(len(${lists[0]})), i -> [${lists.map((l) => `${l}[i + 1]`).join(', ')}]))`;
