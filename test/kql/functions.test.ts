@@ -68,3 +68,10 @@ test('extract_all: capture groups picked by number or name; brackets and escapes
     c = extract_all(@"(\\w)\\w", "ab-cd"), d = extract_all(@"[(](\\w)\\(", "(a((b(")`);
   assert.deepEqual(r, { a: [['a', '1'], ['c', 'x']], b: [['1', 'b'], ['x', 'd2']], c: ['a', 'c'], d: ['a', 'b'] });
 });
+
+test('timespan literals in d.hh:mm:ss.fffffff form keep their value; format_timespan with .NET custom formats', async () => {
+  assert.deepEqual(await row('print a = time(29.09:00:05.12345), b = timespan(-1.02:03:04), c = time(1.5h), d = time(00:10)'),
+    { a: '29.09:00:05.1234500', b: '-1.02:03:04', c: '01:30:00', d: '00:10:00' });
+  const r = await row(`let t = time(29.09:00:05.12345); print a = format_timespan(t, 'dd.hh:mm:ss:FF'), b = format_timespan(t, 'ddd.h:mm:ss [fffffff]'), c = format_timespan(90s, "m'min' s'sec'"), d = format_timespan(1h, 'hh:mm:ss.FFF')`);
+  assert.deepEqual(r, { a: '29.09:00:05:12', b: '029.9:00:05 [1234500]', c: '1min 30sec', d: '01:00:00.' });
+});

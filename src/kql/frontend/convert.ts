@@ -83,6 +83,22 @@ function namedParams(list: Bridged): Record<string, string> {
 
 const EPOCH_TICKS = 621355968000000000n;
 
+const UNIT_TICKS: Record<string, number> = { d: 864e9, day: 864e9, days: 864e9, h: 36e9, hr: 36e9, hrs: 36e9, hour: 36e9, hours: 36e9, m: 6e8, min: 6e8, minute: 6e8, minutes: 6e8, s: 1e7, sec: 1e7, second: 1e7, seconds: 1e7, ms: 1e4, milli: 1e4, millis: 1e4, millisecond: 1e4, milliseconds: 1e4, microsecond: 10, microseconds: 10, tick: 1, ticks: 1 };
+/** Ticks of a time(…)/timespan(…) literal, read from its text (the binder's LiteralValue carries 0 for the d.hh:mm:ss form). */
+function timespanText(text: string): number | null {
+  const inner = /^\s*(?:time|timespan)\(\s*(.*?)\s*\)\s*$/i.exec(text)?.[1];
+  if (inner === undefined) return null;
+  let m = /^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$/.exec(inner);
+  if (m) {
+    const t = (+(m[2] ?? 0) * 86400 + +m[3]! * 3600 + +m[4]! * 60 + +(m[5] ?? 0)) * 1e7 + (m[6] ? Number(m[6].padEnd(7, '0')) : 0);
+    return m[1] ? -t : t;
+  }
+  m = /^(-)?(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(inner);
+  const u = m ? UNIT_TICKS[m[3]!.toLowerCase()] : undefined;
+  if (m && u) return Math.round(Number(m[2]) * u) * (m[1] ? -1 : 1);
+  return null;
+}
+
 function literal(n: Bridged, k: string): Expr {
   const t = ktype(n.ResultType);
   const v = n.LiteralValue;
@@ -117,7 +133,7 @@ function literal(n: Bridged, k: string): Expr {
       if (m) micros = Math.floor(micros / 1000) * 1000 + (Math.floor(Number(m[1]!.padEnd(7, '0')) / 10) % 1000);
       return { kind: 'Literal', type: t, value: micros, span: s };
     }
-    case 'timespan': return { kind: 'Literal', type: t, value: Number(String(v.ticks)), span: s };
+    case 'timespan': return { kind: 'Literal', type: t, value: timespanText(String(n.ToString())) ?? Number(String(v.ticks)), span: s };
     case 'guid': return { kind: 'Literal', type: t, value: String(v), span: s };
   }
   throw new Unsupported(`literal ${k}`, s);

@@ -53,6 +53,40 @@ function captureGroups(pat: string): string[] {
   return out;
 }
 
+/**
+ * format_timespan(t, 'dd.hh:mm:ss.fff') with a literal format (.NET custom TimeSpan format):
+ * d…(days, padded), h/H, m, s (1 or 2 digits), f…(fraction, truncated), F…(the same without
+ * trailing zeros), '…' and \\x literals. t is in ticks; the sign is not shown (as .NET).
+ */
+function formatTimespan(t: string, fmt: string): string {
+  const v = `abs(${t})`;
+  const parts: string[] = [];
+  const pad = (x: string, n: number) => `printf('%0${n}d', ${x})`;
+  for (let i = 0; i < fmt.length;) {
+    const ch = fmt[i]!;
+    let n = 1;
+    while (fmt[i + n] === ch && 'dhHmsfF'.includes(ch)) n++;
+    if (ch === 'd') parts.push(pad(`${v} // 864000000000`, n));
+    else if (ch === 'h' || ch === 'H') parts.push(pad(`(${v} // 36000000000) % 24`, Math.min(n, 2)));
+    else if (ch === 'm') parts.push(pad(`(${v} // 600000000) % 60`, Math.min(n, 2)));
+    else if (ch === 's') parts.push(pad(`(${v} // 10000000) % 60`, Math.min(n, 2)));
+    else if (ch === 'f' || ch === 'F') {
+      const k = Math.min(n, 7);
+      const f = pad(`(${v} % 10000000) // ${10 ** (7 - k)}`, k);
+      parts.push(ch === 'f' ? f : `rtrim(${f}, '0')`);
+    } else if (ch === "'" || ch === '"') {
+      const end = fmt.indexOf(ch, i + 1);
+      const lit = end < 0 ? fmt.slice(i + 1) : fmt.slice(i + 1, end);
+      parts.push(q(lit));
+      i = end < 0 ? fmt.length : end + 1;
+      continue;
+    } else if (ch === '\\') { parts.push(q(fmt[i + 1] ?? '')); i += 2; continue; }
+    else parts.push(q(ch));
+    i += n;
+  }
+  return `(CASE WHEN ${t} IS NULL THEN NULL ELSE ${parts.length ? parts.join(' || ') : "''"} END)`;
+}
+
 const isAlnum = (c: string | undefined) => !!c && /[A-Za-z0-9]/.test(c);
 
 /** Kusto `has`: the needle matches whole terms (boundaries are non-alphanumeric characters). */
@@ -283,7 +317,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   toguid: { sql: "(CASE WHEN regexp_matches({0}, '^[0-9a-fA-F]{32}$') THEN lower(substr({0},1,8) || '-' || substr({0},9,4) || '-' || substr({0},13,4) || '-' || substr({0},17,4) || '-' || substr({0},21,12)) WHEN regexp_matches({0}, '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$') THEN lower({0}) END)", args: [S] },
   datetime_part: { sql: (a, raw) => `CAST(date_part(${q(unit(raw[0]!))}, ${a[1]}) AS INTEGER)`, args: [S, D] },
   format_datetime: { sql: (a, raw) => (raw[1]!.isLiteral ? `strftime(${a[0]}, ${q(kustoDateFormat(String(raw[1]!.literal)))})` : `strftime(${a[0]}, ${a[1]})`), args: [D, S] },
-  format_timespan: { sql: 'kql_timespan_str({0})', args: [T] },
+  format_timespan: { sql: (a, raw) => (raw[1]?.isLiteral ? formatTimespan(a[0]!, String(raw[1]!.literal)) : `kql_timespan_str(${a[0]})`), args: [T, S] },
   unixtime_seconds_todatetime: { sql: 'make_timestamp(CAST({0} * 1000000 AS BIGINT))', args: [R] },
   unixtime_milliseconds_todatetime: { sql: 'make_timestamp(CAST({0} * 1000 AS BIGINT))', args: [R] },
   unixtime_microseconds_todatetime: { sql: 'make_timestamp(CAST({0} AS BIGINT))', args: [R] },
