@@ -75,3 +75,9 @@ test('timespan literals in d.hh:mm:ss.fffffff form keep their value; format_time
   const r = await row(`let t = time(29.09:00:05.12345); print a = format_timespan(t, 'dd.hh:mm:ss:FF'), b = format_timespan(t, 'ddd.h:mm:ss [fffffff]'), c = format_timespan(90s, "m'min' s'sec'"), d = format_timespan(1h, 'hh:mm:ss.FFF')`);
   assert.deepEqual(r, { a: '29.09:00:05:12', b: '029.9:00:05 [1234500]', c: '1min 30sec', d: '01:00:00.' });
 });
+
+test('user functions: named arguments bind by name, the rest in order, defaults fill the gaps', async () => {
+  const r = await rows(`let f = (a:long, b:string = "b.default", c:long = 0) { strcat(a, "-", b, "-", c) };
+    union (print n=1, x=f(c=7, a=12)), (print n=2, x=f(12, c=7)), (print n=3, x=f(1, "z", 3)), (print n=4, x=f(5)) | order by n asc`);
+  assert.deepEqual(r.map((x) => x.x), ['12-b.default-7', '12-b.default-7', '1-z-3', '5-b.default-0']);
+});

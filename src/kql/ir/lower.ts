@@ -4,6 +4,18 @@
 import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type Query, type Script, type Span, type UserFunction } from '../frontend/ast.js';
 import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
 
+/** Arguments of a user function call by parameter: named arguments (`f(c=7, a=12)`) by name, the rest in order. */
+function bindArgs(params: { name: string }[], args: Expr[]): (Expr | undefined)[] {
+  const named = new Map<string, Expr>();
+  const positional: Expr[] = [];
+  for (const a of args) {
+    if (a.kind === 'Named' && a.names.length === 1 && params.some((p) => p.name === a.names[0])) named.set(a.names[0]!, a.expr);
+    else positional.push(a);
+  }
+  let k = 0;
+  return params.map((p) => named.get(p.name) ?? positional[k++]);
+}
+
 type Binding = { kind: 'scalar'; expr: IRExpr } | { kind: 'table'; plan: Plan } | { kind: 'fn'; fn: UserFunction };
 
 class Scope {
@@ -594,8 +606,9 @@ export class Lowerer {
     const user = b?.kind === 'fn' ? b.fn : e.user;
     if (user) {
       const inner = new Scope(ctx.scope);
+      const bound = bindArgs(user.params, e.args);
       user.params.forEach((p, i) => {
-        const a = e.args[i];
+        const a = bound[i];
         inner.set(p.name, { kind: 'scalar', expr: a ? this.expr(a, ctx) : p.default ? this.expr(p.default, ctx) : lit(p.type === 'table' ? 'unknown' : p.type, null) });
       });
       this.bindLets(user.lets, inner, false);
