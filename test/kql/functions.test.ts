@@ -81,3 +81,8 @@ test('user functions: named arguments bind by name, the rest in order, defaults 
     union (print n=1, x=f(c=7, a=12)), (print n=2, x=f(12, c=7)), (print n=3, x=f(1, "z", 3)), (print n=4, x=f(5)) | order by n asc`);
   assert.deepEqual(r.map((x) => x.x), ['12-b.default-7', '12-b.default-7', '1-z-3', '5-b.default-0']);
 });
+
+test('pack_array keeps each element its own type (strings unparsed, timespan and datetime as Kusto prints them)', async () => {
+  const r = await row('print p = pack_array(1, tostring(2), 2s, dynamic({"a":[1]}), datetime(2020-01-01), 1.5, true, "[3]")');
+  assert.deepEqual(r.p, [1, '2', '00:00:02', { a: [1] }, '2020-01-01T00:00:00.0000000Z', 1.5, true, '[3]']);
+});

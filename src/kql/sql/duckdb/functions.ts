@@ -337,7 +337,16 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   // dynamic
   array_length: { sql: "(CASE WHEN json_type({0}) = 'ARRAY' THEN CAST(json_array_length({0}) AS BIGINT) END)", args: [J] },
   bag_keys: { sql: 'to_json(json_keys({0}))', args: [J] },
-  pack_array: { sql: (a) => `to_json([${a.join(', ')}])`, rest: J },
+  // each element keeps its own type: strings stay JSON strings (not parsed), timespans and datetimes as Kusto prints them
+  pack_array: {
+    sql: (a, raw) => `json_array(${a.map((x, i) => {
+      const t = raw[i]!.t;
+      if (t === 'timespan') return `kql_timespan_str(${x})`;
+      if (t === 'datetime') return `(strftime(${x}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z')`;
+      return x;
+    }).join(', ')})`,
+    rest: null,
+  },
   bag_pack: { sql: (a) => { const p: string[] = []; for (let i = 0; i + 1 < a.length; i += 2) p.push(`${a[i]}, ${a[i + 1]}`); return `json_object(${p.join(', ')})`; }, rest: null },
   array_concat: { sql: (a) => `to_json(flatten([${a.map((x) => `CAST(json_extract(${x}, '$[*]') AS JSON[])`).join(', ')}]))`, rest: J },
   set_has_element: { sql: "list_contains(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
