@@ -86,3 +86,8 @@ test('pack_array keeps each element its own type (strings unparsed, timespan and
   const r = await row('print p = pack_array(1, tostring(2), 2s, dynamic({"a":[1]}), datetime(2020-01-01), 1.5, true, "[3]")');
   assert.deepEqual(r.p, [1, '2', '00:00:02', { a: [1] }, '2020-01-01T00:00:00.0000000Z', 1.5, true, '[3]']);
 });
+
+test('parse kind=regex: capturing groups inside the pattern text do not shift the columns', async () => {
+  const r = await row(`print s = "Event: x (name=Sched, n=27, id=15)" | parse kind=regex s with "(.*?)[a-z]*=" name @", n=\\s*\\d+\\s*.*?id=" id: long "\\\\)" | project name, id`);
+  assert.deepEqual(r, { name: 'Sched', id: 15 });
+});

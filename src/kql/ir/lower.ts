@@ -2,6 +2,7 @@
 // here: default sort order, join kinds and output columns, summarize naming (taken from the
 // binder), type-directed operators (datetime arithmetic, dynamic comparisons).
 import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type Query, type Script, type Span, type UserFunction } from '../frontend/ast.js';
+import { captureGroups } from './regex.js';
 import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
 
 /** Arguments of a user function call by parameter: named arguments (`f(c=7, a=12)`) by name, the rest in order. */
@@ -327,14 +328,18 @@ export class Lowerer {
   private parse(op: Extract<Operator, { kind: 'ParseOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {
     if (op.kindName !== 'simple' && op.kindName !== 'regex') throw new Unsupported(`parse kind=${op.kindName}`, span);
     let re = '^';
-    const groups: { name: string; type: KType }[] = [];
+    const groups: { name: string; type: KType; index: number }[] = [];
     const parts = op.pattern;
+    // kind=regex text may hold capturing groups of its own: the columns' group numbers skip them
+    let gi = 0;
     parts.forEach((p, i) => {
       const last = i === parts.length - 1;
       if (p.kind === 'star') re += last ? '.*' : '.*?';
-      else if (p.kind === 'text') re += op.kindName === 'regex' ? p.text : p.text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
-      else {
-        groups.push({ name: p.name, type: p.type });
+      else if (p.kind === 'text') {
+        if (op.kindName === 'regex') { re += p.text; gi += captureGroups(p.text).length; }
+        else re += p.text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+      } else {
+        groups.push({ name: p.name, type: p.type, index: ++gi });
         const body = p.type === 'long' || p.type === 'int' ? '-?\\d+' : p.type === 'real' ? '-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?' : last ? '.*' : '.*?';
         re += `(${body})`;
       }
@@ -343,8 +348,8 @@ export class Lowerer {
     if (parts.length && parts[parts.length - 1]!.kind !== 'text') re += '$';
     const src = conv(this.expr(op.source, { scope }), 'string');
     const byName = new Map<string, IRExpr>();
-    groups.forEach((g, i) => {
-      const raw: IRExpr = { e: 'fn', f: 'regex_group', args: [src, lit('string', re), lit('long', i + 1)], t: 'string' };
+    groups.forEach((g) => {
+      const raw: IRExpr = { e: 'fn', f: 'regex_group', args: [src, lit('string', re), lit('long', g.index)], t: 'string' };
       byName.set(g.name, conv(raw, g.type));
     });
     let base = input;

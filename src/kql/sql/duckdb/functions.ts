@@ -5,6 +5,7 @@ import type { FnTemplate, RenderedArg } from '../dialect.js';
 const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'datetime' as const, T = 'timespan' as const, B = 'bool' as const, J = 'dynamic' as const;
 
 import { sqlString as q } from './dialect.js';
+import { captureGroups } from '../../ir/regex.js';
 export function reEscape(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
@@ -34,23 +35,6 @@ function indexofTemplate(a: string[]): string {
   const pos = `list_filter(range(${st}, length(${s})), i -> substr(${s}, i + 1, length(${l})) = ${l})`;
   return `list_transform([${pos}], p -> CASE WHEN ${n} < 1 OR ${st} > length(${s}) OR p[${n}] IS NULL THEN -1`
     + ` WHEN ${ln} >= 0 AND p[${n}] + length(${l}) > (CASE WHEN ${n} = 1 THEN ${st} ELSE p[${n} - 1] + 1 END) + ${ln} THEN -1 ELSE p[${n}] END)[1]`;
-}
-
-/** The capturing groups of a regex in order: their names ('' when unnamed). */
-function captureGroups(pat: string): string[] {
-  const out: string[] = [];
-  let inClass = false;
-  for (let i = 0; i < pat.length; i++) {
-    const ch = pat[i];
-    if (ch === '\\') { i++; continue; }
-    if (inClass) { if (ch === ']') inClass = false; continue; }
-    if (ch === '[') { inClass = true; continue; }
-    if (ch !== '(') continue;
-    if (pat[i + 1] !== '?') { out.push(''); continue; }
-    const m = /^\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(pat.slice(i));
-    if (m) out.push(m[1]!);
-  }
-  return out;
 }
 
 /**
