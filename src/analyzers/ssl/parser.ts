@@ -429,6 +429,24 @@ const enum Enc {
 }
 
 /** SSL_Conn for TLS over TCP: the record layer of both directions. */
+/**
+ * An alert record: (level, description) pairs, at most 20 bytes read (2 under TLS 1.3), as Zeek's
+ * grammar bounds it; a longer record raises SSL_excessive_alerts_in_record.
+ */
+function alertRecord(ev: TlsEvents, body: R, length: number, isClient: boolean, tls13: boolean): void {
+  let n = length;
+  const max = tls13 ? 2 : 20;
+  if (n > max) {
+    ev.weird('SSL_excessive_alerts_in_record', String(Math.floor(n / 2)));
+    n = max;
+  }
+  const a = body.sub(n);
+  while (a.left > 0) {
+    const level = a.u8();
+    ev.alert(isClient, level, a.u8());
+  }
+}
+
 export class TlsRecordLayer {
   readonly hs: TlsHandshake;
   private clientState = Enc.CLEAR;
@@ -613,21 +631,9 @@ export class TlsRecordLayer {
         }
         return;
       }
-      case 21: {
-        let n = length;
-        const max = this.hs.tls13() ? 2 : 20;
-        if (n > max) {
-          this.ev.weird('SSL_excessive_alerts_in_record', String(Math.floor(n / 2)));
-          n = max;
-        }
-        const a = body.sub(n);
-        while (a.left > 0) {
-          const level = a.u8();
-          const desc = a.u8();
-          this.ev.alert(isClient, level, desc);
-        }
+      case 21:
+        alertRecord(this.ev, body, length, isClient, this.hs.tls13());
         break;
-      }
       case 22:
         this.hs.recordVersion = raw;
         this.hs.deliver(isOrig, buf, s + 5, length);
@@ -799,20 +805,9 @@ export class DtlsRecordLayer {
           this.ev.plaintextData(isClient, first);
         }
         return;
-      case 21: {
-        let n = length;
-        const max = this.hs.tls13() ? 2 : 20;
-        if (n > max) {
-          this.ev.weird('SSL_excessive_alerts_in_record', String(Math.floor(n / 2)));
-          n = max;
-        }
-        const a = body.sub(n);
-        while (a.left > 0) {
-          const level = a.u8();
-          this.ev.alert(isClient, level, a.u8());
-        }
+      case 21:
+        alertRecord(this.ev, body, length, isClient, this.hs.tls13());
         break;
-      }
       case 22:
         while (body.left > 0) this.handshakeFragment(isOrig, version, seqHi * 2 ** 32 + seqLo, body);
         break;
