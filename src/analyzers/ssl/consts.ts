@@ -50,6 +50,12 @@ export const ALERT_DESCRIPTIONS: ReadonlyMap<number, string> = new Map<number, s
   [0x78, "no_application_protocol"],
   [0x79, "ech_required"],
 ]);
+// RFC 8701's reserved GREASE values appear in both the curve and the cipher tables.
+const GREASE: readonly (readonly [number, string])[] = Array.from({ length: 16 }, (_, i) => {
+  const v = 0x0a0a + 0x1010 * i;
+  return [v, `grease_0x${v.toString(16).toUpperCase().padStart(4, '0')}`] as const;
+});
+
 export const EC_CURVES: ReadonlyMap<number, string> = new Map<number, string>([
   [0x1, "sect163k1"],
   [0x2, "sect163r1"],
@@ -109,22 +115,7 @@ export const EC_CURVES: ReadonlyMap<number, string> = new Map<number, string>([
   [0x639a, "SecP256r1Kyber768Draft00"],
   [0xff01, "arbitrary_explicit_prime_curves"],
   [0xff02, "arbitrary_explicit_char2_curves"],
-  [0xa0a, "grease_0x0A0A"],
-  [0x1a1a, "grease_0x1A1A"],
-  [0x2a2a, "grease_0x2A2A"],
-  [0x3a3a, "grease_0x3A3A"],
-  [0x4a4a, "grease_0x4A4A"],
-  [0x5a5a, "grease_0x5A5A"],
-  [0x6a6a, "grease_0x6A6A"],
-  [0x7a7a, "grease_0x7A7A"],
-  [0x8a8a, "grease_0x8A8A"],
-  [0x9a9a, "grease_0x9A9A"],
-  [0xaaaa, "grease_0xAAAA"],
-  [0xbaba, "grease_0xBABA"],
-  [0xcaca, "grease_0xCACA"],
-  [0xdada, "grease_0xDADA"],
-  [0xeaea, "grease_0xEAEA"],
-  [0xfafa, "grease_0xFAFA"],
+  ...GREASE,
 ]);
 export const CIPHER_DESC: ReadonlyMap<number, string> = new Map<number, string>([
   [0x10080, "SSLv20_CK_RC4_128_WITH_MD5"],
@@ -521,22 +512,7 @@ export const CIPHER_DESC: ReadonlyMap<number, string> = new Map<number, string>(
   [0xff82, "SSL_RSA_WITH_DES_CBC_MD5"],
   [0xff83, "SSL_RSA_WITH_3DES_EDE_CBC_MD5"],
   [0xff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"],
-  [0xa0a, "grease_0x0A0A"],
-  [0x1a1a, "grease_0x1A1A"],
-  [0x2a2a, "grease_0x2A2A"],
-  [0x3a3a, "grease_0x3A3A"],
-  [0x4a4a, "grease_0x4A4A"],
-  [0x5a5a, "grease_0x5A5A"],
-  [0x6a6a, "grease_0x6A6A"],
-  [0x7a7a, "grease_0x7A7A"],
-  [0x8a8a, "grease_0x8A8A"],
-  [0x9a9a, "grease_0x9A9A"],
-  [0xaaaa, "grease_0xAAAA"],
-  [0xbaba, "grease_0xBABA"],
-  [0xcaca, "grease_0xCACA"],
-  [0xdada, "grease_0xDADA"],
-  [0xeaea, "grease_0xEAEA"],
-  [0xfafa, "grease_0xFAFA"],
+  ...GREASE,
 ]);
 
 export function versionString(v: number): string {
