@@ -10,6 +10,7 @@ import { SqlRenderer, type TableNames } from './sql/render.js';
 import { duckdb } from './sql/duckdb/dialect.js';
 import type { Dialect } from './sql/dialect.js';
 import { TABLES, getTable } from '../store/types.js';
+import { externalSources, type ExternalSource } from './external/resolve.js';
 
 export type { Diagnostic } from './frontend/kusto.js';
 export type { Column } from './frontend/ast.js';
@@ -25,6 +26,8 @@ export interface Compiled {
   /** The same query returning one VARCHAR column: each row as a JSON object in Defender's API encoding. */
   rowsSql: string | null;
   render: Script['render'];
+  /** externaldata sources: fetched when the query runs; their rows replace placeholders in the SQL. */
+  externals: ExternalSource[];
   /** Milliseconds spent in parse+bind, and in conversion+lowering+rendering. */
   timings: { bindMs: number; compileMs: number };
 }
@@ -57,7 +60,7 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
   const t0 = performance.now();
   const { code, diagnostics } = parseAndAnalyze(text, opts.tables ?? storeTableDefs());
   const t1 = performance.now();
-  const out: Compiled = { text, diagnostics, columns: [], plan: null, sql: null, rowsSql: null, render: null, timings: { bindMs: t1 - t0, compileMs: 0 } };
+  const out: Compiled = { text, diagnostics, columns: [], plan: null, sql: null, rowsSql: null, render: null, externals: [], timings: { bindMs: t1 - t0, compileMs: 0 } };
   if (!diagnostics.some((d) => d.severity === 'error')) {
     try {
       const script = new Converter(text).script(code.Syntax);
@@ -67,6 +70,7 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
       out.render = compiled.render;
       out.sql = new SqlRenderer(opts.dialect ?? duckdb, opts.names ?? storeNames).render(compiled.plan);
       out.rowsSql = new SqlRenderer(opts.dialect ?? duckdb, opts.names ?? storeNames).render(compiled.plan, true);
+      out.externals = externalSources(compiled.plan);
     } catch (err) {
       if (err instanceof Unsupported) {
         out.diagnostics = [...diagnostics, makeDiagnostic(text, 'WH001', `Not supported yet by wirehunt: ${err.feature}`, err.span.start, err.span.length)];
@@ -77,6 +81,7 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
       out.plan = null;
       out.sql = null;
       out.rowsSql = null;
+      out.externals = [];
     }
   }
   out.timings.compileMs = performance.now() - t1;

@@ -6,6 +6,10 @@ import { compileQuery, type Compiled, type Column, type Diagnostic } from '../co
 import { formatDiagnostic } from '../frontend/kusto.js';
 import { SUPPORT_SQL } from '../sql/duckdb/dialect.js';
 import type { KType } from '../frontend/ast.js';
+import { bindExternalData } from '../external/resolve.js';
+import { ExternalDataError } from '../external/fetch.js';
+import { externalDataOptions, type ExternalDataOptions } from '../external/options.js';
+import { duckdb } from '../sql/duckdb/dialect.js';
 
 export const MAX_ROWS = 100_000;
 
@@ -17,6 +21,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Fetch typed values and check the SQL types against the binder's (slower; used by conformance tests). */
   typeCheck?: boolean;
+  /** externaldata settings over the environment's (src/kql/external/options.ts). */
+  externalData?: Partial<ExternalDataOptions>;
 }
 
 export interface SchemaField { Name: string; Type: string }
@@ -77,10 +83,11 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   await prepare(conn);
   const maxRows = opts.maxRows ?? MAX_ROWS;
   const nowText = nowSql(opts.now ?? new Date());
-  const sql = c.sql.replaceAll('__WIREHUNT_NOW__', nowText);
-  const jsonRows = !opts.typeCheck && c.rowsSql !== null;
+  const [baseSql, rowsSql] = c.externals?.length ? await externalSql(c, opts) : [c.sql, c.rowsSql];
+  const sql = baseSql!.replaceAll('__WIREHUNT_NOW__', nowText);
+  const jsonRows = !opts.typeCheck && rowsSql !== null;
   // at most maxRows + 1 rows are computed (the extra one says the result was truncated)
-  const runSql = jsonRows ? `${c.rowsSql!.replaceAll('__WIREHUNT_NOW__', nowText)}\nLIMIT ${maxRows + 1}` : `SELECT * FROM (${sql}) LIMIT ${maxRows + 1}`;
+  const runSql = jsonRows ? `${rowsSql!.replaceAll('__WIREHUNT_NOW__', nowText)}\nLIMIT ${maxRows + 1}` : `SELECT * FROM (${sql}) LIMIT ${maxRows + 1}`;
   const t0 = performance.now();
   let timer: NodeJS.Timeout | null = null;
   let timedOut = false;
@@ -137,6 +144,16 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
     render: c.render,
     stats: { bindMs: c.timings.bindMs, compileMs: c.timings.compileMs, execMs: performance.now() - t0, rowCount: rows.length, sql, typeMismatches },
   };
+}
+
+/** The query's SQL with its externaldata sources fetched and bound; failures are one-line KqlErrors. */
+async function externalSql(c: Compiled, opts: RunOptions): Promise<(string | null)[]> {
+  try {
+    return await bindExternalData([c.sql, c.rowsSql], c.externals, externalDataOptions(opts.externalData), duckdb);
+  } catch (err) {
+    if (err instanceof ExternalDataError) throw new KqlError([], err.message);
+    throw new KqlError([], `externaldata: ${String((err as Error).message ?? err).split('\n')[0]}`);
+  }
 }
 
 /** ISO 8601 UTC with 7 fraction digits, as Defender prints datetimes. */

@@ -36,6 +36,7 @@ export type Query =
   | { kind: 'LetRef'; name: string; schema: Column[]; span: Span }
   | { kind: 'DataTable'; columns: Column[]; values: Expr[]; schema: Column[]; span: Span }
   | { kind: 'Print'; exprs: Expr[]; schema: Column[]; span: Span }
+  | { kind: 'ExternalData'; columns: Column[]; urls: string[]; params: Record<string, string>; schema: Column[]; span: Span }
   | { kind: 'Range'; name: string; from: Expr; to: Expr; step: Expr; schema: Column[]; span: Span }
   | { kind: 'Union'; sources: Query[]; params: Record<string, string>; schema: Column[]; span: Span }
   | { kind: 'Call'; call: Expr; schema: Column[]; span: Span } // a user function returning a table

@@ -260,6 +260,14 @@ export class Converter {
       case 'RangeOperator': return { kind: 'Range', name: nameOf(n.Name), from: this.expr(n.From), to: this.expr(n.To), step: this.expr(n.Step), schema, span: s };
       case 'UnionOperator': return { kind: 'Union', sources: items(n.Expressions).map((e: Bridged) => this.query(e)), params: namedParams(n.Parameters), schema, span: s };
       case 'FunctionCallExpression': return { kind: 'Call', call: this.expr(n), schema, span: s };
+      case 'ExternalDataExpression': return {
+        kind: 'ExternalData',
+        columns: items(n.Schema.Columns).map((c: Bridged) => ({ name: nameOf(c.Name), type: ktypeFromText(String(c.Type.ToString()).trim()) })),
+        urls: items(n.URIs).map((u: Bridged) => (typeof u.LiteralValue === 'string' ? u.LiteralValue : String(u.ToString()).trim())),
+        params: n.WithClause ? namedParams(n.WithClause.Properties) : {},
+        schema,
+        span: s,
+      };
       case 'ToTableExpression': return this.query(n.Expression);
     }
     throw new Unsupported(`tabular expression ${k}`, s);

@@ -3,6 +3,7 @@
 // binder), type-directed operators (datetime arithmetic, dynamic comparisons).
 import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type Query, type Script, type Span, type UserFunction } from '../frontend/ast.js';
 import { captureGroups } from './regex.js';
+import { formatOf } from '../external/formats.js';
 import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
 
 /** Arguments of a user function call by parameter: named arguments (`f(c=7, a=12)`) by name, the rest in order. */
@@ -127,6 +128,11 @@ export class Lowerer {
         const input: Plan = { op: 'values', rows: [[]], columns: [] };
         return { op: 'project', input, exprs: q.exprs.map((e) => this.expr(unname(e), { scope })), columns: q.schema };
       }
+      case 'ExternalData': return {
+        op: 'external', id: ++this.seq, urls: q.urls, format: formatOf(q.params['format'], q.urls),
+        ignoreFirstRecord: /^true$/i.test(q.params['ignorefirstrecord'] ?? ''), mapping: q.params['ingestionmapping'] || null,
+        columns: q.schema.length ? q.schema : q.columns,
+      };
       case 'Range': {
         return { op: 'range', from: this.expr(q.from, { scope }), to: this.expr(q.to, { scope }), step: this.expr(q.step, { scope }), columns: q.schema };
       }

@@ -20,6 +20,7 @@ export type Plan =
   | { op: 'scan'; table: string; columns: Column[] }
   | { op: 'ref'; name: string; columns: Column[] } // a CTE from `let` / materialize
   | { op: 'values'; rows: IRExpr[][]; columns: Column[] }
+  | { op: 'external'; id: number; urls: string[]; format: string; ignoreFirstRecord: boolean; mapping: string | null; columns: Column[] } // externaldata: rows fetched before the SQL runs
   | { op: 'range'; from: IRExpr; to: IRExpr; step: IRExpr; columns: Column[] }
   | { op: 'filter'; input: Plan; cond: IRExpr; columns: Column[] }
   | { op: 'project'; input: Plan; exprs: IRExpr[]; columns: Column[] } // one expr per output column

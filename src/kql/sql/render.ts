@@ -4,6 +4,7 @@
 import { applyTemplate, type Dialect, type RenderedArg } from './dialect.js';
 import type { Column, IRExpr, KType, Plan } from '../ir/plan.js';
 import { Unsupported } from '../frontend/ast.js';
+import { placeholder } from '../external/resolve.js';
 
 interface Rel {
   from: string;
@@ -127,6 +128,13 @@ export class SqlRenderer {
           from = `(VALUES ${rows.join(', ')}) AS ${a}(${names})`;
         }
         return { from, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+      }
+      case 'external': {
+        // replaced by a read of the fetched rows when the query runs (src/kql/external/resolve.ts)
+        const a = this.next();
+        const cols = new Map<string, string>();
+        p.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
+        return { from: `${placeholder(p.id)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
       }
       case 'range': {
         const a = this.next();
