@@ -4,6 +4,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Store } from '../store/index.js';
 import { compileQuery, runCompiled, KqlError, MAX_ROWS, type QueryResult } from '../kql/index.js';
+import type { ExternalDataOptions } from '../kql/external/options.js';
 
 export interface QueryServiceOptions {
   /** Connections, i.e. queries running at the same time; more wait in line. */
@@ -12,6 +13,8 @@ export interface QueryServiceOptions {
   maxRows?: number;
   /** A fixed instant for now() and ago() (replaying old captures); default: the current time. */
   now?: Date;
+  /** externaldata settings over the environment's WIREHUNT_EXTERNALDATA_* (src/kql/external/options.ts). */
+  externalData?: Partial<ExternalDataOptions>;
 }
 
 export class QueryTimeoutError extends Error {
@@ -26,12 +29,14 @@ export class QueryService {
   readonly maxRows: number;
   private readonly concurrency: number;
   private readonly fixedNow: Date | undefined;
+  private readonly externalData: Partial<ExternalDataOptions> | undefined;
 
   constructor(readonly store: Store, opts: QueryServiceOptions = {}) {
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     this.maxRows = Math.min(opts.maxRows ?? MAX_ROWS, MAX_ROWS);
     this.fixedNow = opts.now;
+    this.externalData = opts.externalData;
   }
 
   private async acquire(): Promise<DuckDBConnection> {
@@ -56,9 +61,9 @@ export class QueryService {
     if (!compiled.sql) throw new KqlError(compiled.diagnostics);
     const conn = await this.acquire();
     try {
-      return await runCompiled(conn, compiled, { now: opts.now ?? this.fixedNow, signal: opts.signal, timeoutMs: this.timeoutMs, maxRows: this.maxRows });
+      return await runCompiled(conn, compiled, { now: opts.now ?? this.fixedNow, signal: opts.signal, timeoutMs: this.timeoutMs, maxRows: this.maxRows, externalData: this.externalData });
     } catch (err) {
-      if (err instanceof KqlError && /timed out/.test(err.message)) throw new QueryTimeoutError(err.message);
+      if (err instanceof KqlError && /^query timed out/.test(err.message)) throw new QueryTimeoutError(err.message);
       throw err;
     } finally {
       this.release(conn);

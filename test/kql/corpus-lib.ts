@@ -3,14 +3,19 @@
 import { readFileSync } from 'node:fs';
 import { compileQuery, runCompiled } from '../../src/kql/index.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { sampleDocument, type ExternalServer } from './external-server.js';
 
 export interface CorpusRecord { id: string; query: string }
 export interface CorpusOutcome {
   total: number;
   /** the official binder reports no error */
   bound: number;
-  /** bound, but reads data from outside (externaldata) */
+  /** bound, but reads data from outside (externaldata) and no local server stands in for it */
   outside: number;
+  /** bound externaldata queries served by the local server (counted inside) */
+  external: number;
+  /** of those, ran without error */
+  externalRan: number;
   /** bound, needs nothing from outside, ran without error */
   ran: number;
   /** of those that ran, result columns equal the binder's result type and the SQL types carry it */
@@ -22,17 +27,23 @@ export function loadCorpus(shared: URL, name: 'network' | 'defender'): CorpusRec
   return readFileSync(new URL(`corpus/kql/${name}.jsonl`, shared), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CorpusRecord);
 }
 
-export async function runCorpus(conn: DuckDBConnection, recs: CorpusRecord[], now: Date): Promise<CorpusOutcome> {
-  const out: CorpusOutcome = { total: recs.length, bound: 0, outside: 0, ran: 0, typesOk: 0, failures: [] };
+/** `server`: externaldata URLs are served by it, with documents generated from each source's declared schema. */
+export async function runCorpus(conn: DuckDBConnection, recs: CorpusRecord[], now: Date, server?: ExternalServer): Promise<CorpusOutcome> {
+  const out: CorpusOutcome = { total: recs.length, bound: 0, outside: 0, external: 0, externalRan: 0, ran: 0, typesOk: 0, failures: [] };
   for (const r of recs) {
     const c = compileQuery(r.query);
     if (c.diagnostics.some((d) => d.severity === 'error' && !d.code.startsWith('WH'))) continue;
     out.bound++;
-    if (/\bexternaldata\b/i.test(r.query.replace(/\/\/.*$/gm, ''))) { out.outside++; continue; }
+    const external = /\bexternaldata\b/i.test(r.query.replace(/\/\/.*$/gm, ''));
+    if (external && !server) { out.outside++; continue; }
+    if (external) out.external++;
     if (!c.sql) { out.failures.push({ id: r.id, reason: c.diagnostics.find((d) => d.code.startsWith('WH'))!.message }); continue; }
     try {
-      const res = await runCompiled(conn, c, { now, timeoutMs: 30_000, typeCheck: true });
+      if (server) for (const src of c.externals) for (const u of src.urls) server.docs.set(u, sampleDocument(src));
+      const externalData = server ? { allow: [server.base], rewrite: server.rewrite, cacheDir: null } : undefined;
+      const res = await runCompiled(conn, c, { now, timeoutMs: 30_000, typeCheck: true, externalData });
       out.ran++;
+      if (external) out.externalRan++;
       const names = res.schema.map((s) => s.Name).join(',');
       const expected = c.columns.map((x) => x.name).join(',');
       if (!res.stats.typeMismatches.length && names === expected) out.typesOk++;

@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { UserError, type Command } from '../types.js';
 import { openStore, resolveStorePath } from '../../store/index.js';
 import { compileQuery, runCompiled, formatDiagnostic, KqlError, type QueryResult } from '../../kql/index.js';
+import { parseAllowList, type ExternalDataOptions } from '../../kql/external/options.js';
 
-const USAGE = `usage: wirehunt query [--db <file>] [--format table|json|csv] [--now <iso>] [--dry-run] [--max-rows <n>] [--timeout <s>] [--sql] (<kql> | -f <file.kql>)
+const USAGE = `usage: wirehunt query [--db <file>] [--format table|json|csv] [--now <iso>] [--dry-run] [--max-rows <n>] [--timeout <s>] [--sql] [--externaldata-* …] (<kql> | -f <file.kql>)
 
 Runs a KQL hunting query (Defender advanced-hunting dialect) against the store.
 
@@ -16,12 +17,22 @@ Runs a KQL hunting query (Defender advanced-hunting dialect) against the store.
   --max-rows <n>    at most n result rows (default and maximum 100000, as Defender)
   --timeout <s>     stop the query after s seconds (default 600)
   --sql             print the generated SQL (with --dry-run: instead of running)
-  -f <file.kql>     read the query from a file ('-' for standard input)`;
+  -f <file.kql>     read the query from a file ('-' for standard input)
 
-interface Args { db?: string; format: 'table' | 'json' | 'csv'; now?: Date; dryRun: boolean; maxRows: number; timeoutS: number; sql: boolean; text?: string }
+externaldata (defaults from WIREHUNT_EXTERNALDATA_ALLOW, _TIMEOUT_MS, _MAX_BYTES, _CACHE_DIR, _CACHE_TTL_S):
+  --externaldata-allow <list>   URL prefixes (https://host/path/) or hosts (host, *.host) that may be
+                                fetched, comma-separated; '*' = any, 'none' = no fetching (default:
+                                https://raw.githubusercontent.com/, https://gist.githubusercontent.com/)
+  --externaldata-timeout <s>    per document (default 30)
+  --externaldata-max-bytes <n>  per document (default 67108864, 64 MiB)
+  --externaldata-cache <dir>    fetched documents are kept here ('none': no cache;
+                                default ~/.cache/wirehunt/externaldata)
+  --externaldata-ttl <s>        how long a cached document is reused (default 3600)`;
+
+interface Args { db?: string; format: 'table' | 'json' | 'csv'; now?: Date; dryRun: boolean; maxRows: number; timeoutS: number; sql: boolean; text?: string; externalData: Partial<ExternalDataOptions> }
 
 function parse(argv: string[]): Args {
-  const a: Args = { format: 'table', dryRun: false, maxRows: 100_000, timeoutS: 600, sql: false };
+  const a: Args = { format: 'table', dryRun: false, maxRows: 100_000, timeoutS: 600, sql: false, externalData: {} };
   const pos: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
@@ -29,6 +40,11 @@ function parse(argv: string[]): Args {
       const v = argv[++i];
       if (v === undefined) throw new UserError(`${f} needs a value`);
       return v;
+    };
+    const nonNegative = (): number => {
+      const v = val();
+      if (!/^\d+(\.\d+)?$/.test(v)) throw new UserError(`${f}: expected a non-negative number, got '${v}'`);
+      return Number(v);
     };
     switch (f) {
       case '--db': a.db = val(); break;
@@ -59,6 +75,11 @@ function parse(argv: string[]): Args {
         a.timeoutS = v;
         break;
       }
+      case '--externaldata-allow': a.externalData.allow = parseAllowList(val()); break;
+      case '--externaldata-timeout': a.externalData.timeoutMs = nonNegative() * 1000; break;
+      case '--externaldata-max-bytes': a.externalData.maxBytes = nonNegative(); break;
+      case '--externaldata-cache': { const v = val(); a.externalData.cacheDir = v.toLowerCase() === 'none' ? null : v; break; }
+      case '--externaldata-ttl': a.externalData.cacheTtlMs = nonNegative() * 1000; break;
       case '-f': case '--file': {
         const p = val();
         try {
@@ -123,7 +144,7 @@ export const command: Command = {
     const store = await openStore(resolveStorePath(a.db), { readOnly: true });
     let r: QueryResult;
     try {
-      r = await runCompiled(store.connection, c, { now: a.now, maxRows: a.maxRows, timeoutMs: a.timeoutS * 1000 });
+      r = await runCompiled(store.connection, c, { now: a.now, maxRows: a.maxRows, timeoutMs: a.timeoutS * 1000, externalData: a.externalData });
     } catch (err) {
       if (err instanceof KqlError) throw new UserError(err.message, 1);
       throw err;

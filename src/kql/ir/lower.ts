@@ -544,6 +544,7 @@ export class Lowerer {
       const l2 = conv(left, 'string');
       return { e: 'fn', f: not ? (ci ? 'nin_dyn_ci' : 'nin_dyn') : ci ? 'in_dyn_ci' : 'in_dyn', args: [l2, arr], t: 'bool' };
     }
+    if (!vals.length) return lit('bool', not); // x in (dynamic([])): nothing to match
     let target: KType = left.t;
     if (left.t === 'dynamic') { target = vals[0]?.t ?? 'string'; if (target === 'dynamic') target = 'string'; left = conv(left, target); }
     if (ci && target !== 'string') { left = conv(left, 'string'); target = 'string'; }
