@@ -64,7 +64,7 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
   if (!diagnostics.some((d) => d.severity === 'error')) {
     try {
       const script = new Converter(text).script(code.Syntax);
-      const compiled = new Lowerer().lowerScript(script);
+      const compiled = new Lowerer(opts.tables ?? storeTableDefs()).lowerScript(script);
       out.columns = compiled.columns;
       out.plan = compiled.plan;
       out.render = compiled.render;

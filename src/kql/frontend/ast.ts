@@ -37,6 +37,7 @@ export type Query =
   | { kind: 'DataTable'; columns: Column[]; values: Expr[]; schema: Column[]; span: Span }
   | { kind: 'Print'; exprs: Expr[]; schema: Column[]; span: Span }
   | { kind: 'ExternalData'; columns: Column[]; urls: string[]; params: Record<string, string>; schema: Column[]; span: Span }
+  | { kind: 'Search'; tables: Query[] | null; caseSensitive: boolean; pred: SearchPred | null; schema: Column[]; span: Span } // tables null: every table
   | { kind: 'Range'; name: string; from: Expr; to: Expr; step: Expr; schema: Column[]; span: Span }
   | { kind: 'Union'; sources: Query[]; params: Record<string, string>; schema: Column[]; span: Span }
   | { kind: 'Call'; call: Expr; schema: Column[]; span: Span } // a user function returning a table
@@ -66,7 +67,16 @@ export type Operator =
   | { kind: 'InvokeOperator'; call: Expr }
   | { kind: 'ParseOperator'; kindName: string; source: Expr; pattern: ParsePart[]; where: boolean }
   | { kind: 'EvaluateOperator'; plugin: string; args: Expr[] }
+  | { kind: 'SearchOperator'; caseSensitive: boolean; pred: SearchPred | null }
+  | { kind: 'ParseKvOperator'; source: Expr; keys: Column[]; params: Record<string, string> }
   | { kind: 'TopNestedOperator'; clauses: { count: Expr | null; of: Expr; withOthers: Expr | null; by: Expr; desc: boolean }[] };
+
+/** A search predicate: terms ("x", "x*", Col:"x") combined with and/or/not, or an ordinary condition. */
+export type SearchPred =
+  | { kind: 'term'; text: string; column: string | null }
+  | { kind: 'and' | 'or'; left: SearchPred; right: SearchPred }
+  | { kind: 'not'; operand: SearchPred }
+  | { kind: 'expr'; expr: Expr };
 
 export type ParsePart = { kind: 'star' } | { kind: 'text'; text: string } | { kind: 'column'; name: string; type: KType; regex: string | null };
 

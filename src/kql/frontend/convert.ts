@@ -1,7 +1,7 @@
 // Converts the bound Kusto syntax tree into the project's typed AST, once. Every construct we do not
 // support yet throws Unsupported naming it (the caller turns it into a diagnostic).
 import { kusto, type Bridged } from './kusto.js';
-import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type ParsePart, type Query, type Script, type Span, type UserFunction } from './ast.js';
+import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type ParsePart, type Query, type Script, type SearchPred, type Span, type UserFunction } from './ast.js';
 
 let SK: Bridged = null;
 let SystemNs: Bridged = null;
@@ -260,6 +260,17 @@ export class Converter {
       case 'RangeOperator': return { kind: 'Range', name: nameOf(n.Name), from: this.expr(n.From), to: this.expr(n.To), step: this.expr(n.Step), schema, span: s };
       case 'UnionOperator': return { kind: 'Union', sources: items(n.Expressions).map((e: Bridged) => this.query(e)), params: namedParams(n.Parameters), schema, span: s };
       case 'FunctionCallExpression': return { kind: 'Call', call: this.expr(n), schema, span: s };
+      case 'SearchOperator': {
+        const kind = namedParams(n.Parameters)['kind'] ?? '';
+        return {
+          kind: 'Search',
+          tables: n.InClause ? items(n.InClause.Expressions).map((e: Bridged) => this.query(e)) : null,
+          caseSensitive: kind.toLowerCase() === 'case_sensitive',
+          pred: n.Condition ? this.searchPred(n.Condition) : null,
+          schema,
+          span: s,
+        };
+      }
       case 'ExternalDataExpression': return {
         kind: 'ExternalData',
         columns: items(n.Schema.Columns).map((c: Bridged) => ({ name: nameOf(c.Name), type: ktypeFromText(String(c.Type.ToString()).trim()) })),
@@ -358,6 +369,16 @@ export class Converter {
         return { kind: 'EvaluateOperator', plugin: nameOf(call.Name).toLowerCase(), args: this.exprs(call.ArgumentList.Expressions) };
       }
       case 'InvokeOperator': return { kind: 'InvokeOperator', call: this.expr(n.Function) };
+      case 'SearchOperator': {
+        if (n.InClause) throw new Unsupported('search in (…) after a pipe', span(n));
+        return { kind: 'SearchOperator', caseSensitive: (namedParams(n.Parameters)['kind'] ?? '').toLowerCase() === 'case_sensitive', pred: n.Condition ? this.searchPred(n.Condition) : null };
+      }
+      case 'ParseKvOperator': return {
+        kind: 'ParseKvOperator',
+        source: this.expr(n.Expression),
+        keys: items(n.Keys.Columns).map((c: Bridged) => ({ name: nameOf(c.Name), type: ktypeFromText(String(c.Type.ToString()).trim()) })),
+        params: n.WithClause ? namedParams(n.WithClause.Properties) : {},
+      };
       case 'TopNestedOperator': return {
         kind: 'TopNestedOperator',
         clauses: items(n.Clauses).map((c: Bridged) => {
@@ -369,11 +390,31 @@ export class Converter {
             desc = o !== 'asc';
             byExpr = by.Expression;
           }
-          return { count: c.Expression ? this.expr(c.Expression) : null, of: this.expr(c.OfExpression), withOthers: null, by: this.expr(byExpr), desc };
+          return { count: c.Expression ? this.expr(c.Expression) : null, of: this.expr(c.OfExpression), withOthers: c.WithOthersClause ? this.expr(c.WithOthersClause.Expression) : null, by: this.expr(byExpr), desc };
         }),
       };
     }
     throw new Unsupported(`operator ${k.replace(/Operator$/, '')}`, span(n));
+  }
+
+  /** A search condition: bare string literals are terms, `Col:"x"` a term in one column. */
+  searchPred(n: Bridged): SearchPred {
+    const k = kindName(n);
+    switch (k) {
+      case 'ParenthesizedExpression': return this.searchPred(n.Expression);
+      case 'AndExpression': case 'OrExpression': return { kind: k === 'AndExpression' ? 'and' : 'or', left: this.searchPred(n.Left), right: this.searchPred(n.Right) };
+      case 'StringLiteralExpression': return { kind: 'term', text: String(n.LiteralValue ?? ''), column: null };
+      case 'SearchExpression': {
+        const r = n.Right;
+        if (kindName(r) !== 'StringLiteralExpression') throw new Unsupported('search Column:<non-string>', span(n));
+        return { kind: 'term', text: String(r.LiteralValue ?? ''), column: nameOf(n.Left) };
+      }
+      case 'FunctionCallExpression': {
+        const args = items(n.ArgumentList.Expressions);
+        if (nameOf(n.Name).toLowerCase() === 'not' && args.length === 1) return { kind: 'not', operand: this.searchPred(args[0]) };
+      }
+    }
+    return { kind: 'expr', expr: this.expr(n) };
   }
 
   expr(n: Bridged): Expr {

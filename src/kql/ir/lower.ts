@@ -4,6 +4,10 @@
 import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type Query, type Script, type Span, type UserFunction } from '../frontend/ast.js';
 import { captureGroups } from './regex.js';
 import { formatOf } from '../external/formats.js';
+import { searchCondition } from './search.js';
+import { parseKvValues } from './parse-kv.js';
+import { ktypeFromText } from '../frontend/convert.js';
+import type { SearchPred } from '../frontend/ast.js';
 import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
 
 /** Arguments of a user function call by parameter: named arguments (`f(c=7, a=12)`) by name, the rest in order. */
@@ -84,6 +88,8 @@ function wildcard(pattern: string): RegExp {
 export class Lowerer {
   private ctes: { name: string; plan: Plan }[] = [];
   private seq = 0;
+  /** `tables`: the database's tables (name → columns), which `search` without `in` reads. */
+  constructor(private readonly tables: Record<string, { name: string; type: string }[]> = {}) {}
 
   lowerScript(script: Script): CompiledPlan {
     const scope = new Scope(null);
@@ -133,6 +139,12 @@ export class Lowerer {
         ignoreFirstRecord: /^true$/i.test(q.params['ignorefirstrecord'] ?? ''), mapping: q.params['ingestionmapping'] || null,
         columns: q.schema.length ? q.schema : q.columns,
       };
+      case 'Search': {
+        const sources = q.tables
+          ? q.tables.map((t) => ({ plan: this.query(t, scope), label: t.kind === 'TableRef' || t.kind === 'LetRef' ? t.name : '' }))
+          : Object.entries(this.tables).map(([table, cols]) => ({ plan: { op: 'scan', table, columns: cols.map((c) => ({ name: c.name, type: ktypeFromText(c.type) })) } as Plan, label: table }));
+        return this.search(sources, q.pred, q.caseSensitive, q.schema, scope);
+      }
       case 'Range': {
         return { op: 'range', from: this.expr(q.from, { scope }), to: this.expr(q.to, { scope }), step: this.expr(q.step, { scope }), columns: q.schema };
       }
@@ -327,8 +339,31 @@ export class Lowerer {
       }
       case 'ParseOperator': return this.parse(op, input, schema, scope, span);
       case 'EvaluateOperator': throw new Unsupported(`evaluate ${op.plugin}`, span);
-      case 'TopNestedOperator': throw new Unsupported('top-nested', span);
+      case 'SearchOperator': {
+        const label = input.op === 'scan' ? input.table : '';
+        return this.search([{ plan: input, label }], op.pred, op.caseSensitive, schema, scope);
+      }
+      case 'ParseKvOperator': {
+        const values = parseKvValues(conv(this.expr(op.source, { scope }), 'string'), op.keys, op.params);
+        return { op: 'project', input, exprs: schema.map((c) => { const v = values.get(c.name); return v ? conv(v, c.type) : colRef(c.name); }), columns: schema };
+      }
+      case 'TopNestedOperator': {
+        const levels = op.clauses.map((c, i) => {
+          const key = conv(this.expr(unname(c.of), { scope }), schema[2 * i]?.type ?? 'unknown');
+          const agg = this.expr(unname(c.by), { scope, agg: true });
+          return { key, agg: conv(agg, schema[2 * i + 1]?.type ?? agg.t), count: c.count ? this.expr(c.count, { scope }) : null, desc: c.desc, others: c.withOthers ? conv(this.expr(c.withOthers, { scope }), key.t) : null };
+        });
+        if (schema.length !== 2 * levels.length) throw new Unsupported('top-nested with this result shape', span);
+        return { op: 'topnested', input, levels, columns: schema };
+      }
     }
+  }
+
+  /** search: the rows of each source matching the predicate, with the source's name in $table. */
+  private search(sources: { plan: Plan; label: string }[], pred: SearchPred | null, cs: boolean, schema: Column[], scope: Scope): Plan {
+    const inputs = sources.map((s): Plan => (pred ? { op: 'filter', input: s.plan, cond: searchCondition(pred, s.plan.columns, cs, (e) => this.expr(e, { scope })), columns: s.plan.columns } : s.plan));
+    const withTable = schema[0]?.name === '$table';
+    return { op: 'union', inputs, source: withTable ? { name: '$table', labels: sources.map((s) => s.label) } : null, columns: schema };
   }
 
   private parse(op: Extract<Operator, { kind: 'ParseOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {

@@ -14,6 +14,9 @@ export type IRExpr =
   | { e: 'inset'; left: IRExpr; plan: Plan; not: boolean; ci: boolean; t: KType; has?: boolean } // x in (tabular); has: has_any (tabular)
   | { e: 'win'; f: 'row_number' | 'prev' | 'next' | 'row_cumsum'; args: IRExpr[]; t: KType }; // needs the serialized order
 
+/** One `top-nested [count] of key [with others = others] by agg [asc|desc]` clause. */
+export interface TopNestedLevel { key: IRExpr; agg: IRExpr; count: IRExpr | null; desc: boolean; others: IRExpr | null }
+
 export interface SortKey { expr: IRExpr; desc: boolean; nullsFirst: boolean }
 
 export type Plan =
@@ -32,6 +35,7 @@ export type Plan =
   | { op: 'union'; inputs: Plan[]; source: { name: string; labels: string[] } | null; columns: Column[] }
   | { op: 'mvexpand'; input: Plan; expand: { expr: IRExpr; name: string; t: KType }[]; itemIndex: string | null; limit: IRExpr | null; columns: Column[] }
   | { op: 'window'; input: Plan; exprs: IRExpr[]; columns: Column[] } // like project, but window functions run over the input order
+  | { op: 'topnested'; input: Plan; levels: TopNestedLevel[]; columns: Column[] } // columns: each level's value then its aggregate
   | { op: 'with'; ctes: { name: string; plan: Plan }[]; body: Plan; columns: Column[] };
 
 export interface CompiledPlan { plan: Plan; columns: Column[]; render: { chart: string; params: Record<string, string> } | null }

@@ -251,6 +251,7 @@ export class SqlRenderer {
         if (p.limit) return out;
         return out;
       }
+      case 'topnested': return this.topNested(p);
       case 'with': throw new Unsupported('nested let', { start: 0, length: 0 });
     }
   }
@@ -302,6 +303,51 @@ export class SqlRenderer {
       if ((c.type === 'string' || c.type === 'guid') && p.kind !== 'inner' && p.kind !== 'innerunique') cols.set(c.name, `coalesce(${s}, '')`);
     }
     return { from, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+  }
+
+  /**
+   * top-nested, level by level: level i groups the rows under each kept level i-1 row by its key,
+   * keeps the top n by the aggregate; "with others" adds one row per parent aggregating the rest.
+   */
+  private topNested(p: Extract<Plan, { op: 'topnested' }>): Rel {
+    const r = this.rel(p.input);
+    const L = p.levels.length;
+    const bcols = new Map<string, string>();
+    p.input.columns.forEach((c, i) => bcols.set(c.name, `b.c${i}`));
+    const keys = p.levels.map((l, i) => `${this.expr(l.key, r.cols)} AS k${i}`);
+    const inner = this.finalize({ ...r, orderBy: [] }, true).replace(/^SELECT /, `SELECT ${keys.join(', ')}, `);
+    const ctes = [`b AS (${inner})`];
+    const prefix = (i: number, q: string) => Array.from({ length: i }, (_, j) => `${q}.g${j} IS NOT DISTINCT FROM b.k${j}`);
+    const parentCols = (i: number) => Array.from({ length: i }, (_, j) => `p.g${j}, p.a${j}`);
+    const level = (i: number, key: string, where: string[]): string => {
+      const l = p.levels[i]!;
+      const t = p.columns[2 * i + 1]!.type;
+      const agg = this.expr(l.agg, bcols);
+      const sel = [...parentCols(i), `${key} AS g${i}`, `${t === 'dynamic' || t === 'string' ? agg : `CAST(${agg} AS ${this.d.sqlType(t)})`} AS a${i}`];
+      let sql = `SELECT ${sel.join(', ')} FROM b`;
+      if (i > 0) sql += ` JOIN l${i - 1} AS p ON ${prefix(i, 'p').join(' AND ')}`;
+      if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
+      return `${sql} GROUP BY ${Array.from({ length: 2 * i + 1 }, (_, j) => j + 1).join(', ')} HAVING count(*) > 0`;
+    };
+    const outs: string[] = [];
+    const pad = (i: number) => Array.from({ length: L - i - 1 }, (_, j) => `NULL AS g${i + 1 + j}, NULL AS a${i + 1 + j}`);
+    p.levels.forEach((l, i) => {
+      let sql = level(i, `b.k${i}`, []);
+      if (l.count) sql += ` QUALIFY row_number() OVER (${i ? `PARTITION BY ${Array.from({ length: i }, (_, j) => `p.g${j}`).join(', ')} ` : ''}ORDER BY a${i} ${l.desc ? 'DESC' : 'ASC'} NULLS LAST) <= ${this.expr(l.count, new Map())}`;
+      ctes.push(`l${i} AS (${sql})`);
+      if (l.others) {
+        const rest = `NOT EXISTS (SELECT 1 FROM l${i} AS q WHERE ${prefix(i + 1, 'q').join(' AND ')})`;
+        ctes.push(`o${i} AS (${level(i, this.expr(l.others, new Map()), [rest])})`);
+        const cols = Array.from({ length: i + 1 }, (_, j) => `g${j}, a${j}`);
+        outs.push(`SELECT ${[...cols, ...pad(i)].join(', ')} FROM o${i}`);
+      }
+    });
+    const all = Array.from({ length: L }, (_, j) => `g${j}, a${j}`);
+    outs.unshift(`SELECT ${all.join(', ')} FROM l${L - 1}`);
+    const a = this.next();
+    const cols = new Map<string, string>();
+    p.columns.forEach((c, i) => cols.set(c.name, `${a}.${i % 2 ? 'a' : 'g'}${Math.floor(i / 2)}`));
+    return { from: `(WITH ${ctes.join(', ')} ${outs.join(' UNION ALL ')}) AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
   }
 
   /** SQL holding JSON for a dynamic expression. */

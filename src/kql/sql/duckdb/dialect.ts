@@ -3,6 +3,7 @@
 import type { Dialect } from '../dialect.js';
 import type { KType } from '../../ir/plan.js';
 import { FUNCTIONS, AGGREGATES } from './functions.js';
+import { OPERATOR_FUNCTIONS } from './operator-functions.js';
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -127,7 +128,7 @@ export const duckdb: Dialect = {
   sqlType: (t) => SQL_TYPES[t],
   convert,
   dynPath,
-  functions: FUNCTIONS,
+  functions: { ...FUNCTIONS, ...OPERATOR_FUNCTIONS },
   aggregates: AGGREGATES,
 };
 
