@@ -26,6 +26,7 @@ export const EXCLUDED: Record<string, string> = {
   'data-explorer/kusto/query/range-operator.md#2': 'doc error: two 5-row ranges unioned are 10 rows, the page shows 7',
   'data-explorer/kusto/query/toguid-function.md#1': 'doc error: the page shows a guid for a malformed input and a different third input string than the query',
   'data-explorer/kusto/query/url-encode-function.md#1': 'doc error: the page shows the original as "…hello world/", the query\'s string has no trailing slash (the encoded column is checked in test/kql/functions.test.ts)',
+  'data-explorer/kusto/query/range-function.md#4': 'doc error: the output table has a stray first row "1,000,000" (the next example\'s count); the array row is checked in test/kql/operators.test.ts',
   'data-explorer/kusto/query/scalar-data-types/string.md#3': 'doc display: the page renders U+00A0 (no-break space) as a plain space',
 };
 

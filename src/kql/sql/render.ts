@@ -137,13 +137,15 @@ export class SqlRenderer {
         return { from: `${placeholder(p.id)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
       }
       case 'range': {
+        // the i-th value is from + i·step for i = 0 … ⌊(to − from) / step⌋, in that order (descending steps too)
         const a = this.next();
         const e = new Map<string, string>();
-        const from = this.expr(p.from, e), to = this.expr(p.to, e);
-        let step = this.expr(p.step, e);
-        if (p.step.t === 'timespan') step = `to_microseconds(${step} // 10)`;
-        const cols = new Map([[p.columns[0]!.name, `${a}.generate_series`]]);
-        return { from: `generate_series(${from}, ${to}, ${step}) AS ${a}`, cols, columns: p.columns, where: [], orderBy: [`${a}.generate_series`], limit: null, ord: null };
+        const from = this.expr(p.from, e), to = this.expr(p.to, e), step = this.expr(p.step, e);
+        const t = p.columns[0]!.type;
+        const n = t === 'datetime' ? `floor((epoch_us(${to}) - epoch_us(${from})) * 10 / (${step}))` : `floor((${to} - ${from}) / (${step}))`;
+        const v = t === 'datetime' ? `make_timestamp(CAST(epoch_us(${from}) + ${a}.range * (${step}) // 10 AS BIGINT))` : `CAST(${from} + ${a}.range * (${step}) AS ${this.d.sqlType(t)})`;
+        const cols = new Map([[p.columns[0]!.name, v]]);
+        return { from: `range(0, CAST(CASE WHEN (${step}) = 0 THEN -1 ELSE greatest(${n}, -1) END AS BIGINT) + 1) AS ${a}`, cols, columns: p.columns, where: [], orderBy: [`${a}.range`], limit: null, ord: null };
       }
       case 'filter': {
         let r = this.rel(p.input);

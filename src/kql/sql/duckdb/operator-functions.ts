@@ -14,7 +14,7 @@ function text(a: RenderedArg | undefined): string {
 /** range(start, stop, step) as a JSON array: start + i·step for i = 0 … ⌊(stop − start) / step⌋. */
 function rangeSql(a: string[], raw: RenderedArg[]): string {
   const t = raw[0]?.t;
-  const step = a[2] ?? (t === 'datetime' || t === 'timespan' ? 'CAST(864000000000 AS BIGINT)' : '1');
+  const step = a[2] ?? (t === 'datetime' || t === 'timespan' ? 'CAST(36000000000 AS BIGINT)' : '1'); // default step: 1, or 1h for datetime and timespan
   let n: string, item: string;
   if (t === 'datetime') {
     n = `floor((epoch_us(${a[1]}) - epoch_us(${a[0]})) * 10 / (${step}))`;
