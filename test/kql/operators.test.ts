@@ -68,6 +68,10 @@ test('top-nested: asc keeps the smallest; without a count every value is kept', 
   ]);
 });
 
+test('top-nested: a key whose SQL holds "$\'" (a regex end anchor) is kept intact', async () => {
+  assert.deepEqual(await rows(`${SALES} | extend k = iff(s matches regex @'^A$', 'a', 'other') | top-nested of k by n = count() | order by k asc`), [{ k: 'a', n: 3 }, { k: 'other', n: 4 }]);
+});
+
 test('parse-kv: the documentation examples', async () => {
   assert.deepEqual(await rows('print str="ThreadId:458745723, Machine:Node001, Text: The service is up, Level: Info" | parse-kv str as (Text: string, ThreadId:long, Machine: string) with (pair_delimiter=",", kv_delimiter=":") | project-away str'),
     [{ Text: 'The service is up', ThreadId: 458745723, Machine: 'Node001' }]);
@@ -102,4 +106,6 @@ test('range(): a dynamic array, default step 1 (1h for times), capped at 1,048,5
   assert.deepEqual(await rows('print range(1h, 5h)'), [{ print_0: ['01:00:00', '02:00:00', '03:00:00', '04:00:00', '05:00:00'] }]);
   assert.deepEqual(await rows('print r = range(datetime(2024-01-01), datetime(2024-01-02), 12h)'), [{ r: ['2024-01-01T00:00:00.0000000Z', '2024-01-01T12:00:00.0000000Z', '2024-01-02T00:00:00.0000000Z'] }]);
   assert.deepEqual(await rows('print r = range(1, 1000000000) | mv-expand r | count'), [{ Count: 1_048_576 }]);
+  // a null bound is a null array (not a capped one); subquery arguments work
+  assert.deepEqual(await rows('print a = range(int(null), 5, 1), b = range(datetime(null), datetime(2024-01-01), 1d), c = range(toscalar(print 3), 7, toscalar(print 2))'), [{ a: null, b: null, c: [3, 5, 7] }]);
 });

@@ -317,7 +317,7 @@ export class SqlRenderer {
     const bcols = new Map<string, string>();
     p.input.columns.forEach((c, i) => bcols.set(c.name, `b.c${i}`));
     const keys = p.levels.map((l, i) => `${this.expr(l.key, r.cols)} AS k${i}`);
-    const inner = this.finalize({ ...r, orderBy: [] }, true).replace(/^SELECT /, `SELECT ${keys.join(', ')}, `);
+    const inner = this.finalize({ ...r, orderBy: [] }, true).replace(/^SELECT /, () => `SELECT ${keys.join(', ')}, `); // a function: the keys' SQL may hold "$'"
     const ctes = [`b AS (${inner})`];
     const prefix = (i: number, q: string) => Array.from({ length: i }, (_, j) => `${q}.g${j} IS NOT DISTINCT FROM b.k${j}`);
     const parentCols = (i: number) => Array.from({ length: i }, (_, j) => `p.g${j}, p.a${j}`);
