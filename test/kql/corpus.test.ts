@@ -34,8 +34,8 @@ after(async () => {
 
 // Pinned results (see the report for the reasons of the rest).
 const PINNED = {
-  network: { total: 462, bound: 297, external: 63, externalRan: 62, ran: 287 },
-  defender: { total: 2349, bound: 1763, external: 113, externalRan: 109, ran: 1704 },
+  network: { total: 462, bound: 297, external: 63, externalRan: 63, ran: 290 },
+  defender: { total: 2349, bound: 1763, external: 113, externalRan: 110, ran: 1711 },
 };
 
 for (const name of ['network', 'defender'] as const) {
