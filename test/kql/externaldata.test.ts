@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -136,9 +136,16 @@ test('the cache serves a document again within its TTL, and fetches it again aft
   const q = `externaldata(x:string)["${base}/data.tsv"] with (format=tsv) | count`;
   const before = hits.get('/data.tsv') ?? 0;
   const o = { externalData: { allow: [base + '/'], cacheDir, cacheTtlMs: 60_000 } };
+  // rows files unused for over a day are removed when the folder is next written
+  const stale = join(cacheDir, 'stale.rows.ndjson'), fresh = join(cacheDir, 'fresh.rows.ndjson');
+  writeFileSync(stale, '');
+  writeFileSync(fresh, '');
+  const twoDaysAgo = Date.now() / 1000 - 2 * 86400;
+  utimesSync(stale, twoDaysAgo, twoDaysAgo);
   assert.deepEqual((await rows(q, o)).rows, [{ Count: 2 }]);
   assert.deepEqual((await rows(q, o)).rows, [{ Count: 2 }]);
   assert.equal((hits.get('/data.tsv') ?? 0) - before, 1, 'second run read the cache');
+  assert.ok(!existsSync(stale) && existsSync(fresh), 'stale rows file pruned, fresh kept');
   await rows(q, { externalData: { allow: [base + '/'], cacheDir, cacheTtlMs: 0 } });
   assert.equal((hits.get('/data.tsv') ?? 0) - before, 2, 'TTL 0 fetches again');
 });

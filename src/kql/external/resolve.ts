@@ -2,7 +2,7 @@
 // declared schema, writes the rows as JSON lines and substitutes the placeholder the renderer left
 // in the SQL with a typed read of that file.
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Plan } from '../ir/plan.js';
@@ -49,15 +49,31 @@ export async function sourceRows(src: ExternalSource, o: ExternalDataOptions): P
   return parts.length ? parts.join('\n') + '\n' : '';
 }
 
+const ROWS_KEEP_MS = 24 * 60 * 60 * 1000;
+const lastPrune = new Map<string, number>();
+
+/** Removes rows files and cached documents unused for a day (or the cache TTL if longer); at most every ten minutes. */
+function prune(dir: string, now: number, keepMs: number): void {
+  if (now - (lastPrune.get(dir) ?? 0) < 10 * 60 * 1000) return;
+  lastPrune.set(dir, now);
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith('.rows.ndjson') && !f.endsWith('.body')) continue;
+    try { if (now - statSync(join(dir, f)).mtimeMs > keepMs) unlinkSync(join(dir, f)); } catch { /* in use or gone */ }
+  }
+}
+
 function writeRows(o: ExternalDataOptions, rows: string): string {
   const dir = o.cacheDir ?? join(tmpdir(), `wirehunt-externaldata-${process.getuid?.() ?? 0}`);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, createHash('sha256').update(rows).digest('hex').slice(0, 32) + '.rows.ndjson');
-  if (!existsSync(file)) {
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const now = Date.now();
+  if (existsSync(file)) utimesSync(file, now / 1000, now / 1000);
+  else {
+    const tmp = `${file}.${process.pid}.${now}.tmp`;
     writeFileSync(tmp, rows);
     renameSync(tmp, file);
   }
+  prune(dir, now, Math.max(ROWS_KEEP_MS, o.cacheTtlMs));
   return file;
 }
 
