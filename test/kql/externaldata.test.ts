@@ -127,6 +127,14 @@ test('errors are one line: not allowed, unreachable, HTTP status, too big, timeo
   assert.match(lines[8]!, /file:\/\/\/etc\/passwd is not allowed/);
 });
 
+test('the query\'s signal cancels a fetch under way', async () => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 100);
+  const t0 = Date.now();
+  await assert.rejects(rows(`externaldata(x:string)["${base}/slow"] with (format=txt)`, { ...opts(), signal: ac.signal }), (err: Error) => err instanceof KqlError && err.message === 'query cancelled');
+  assert.ok(Date.now() - t0 < 1500, 'did not wait for the document');
+});
+
 test('a redirect inside the allow-list is followed', async () => {
   const r = await rows(`externaldata(x:string)["${base}/moved"] with (format=txt, ignoreFirstRecord=true)`);
   assert.equal(r.rows.length, 2);

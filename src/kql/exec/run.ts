@@ -149,8 +149,9 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
 /** The query's SQL with its externaldata sources fetched and bound; failures are one-line KqlErrors. */
 async function externalSql(c: Compiled, opts: RunOptions): Promise<(string | null)[]> {
   try {
-    return await bindExternalData([c.sql, c.rowsSql], c.externals, externalDataOptions(opts.externalData), duckdb);
+    return await bindExternalData([c.sql, c.rowsSql], c.externals, externalDataOptions(opts.externalData), duckdb, opts.signal);
   } catch (err) {
+    if (opts.signal?.aborted) throw new KqlError([], 'query cancelled');
     if (err instanceof ExternalDataError) throw new KqlError([], err.message);
     throw new KqlError([], `externaldata: ${String((err as Error).message ?? err).split('\n')[0]}`);
   }

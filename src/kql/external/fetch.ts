@@ -26,7 +26,7 @@ function cachePath(dir: string, url: string): string {
 }
 
 /** The document's bytes, from the cache when fresh. `url` is the query's URL (before any rewrite). */
-export async function fetchDocument(url: string, o: ExternalDataOptions, now = Date.now()): Promise<Buffer> {
+export async function fetchDocument(url: string, o: ExternalDataOptions, cancel?: AbortSignal, now = Date.now()): Promise<Buffer> {
   const target = o.rewrite ? o.rewrite(url) : url;
   if (!isAllowed(target, o.allow)) throw notAllowed(url, o);
   const cached = o.cacheDir && o.cacheTtlMs > 0 ? cachePath(o.cacheDir, target) : null;
@@ -36,7 +36,7 @@ export async function fetchDocument(url: string, o: ExternalDataOptions, now = D
       if (now - st.mtimeMs < o.cacheTtlMs) return readFileSync(cached);
     } catch { /* not cached */ }
   }
-  const body = await download(url, target, o);
+  const body = await download(url, target, o, cancel);
   if (cached) {
     try {
       mkdirSync(o.cacheDir!, { recursive: true });
@@ -48,8 +48,12 @@ export async function fetchDocument(url: string, o: ExternalDataOptions, now = D
   return body;
 }
 
-async function download(url: string, target: string, o: ExternalDataOptions): Promise<Buffer> {
-  const signal = AbortSignal.timeout(Math.max(1, o.timeoutMs));
+/** A user-cancelled fetch (the query's signal). */
+export class ExternalDataCancelled extends ExternalDataError {}
+
+async function download(url: string, target: string, o: ExternalDataOptions, cancel?: AbortSignal): Promise<Buffer> {
+  const timeout = AbortSignal.timeout(Math.max(1, o.timeoutMs));
+  const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
   let current = target;
   try {
     for (let hop = 0; ; hop++) {
@@ -83,6 +87,7 @@ async function download(url: string, target: string, o: ExternalDataOptions): Pr
     }
   } catch (err) {
     if (err instanceof ExternalDataError) throw err;
+    if (cancel?.aborted) throw new ExternalDataCancelled(`externaldata: ${url}: cancelled`);
     if (signal.aborted) throw new ExternalDataError(`externaldata: ${url} timed out after ${o.timeoutMs} ms`);
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const why = e.cause?.code ?? e.cause?.message ?? e.message;

@@ -34,11 +34,11 @@ export function externalSources(plan: Plan | null): ExternalSource[] {
 }
 
 /** Rows of one source as JSON lines {"c0": text|null, …} (values in formats.ts's canonical text). */
-export async function sourceRows(src: ExternalSource, o: ExternalDataOptions): Promise<string> {
+export async function sourceRows(src: ExternalSource, o: ExternalDataOptions, cancel?: AbortSignal): Promise<string> {
   const mapping = parseMapping(src.mapping ?? undefined);
   const parts: string[] = [];
   for (const url of src.urls) {
-    const body = await fetchDocument(url, o);
+    const body = await fetchDocument(url, o, cancel);
     const text = body.toString('utf8');
     for (const rec of readRecords(text, { format: src.format, ignoreFirstRecord: src.ignoreFirstRecord, columns: src.columns, mapping }, url)) {
       const row: Record<string, string | null> = {};
@@ -85,10 +85,10 @@ function readSql(src: ExternalSource, file: string, d: Dialect): string {
 }
 
 /** Fetches every source and returns the SQL with its placeholders replaced. */
-export async function bindExternalData(sqls: (string | null)[], sources: ExternalSource[], o: ExternalDataOptions, d: Dialect): Promise<(string | null)[]> {
+export async function bindExternalData(sqls: (string | null)[], sources: ExternalSource[], o: ExternalDataOptions, d: Dialect, cancel?: AbortSignal): Promise<(string | null)[]> {
   const subst = new Map<string, string>();
   for (const src of sources) {
-    const rows = await sourceRows(src, o);
+    const rows = await sourceRows(src, o, cancel);
     let file: string;
     try { file = writeRows(o, rows); } catch (err) { throw new ExternalDataError(`externaldata: cannot write the rows of ${src.urls[0]} (${(err as Error).message.split('\n')[0]})`); }
     subst.set(placeholder(src.id), readSql(src, file, d));
