@@ -55,8 +55,8 @@ export interface SensorOptions {
   /** Analyzer specs to use instead of the registry (tests). */
   specs?: readonly AnalyzerSpec[];
   /**
-   * Worker threads for conn-level analysis (no protocol analyzers, a capture file): the flows are
-   * sharded by address pair. 0 or 1 = one thread. Output is the same either way (uids included).
+   * Worker threads for conn-level analysis (no protocol analyzers): the flows are sharded by address
+   * pair. 0 or 1 = one thread. Output is the same either way (uids included).
    */
   workers?: number;
   /** Per-run services beside the registry's (e.g. 'http.options' and 'ftp.options' from Zeek redefs). */
@@ -332,7 +332,7 @@ export function canParallelize(sel: Selection): boolean {
 export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> {
   const sel = selectAnalyzers(opts.analyzers, opts.specs ?? allSpecs);
   const workers = opts.workers ?? 0;
-  if (workers > 1 && canParallelize(sel) && typeof opts.input === 'string' && opts.input !== '-') {
+  if (workers > 1 && canParallelize(sel)) {
     const { analyzeParallel } = await import('./parallel.js');
     return analyzeParallel(opts, sel, workers);
   }
