@@ -1,30 +1,31 @@
-// Conn-level analysis over worker threads, as a Zeek cluster spreads flows over workers (route.ts says
-// which worker analyses a frame). For a capture file every worker reads the file itself and analyses only
-// its shard's frames: no copies, and this thread only writes the records the workers send back. Input
-// only one thread can read (stdin, a stream) or a capture filter (a function, which cannot cross threads)
-// takes the ring path: this thread reads and routes each frame and copies it into its worker's ring.
-// Uids are keyed by packet number, so the logs hold the same rows as a single-threaded run (in another order).
+// Conn-level analysis over worker threads, as a Zeek cluster spreads flows over workers. This thread
+// reads the capture (a file, stdin or a stream) into shared chunks, routes each frame to a worker
+// (route.ts: a cheap address-only parse for most frames) and sends each worker, per chunk, the list of
+// its frames there: the frames are never copied. It writes the records the workers send back. Uids are
+// keyed by packet number, so the logs hold the same rows as a single-threaded run (in another order).
 import { Worker } from 'node:worker_threads';
-import { openCapture, CaptureError } from '../capture/index.js';
+import { CHUNK, openCapture } from '../capture/index.js';
 import { connSchema } from '../zeek/schemas/conn.js';
 import { tunnelSchema } from '../zeek/schemas/tunnel.js';
 import { weirdSchema } from '../zeek/schemas/weird.js';
 import { analyzerSchema } from '../analyzers/framework/analyzer-log.js';
 import type { LogSchema, LogSink } from '../zeek/types.js';
-import { RingWriter, newRing } from './ring.js';
 import { ShardRouter } from './route.js';
-import type { WorkerInit, WorkerMessage } from './worker.js';
+import { ChunkPool, FrameBatch } from './chunks.js';
+import type { ToWorker, WorkerInit, WorkerMessage } from './worker.js';
 import { openSink, type Selection, type SensorOptions, type SensorStats } from './index.js';
 
 type Done = Extract<WorkerMessage, { t: 'done' }>;
 
 interface Crew {
+  /** Every worker's final counts; rejects with the first failure. */
   done: Promise<Done[]>;
+  send(i: number, m: ToWorker): void;
   terminate(): void;
 }
 
-/** Starts the workers; records they send go to `sink`, progress of shard 0 to `onProgress`. */
-function startWorkers(inits: WorkerInit[], sink: LogSink, onProgress?: (packets: number, bytes: number) => void): Crew {
+/** Starts the workers; records they send go to `sink`, chunks they are done with to `onFree`. */
+function startWorkers(inits: WorkerInit[], sink: LogSink, onFree: (id: number) => void): Crew {
   const schemas = new Map<string, LogSchema>([connSchema, tunnelSchema, weirdSchema, analyzerSchema].map((x) => [x.path, x]));
   const workers: Worker[] = [];
   const each: Promise<Done>[] = [];
@@ -38,71 +39,73 @@ function startWorkers(inits: WorkerInit[], sink: LogSink, onProgress?: (packets:
             const schema = schemas.get(path);
             if (schema) sink.write(schema, rec);
           }
-        } else if (m.t === 'progress') onProgress?.(m.packets, m.bytes);
+        } else if (m.t === 'free') onFree(m.id);
         else if (m.t === 'done') resolve(m);
-        else if (m.t === 'error') reject(m.capture ? new CaptureError(m.message) : new Error(m.message));
+        else reject(new Error(m.message));
       });
       w.on('error', reject);
       w.on('exit', (code) => { if (code !== 0) reject(new Error(`sensor worker exited with code ${code}`)); });
     }));
   }
-  // Keep unhandled rejections away while the caller is busy; the first failure is awaited through `done`.
-  for (const d of each) d.catch(() => {});
+  const done = Promise.all(each);
+  done.catch(() => {}); // awaited by the caller; this keeps an early failure from being unhandled
   return {
-    done: Promise.all(each),
+    done,
+    send: (i, m) => workers[i]!.postMessage(m),
     terminate: () => { for (const w of workers) void w.terminate(); },
   };
 }
 
 export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: number): Promise<SensorStats> {
   const { sink, written } = openSink(opts, sel);
+  // Enough chunks for the reader to fill one while each worker works through two.
+  const pool = new ChunkPool(2 + 2 * n, CHUNK);
   const base = { analyzers: opts.analyzers ? [...opts.analyzers] : null, ignoreChecksums: !!opts.ignoreChecksums };
+  const crew = startWorkers(Array.from({ length: n }, () => ({ ...base, chunks: pool.shared })), sink, (id) => pool.release(id));
+  crew.done.catch((e: unknown) => pool.fail(e));
+  const batches = Array.from({ length: n }, () => new FrameBatch());
+  let chunk = -1;
+  /** Sends each worker its frames in the current chunk. */
+  const handOut = (): void => {
+    let users = 0;
+    for (let w = 0; w < n; w++) {
+      if (batches[w]!.count === 0) continue;
+      crew.send(w, batches[w]!.take(chunk));
+      users++;
+    }
+    pool.handedOut(chunk, users);
+  };
+  const reader = openCapture(opts.input, undefined, async () => {
+    if (chunk >= 0) handOut();
+    chunk = await pool.take();
+    return pool.buffer(chunk);
+  });
+  const router = new ShardRouter(n, { filter: opts.filter });
   const every = opts.progressEvery ?? 1 << 16;
-  const fileMode = typeof opts.input === 'string' && opts.input !== '-' && !opts.filter;
-  let capture: { packets: number; bytes: number; truncated: boolean; warnings: string[] };
+  let untilProgress = every;
+  let index = 0;
+  let capture;
   let results: Done[];
-  if (fileMode) {
-    const inits: WorkerInit[] = [];
-    for (let shard = 0; shard < n; shard++) inits.push({ ...base, file: opts.input as string, shard, shards: n, progressEvery: opts.onProgress ? every : 0 });
-    const crew = startWorkers(inits, sink, (packets, bytes) => opts.onProgress?.({ packets, bytes, connections: 0, active: 0 }));
-    try {
-      results = await crew.done;
-    } catch (err) {
-      crew.terminate();
-      throw err;
-    } finally {
-      await sink.close();
-    }
-    const r0 = results[0]!;
-    capture = { packets: r0.packets!, bytes: r0.bytes!, truncated: !!r0.truncated, warnings: r0.warnings ?? [] };
-  } else {
-    const sabs = Array.from({ length: n }, () => newRing());
-    const writers = sabs.map((sab) => new RingWriter(sab));
-    const crew = startWorkers(sabs.map((sab) => ({ ...base, sab })), sink);
-    let failure: unknown;
-    crew.done.catch((e: unknown) => { failure = e; });
-    const reader = openCapture(opts.input);
-    const router = new ShardRouter(n, { filter: opts.filter });
-    let untilProgress = every;
-    let index = 0;
-    try {
-      capture = await reader.run((raw) => {
-        const i = index++;
-        if (--untilProgress === 0) {
-          untilProgress = every;
-          opts.onProgress?.({ packets: reader.stats.packets, bytes: reader.stats.bytes, connections: 0, active: 0 });
-        }
-        const w = router.route(raw);
-        if (w >= 0) writers[w]!.write(router.reassembled ? router.whole : raw, i);
-      });
-      for (const w of writers) w.close();
-      results = await crew.done;
-    } catch (err) {
-      crew.terminate();
-      throw failure ?? err;
-    } finally {
-      await sink.close();
-    }
+  try {
+    capture = await reader.run((raw) => {
+      const i = index++;
+      if (--untilProgress === 0) {
+        untilProgress = every;
+        opts.onProgress?.({ packets: reader.stats.packets, bytes: reader.stats.bytes, connections: 0, active: 0 });
+      }
+      const w = router.route(raw);
+      if (w < 0) return;
+      if (router.reassembled) batches[w]!.add(router.whole, i, true);
+      else batches[w]!.add(raw, i, false);
+    });
+    if (chunk >= 0) handOut();
+    for (let w = 0; w < n; w++) crew.send(w, { t: 'end' });
+    results = await crew.done;
+  } catch (err) {
+    crew.terminate();
+    throw err;
+  } finally {
+    await sink.close();
   }
   const connections = results.reduce((a, r) => a + r.connections, 0);
   opts.onProgress?.({ packets: capture.packets, bytes: capture.bytes, connections, active: 0 });

@@ -1,32 +1,28 @@
-// A sensor worker thread: runs the conn-level pipeline on the flows of its shard and posts the log records
-// back to the main thread in batches. Its frames come either from the capture file itself (every worker
-// reads the whole file and routes each frame with the same rules, analysing only its own shard's) or,
-// for input only one thread can read (stdin), from a ring the main thread fills.
+// A sensor worker thread: runs the conn-level pipeline on the frames of its shard, which the main thread
+// sends chunk by chunk (the frames stay in the shared chunk the capture was read into, see chunks.ts),
+// and posts the log records back in batches.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RingReader, markDead } from './ring.js';
-import { ShardRouter } from './route.js';
 import { createPipeline, selectAnalyzers } from './index.js';
-import { openCapture, CaptureError } from '../capture/index.js';
+import type { RawPacket } from '../capture/types.js';
+import { eachFrame, type ChunkBatch } from './chunks.js';
 import type { LogSchema, LogSink, ZeekRecord } from '../zeek/types.js';
 
 export interface WorkerInit {
   analyzers: string[] | null;
   ignoreChecksums: boolean;
-  /** Ring mode: the shared ring the main thread fills. */
-  sab?: SharedArrayBuffer;
-  /** File mode: the capture, this worker's shard and the number of shards. */
-  file?: string;
-  shard?: number;
-  shards?: number;
-  /** File mode: post progress every this many frames (shard 0 only; 0 = never). */
-  progressEvery?: number;
+  /** The chunks the main thread reads the capture into. */
+  chunks: SharedArrayBuffer[];
 }
 
+/** Messages to a worker: its frames in one chunk, or the end of the input. */
+export type ToWorker = ChunkBatch | { t: 'end' };
+
+/** Messages from a worker. */
 export type WorkerMessage =
   | { t: 'rec'; rows: [string, ZeekRecord][] }
-  | { t: 'progress'; packets: number; bytes: number }
-  | { t: 'done'; ipPackets: number; connections: number; packets?: number; bytes?: number; truncated?: boolean; warnings?: string[] }
-  | { t: 'error'; message: string; capture: boolean };
+  | { t: 'free'; id: number }
+  | { t: 'done'; ipPackets: number; connections: number }
+  | { t: 'error'; message: string };
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -43,38 +39,31 @@ const sink: LogSink = {
   async close(): Promise<void> { flush(); },
 };
 
+const fail = (err: unknown): void => {
+  port.postMessage({ t: 'error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerMessage);
+  port.close();
+};
+
 try {
-  const sel = selectAnalyzers(init.analyzers);
-  const pipe = createPipeline(sel, sink, { ignoreChecksums: init.ignoreChecksums });
-  if (init.file !== undefined) {
-    const me = init.shard!;
-    const router = new ShardRouter(init.shards!);
-    const reader = openCapture(init.file);
-    const every = me === 0 ? init.progressEvery ?? 0 : 0;
-    let untilProgress = every;
-    let index = 0;
-    const stats = await reader.run((raw) => {
-      const i = index++;
-      if (every && --untilProgress === 0) {
-        untilProgress = every;
-        port.postMessage({ t: 'progress', packets: reader.stats.packets, bytes: reader.stats.bytes } satisfies WorkerMessage);
+  const pipe = createPipeline(selectAnalyzers(init.analyzers), sink, { ignoreChecksums: init.ignoreChecksums });
+  const chunks = init.chunks.map((sab) => Buffer.from(sab));
+  const raw: RawPacket = { ts: 0, linkType: 0, interfaceId: 0, wireLen: 0, data: chunks[0]!, offset: 0, capLen: 0 };
+  const onFrame = (r: RawPacket, index: number): void => pipe.packet(r, index);
+  port.on('message', (m: ToWorker) => {
+    try {
+      if (m.t === 'chunk') {
+        eachFrame(m, chunks[m.id]!, raw, onFrame);
+        port.postMessage({ t: 'free', id: m.id } satisfies WorkerMessage);
+      } else {
+        pipe.finish();
+        flush();
+        port.postMessage({ t: 'done', ipPackets: pipe.ipPackets(), connections: pipe.connections() } satisfies WorkerMessage);
+        port.close();
       }
-      if (router.route(raw) !== me) return;
-      pipe.packet(router.reassembled ? router.whole : raw, i);
-    });
-    pipe.finish();
-    flush();
-    port.postMessage({
-      t: 'done', ipPackets: pipe.ipPackets(), connections: pipe.connections(),
-      packets: stats.packets, bytes: stats.bytes, truncated: stats.truncated, warnings: stats.warnings,
-    } satisfies WorkerMessage);
-  } else {
-    new RingReader(init.sab!).run((raw, index) => pipe.packet(raw, index));
-    pipe.finish();
-    flush();
-    port.postMessage({ t: 'done', ipPackets: pipe.ipPackets(), connections: pipe.connections() } satisfies WorkerMessage);
-  }
+    } catch (err) {
+      fail(err);
+    }
+  });
 } catch (err) {
-  if (init.sab) markDead(init.sab);
-  port.postMessage({ t: 'error', message: err instanceof Error ? err.message : String(err), capture: err instanceof CaptureError } satisfies WorkerMessage);
+  fail(err);
 }
