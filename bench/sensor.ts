@@ -269,7 +269,7 @@ async function main(): Promise<number> {
   const sharded = rows.find((x) => x.tool.startsWith('wirehunt zeek --workers'));
   if (one && sharded) {
     const b1 = one.busiestThreadCpu, bn = sharded.r.busiestThreadCpu;
-    console.log(`${sharded.tool} vs one thread: wall ${(one.seconds / sharded.r.seconds).toFixed(2)}× faster`
+    console.log(`${sharded.tool} vs one thread: speed ${(one.seconds / sharded.r.seconds).toFixed(2)}× (wall clock)`
       + (b1 && bn ? `; busiest thread CPU ${bn.toFixed(2)} s vs ${b1.toFixed(2)} s = ${(bn / b1).toFixed(2)}× (the critical path)` : '')
       + (one.cpuSeconds && sharded.r.cpuSeconds ? `; all threads ${sharded.r.cpuSeconds.toFixed(2)} vs ${one.cpuSeconds.toFixed(2)} CPU-s` : ''));
   }

@@ -8,17 +8,19 @@ import type { RawPacket } from '../capture/types.js';
 /** Numbers per frame in a batch: offset (-1 - offset into `inline` for copied frames), capLen, wireLen, ts, index, linkType, interfaceId. */
 export const FRAME_SLOTS = 7;
 
-/** What a worker gets for one chunk. */
+/** What a worker gets for one chunk. `frames` is transferred, and given back with the chunk (no allocation per chunk). */
 export interface ChunkBatch {
   t: 'chunk';
   id: number;
-  frames: Float64Array;
+  frames: Float64Array<ArrayBuffer>;
+  count: number;
   inline: Uint8Array | null;
 }
 
 /** The frames of one worker in the current chunk. */
 export class FrameBatch {
-  private meta = new Float64Array(FRAME_SLOTS * 4096);
+  private meta: Float64Array<ArrayBuffer> = new Float64Array(FRAME_SLOTS * 8192);
+  private readonly spare: Float64Array<ArrayBuffer>[] = [];
   private inline = Buffer.allocUnsafe(0);
   private inlineLen = 0;
   count = 0;
@@ -52,16 +54,21 @@ export class FrameBatch {
     this.count++;
   }
 
-  /** The batch for chunk `id` (copied out), and a fresh start. */
+  /** The batch for chunk `id`, and a fresh start. */
   take(id: number): ChunkBatch {
     const b: ChunkBatch = {
-      t: 'chunk', id,
-      frames: this.meta.slice(0, this.count * FRAME_SLOTS),
+      t: 'chunk', id, frames: this.meta, count: this.count,
       inline: this.inlineLen ? new Uint8Array(this.inline.subarray(0, this.inlineLen)) : null,
     };
+    this.meta = this.spare.pop() ?? new Float64Array(this.meta.length);
     this.count = 0;
     this.inlineLen = 0;
     return b;
+  }
+
+  /** A frame list given back by the worker, for reuse. */
+  giveBack(frames: Float64Array<ArrayBuffer>): void {
+    if (frames.length >= this.meta.length) this.spare.push(frames);
   }
 }
 
@@ -69,7 +76,8 @@ export class FrameBatch {
 export function eachFrame(b: ChunkBatch, chunk: Buffer, raw: RawPacket, onFrame: (raw: RawPacket, index: number) => void): void {
   const m = b.frames;
   const inline = b.inline ? Buffer.from(b.inline.buffer, b.inline.byteOffset, b.inline.byteLength) : chunk;
-  for (let o = 0; o < m.length; o += FRAME_SLOTS) {
+  const end = b.count * FRAME_SLOTS;
+  for (let o = 0; o < end; o += FRAME_SLOTS) {
     const off = m[o]!;
     if (off >= 0) {
       raw.data = chunk;

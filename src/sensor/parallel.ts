@@ -25,11 +25,11 @@ interface Crew {
 }
 
 /** Starts the workers; records they send go to `sink`, chunks they are done with to `onFree`. */
-function startWorkers(inits: WorkerInit[], sink: LogSink, onFree: (id: number) => void): Crew {
+function startWorkers(inits: WorkerInit[], sink: LogSink, onFree: (worker: number, id: number, frames: Float64Array<ArrayBuffer>) => void): Crew {
   const schemas = new Map<string, LogSchema>([connSchema, tunnelSchema, weirdSchema, analyzerSchema].map((x) => [x.path, x]));
   const workers: Worker[] = [];
   const each: Promise<Done>[] = [];
-  for (const workerData of inits) {
+  for (const [i, workerData] of inits.entries()) {
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData });
     workers.push(w);
     each.push(new Promise((resolve, reject) => {
@@ -39,7 +39,7 @@ function startWorkers(inits: WorkerInit[], sink: LogSink, onFree: (id: number) =
             const schema = schemas.get(path);
             if (schema) sink.write(schema, rec);
           }
-        } else if (m.t === 'free') onFree(m.id);
+        } else if (m.t === 'free') onFree(i, m.id, m.frames);
         else if (m.t === 'done') resolve(m);
         else reject(new Error(m.message));
       });
@@ -51,19 +51,23 @@ function startWorkers(inits: WorkerInit[], sink: LogSink, onFree: (id: number) =
   done.catch(() => {}); // awaited by the caller; this keeps an early failure from being unhandled
   return {
     done,
-    send: (i, m) => workers[i]!.postMessage(m),
+    send: (i, m) => workers[i]!.postMessage(m, m.t === 'chunk' ? [m.frames.buffer] : []),
     terminate: () => { for (const w of workers) void w.terminate(); },
   };
 }
 
 export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: number): Promise<SensorStats> {
   const { sink, written } = openSink(opts, sel);
-  // Enough chunks for the reader to fill one while each worker works through two.
+  // Enough chunks for the reader to fill one while each worker works through two. A chunk is the reader's
+  // own buffer size, so that it accepts and rejects exactly the blocks a single-threaded run does.
   const pool = new ChunkPool(2 + 2 * n, CHUNK);
   const base = { analyzers: opts.analyzers ? [...opts.analyzers] : null, ignoreChecksums: !!opts.ignoreChecksums };
-  const crew = startWorkers(Array.from({ length: n }, () => ({ ...base, chunks: pool.shared })), sink, (id) => pool.release(id));
-  crew.done.catch((e: unknown) => pool.fail(e));
   const batches = Array.from({ length: n }, () => new FrameBatch());
+  const crew = startWorkers(Array.from({ length: n }, () => ({ ...base, chunks: pool.shared })), sink, (w, id, frames) => {
+    batches[w]!.giveBack(frames);
+    pool.release(id);
+  });
+  crew.done.catch((e: unknown) => pool.fail(e));
   let chunk = -1;
   /** Sends each worker its frames in the current chunk. */
   const handOut = (): void => {

@@ -20,7 +20,7 @@ export type ToWorker = ChunkBatch | { t: 'end' };
 /** Messages from a worker. */
 export type WorkerMessage =
   | { t: 'rec'; rows: [string, ZeekRecord][] }
-  | { t: 'free'; id: number }
+  | { t: 'free'; id: number; frames: Float64Array<ArrayBuffer> }
   | { t: 'done'; ipPackets: number; connections: number }
   | { t: 'error'; message: string };
 
@@ -53,7 +53,7 @@ try {
     try {
       if (m.t === 'chunk') {
         eachFrame(m, chunks[m.id]!, raw, onFrame);
-        port.postMessage({ t: 'free', id: m.id } satisfies WorkerMessage);
+        port.postMessage({ t: 'free', id: m.id, frames: m.frames } satisfies WorkerMessage, [m.frames.buffer]);
       } else {
         pipe.finish();
         flush();
