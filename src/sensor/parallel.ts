@@ -61,7 +61,7 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
   // Enough chunks for the reader to fill one while each worker works through two. A chunk is the reader's
   // own buffer size, so that it accepts and rejects exactly the blocks a single-threaded run does.
   const pool = new ChunkPool(2 + 2 * n, CHUNK);
-  const base = { analyzers: opts.analyzers ? [...opts.analyzers] : null, ignoreChecksums: !!opts.ignoreChecksums };
+  const base = { sel, ignoreChecksums: !!opts.ignoreChecksums };
   const batches = Array.from({ length: n }, () => new FrameBatch());
   const crew = startWorkers(Array.from({ length: n }, () => ({ ...base, chunks: pool.shared })), sink, (w, id, frames) => {
     batches[w]!.giveBack(frames);

@@ -2,13 +2,14 @@
 // sends chunk by chunk (the frames stay in the shared chunk the capture was read into, see chunks.ts),
 // and posts the log records back in batches.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPipeline, selectAnalyzers } from './index.js';
+import { createPipeline, type Selection } from './pipeline.js';
 import type { RawPacket } from '../capture/types.js';
 import { eachFrame, type ChunkBatch } from './chunks.js';
 import type { LogSchema, LogSink, ZeekRecord } from '../zeek/types.js';
 
 export interface WorkerInit {
-  analyzers: string[] | null;
+  /** What the run enables (conn-level: no analyzer specs, so nothing that cannot be cloned). */
+  sel: Selection;
   ignoreChecksums: boolean;
   /** The chunks the main thread reads the capture into. */
   chunks: SharedArrayBuffer[];
@@ -45,7 +46,7 @@ const fail = (err: unknown): void => {
 };
 
 try {
-  const pipe = createPipeline(selectAnalyzers(init.analyzers), sink, { ignoreChecksums: init.ignoreChecksums });
+  const pipe = createPipeline(init.sel, sink, { ignoreChecksums: init.ignoreChecksums });
   const chunks = init.chunks.map((sab) => Buffer.from(sab));
   const raw: RawPacket = { ts: 0, linkType: 0, interfaceId: 0, wireLen: 0, data: chunks[0]!, offset: 0, capLen: 0 };
   const onFrame = (r: RawPacket, index: number): void => pipe.packet(r, index);
