@@ -11,6 +11,7 @@ import { DecodedPacket, L3 } from '../decode/packet.js';
 /** Result of fastParse: not classified (use the full decoder), an IP packet to route, or certainly not IP. */
 export const enum Fast { Unknown = 0, Routed = 1, NotIP = 2 }
 
+/** The decoder's layer kind for raw IP link types (and unknown ones, which it reads as raw IP). */
 const K_IP = linkKind(-1);
 
 function u16(b: Buffer, o: number): number {

@@ -3,14 +3,14 @@
 // together. The rules are a function of the frames seen so far, so every thread that routes the same
 // capture from its start gets the same answers (each worker can read the file itself).
 //
-// Most frames are classified by a cheap address-only parse (FastParse) that reads exactly the fields the
+// Most frames are classified by a cheap address-only parse (fastParse) that reads exactly the fields the
 // full decoder would give for them; every frame it cannot vouch for (tunnels, fragments, IPv6 extension
 // headers, unusual link types, anything the decoder would reject) goes through the full decoder.
 import { Decoder, DecodeStatus, DecodedPacket, LINKTYPE_RAW } from '../decode/index.js';
 import type { RawPacket } from '../capture/types.js';
 import { L3 } from '../decode/packet.js';
 import { UDP_TUNNELS, looksLikeAyiya, looksLikeTeredo } from './tunnels.js';
-import { fastParse } from './fastparse.js';
+import { Fast, fastParse } from './fastparse.js';
 
 function mix32(x: number): number {
   x ^= x >>> 16;
@@ -56,6 +56,8 @@ function fixIPv4Header(b: Buffer, hl: number, len: number): void {
 }
 
 const MAX_REMEMBERED = 4_000_000;
+/** Address pairs per generation; more start a new generation early (bounds memory on scans). */
+const MAX_PAIRS = 1 << 20;
 /**
  * Seconds of network time an address pair is remembered after its last frame: twice the longest
  * inactivity timeout (TCP's 300 s), so every connection of a forgotten pair is gone before it may move.
@@ -107,7 +109,7 @@ export class ShardRouter {
    * shard with much more than its share).
    */
   private pairShard(h: number, ts: number): number {
-    if (ts >= this.generationEnd || this.pairs.size >= MAX_REMEMBERED) {
+    if (ts >= this.generationEnd || this.pairs.size >= MAX_PAIRS) {
       this.oldPairs = ts - this.generationEnd >= PAIR_MEMORY ? new Map() : this.pairs;
       this.pairs = new Map();
       this.generationEnd = ts + PAIR_MEMORY;
@@ -131,11 +133,11 @@ export class ShardRouter {
     const p = this.p;
     if (!this.alwaysDecode) {
       const r = fastParse(raw, p);
-      if (r === 1 && !(p.ipProto === 17 && (TUNNEL_PORTS[p.srcPort] === 1 || TUNNEL_PORTS[p.dstPort] === 1))) {
+      if (r === Fast.Routed && !(p.ipProto === 17 && (TUNNEL_PORTS[p.srcPort] === 1 || TUNNEL_PORTS[p.dstPort] === 1))) {
         this.fast++;
         return this.decide(p, raw, true);
       }
-      if (r === 2) {
+      if (r === Fast.NotIP) {
         this.fast++;
         return -1;
       }
@@ -153,10 +155,10 @@ export class ShardRouter {
   /**
    * The routing rules. Tunnelled traffic all goes to shard 0 (an inner flow may cross several tunnels, and
    * Zeek keys connections without their encapsulation); so do later untunnelled packets of the address
-   * pairs seen inside tunnels. Everything else is sharded by the unordered address pair (pairShard). A UDP pair keeps
-   * the shard its first packet got: only some of its packets may look like Teredo or AYIYA, and a flow
-   * split across shards would be logged as two connections. When `p` came from the cheap parse, tunnels
-   * found by content are decoded fully to learn the pairs inside.
+   * pairs seen inside tunnels. Everything else is sharded by the unordered address pair (pairShard). A UDP
+   * pair keeps the shard its first packet got: only some of its packets may look like Teredo or AYIYA,
+   * and a flow split across shards would be logged as two connections. When `p` came from the cheap
+   * parse, tunnels found by content are decoded fully to learn the pairs inside.
    */
   private decide(p: DecodedPacket, raw: RawPacket, parsedFast: boolean): number {
     const w = this.shardOf(p, raw, parsedFast);
