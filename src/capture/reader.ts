@@ -57,8 +57,16 @@ interface Iface {
   tsOffset: number;
 }
 
+/**
+ * Hands the reader a fresh buffer of at least CHUNK bytes to continue in. The reader never writes over
+ * bytes of a frame it has delivered: with a supplier, instead of moving a partial record to the front of
+ * its buffer it copies it into the next buffer, so every frame stays where it was delivered until the
+ * supplier is called again (then the previous buffer is the caller's to recycle).
+ */
+export type BufferSupplier = () => Buffer | Promise<Buffer>;
+
 export class CaptureReader implements PacketSource {
-  private buf = Buffer.allocUnsafe(CHUNK);
+  private buf: Buffer;
   private start = 0;
   private end = 0;
   private eof = false;
@@ -80,7 +88,8 @@ export class CaptureReader implements PacketSource {
   private tsSec = 0;
   private tsUsec = 0;
 
-  constructor(private readonly src: ByteSource) {
+  constructor(private readonly src: ByteSource, private readonly supplier?: BufferSupplier) {
+    this.buf = supplier ? Buffer.alloc(0) : Buffer.allocUnsafe(CHUNK);
     this.pkt = { ts: 0, linkType: 0, interfaceId: 0, wireLen: 0, data: this.buf, offset: 0, capLen: 0 };
   }
 
@@ -92,6 +101,7 @@ export class CaptureReader implements PacketSource {
     if (this.running) throw new CaptureError(`${this.src.name}: capture is already being read`);
     this.running = true;
     try {
+      if (this.supplier) this.buf = await this.supplier();
       await this.fill(4);
       const avail = this.end - this.start;
       if (avail < 4) {
@@ -135,7 +145,11 @@ export class CaptureReader implements PacketSource {
   private async fill(n: number): Promise<void> {
     while (this.end - this.start < n && !this.eof) {
       if (this.start > 0 && (this.start + n > this.buf.length || this.end === this.buf.length)) {
-        this.buf.copy(this.buf, 0, this.start, this.end);
+        if (this.supplier) {
+          const next = await this.supplier();
+          this.buf.copy(next, 0, this.start, this.end);
+          this.buf = next;
+        } else this.buf.copy(this.buf, 0, this.start, this.end);
         this.end -= this.start;
         this.start = 0;
       }
@@ -152,6 +166,7 @@ export class CaptureReader implements PacketSource {
       if (avail === 0) {
         if (this.eof) return false;
         this.start = this.end = 0;
+        if (this.supplier) this.buf = await this.supplier();
         const got = await this.src.read(this.buf, 0, this.buf.length);
         if (got === 0) { this.eof = true; return false; }
         this.end = got;
