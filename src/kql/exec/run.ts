@@ -6,6 +6,7 @@ import { compileQuery, type Compiled, type Column, type Diagnostic } from '../co
 import { formatDiagnostic } from '../frontend/kusto.js';
 import { SUPPORT_SQL } from '../sql/duckdb/dialect.js';
 import type { KType } from '../frontend/ast.js';
+import { resolveProbes } from './probe.js';
 
 export const MAX_ROWS = 100_000;
 
@@ -75,6 +76,12 @@ export async function runQuery(store: StoreLike, text: string, opts: RunOptions 
 export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: RunOptions = {}): Promise<QueryResult> {
   if (!c.sql) throw new KqlError(c.diagnostics);
   await prepare(conn);
+  if (c.probe) {
+    // the result columns depend on the data: resolve them, then run the query they complete
+    const now = opts.now ?? new Date();
+    const full = await resolveProbes(conn, c, nowSql(now)).catch((err: Error) => { throw new KqlError([], `query failed: ${String(err.message).split('\n')[0]}`); });
+    return runCompiled(conn, full, { ...opts, now });
+  }
   const maxRows = opts.maxRows ?? MAX_ROWS;
   const nowText = nowSql(opts.now ?? new Date());
   const sql = c.sql.replaceAll('__WIREHUNT_NOW__', nowText);

@@ -3,6 +3,8 @@
 // binder), type-directed operators (datetime arithmetic, dynamic comparisons).
 import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type Query, type Script, type Span, type UserFunction } from '../frontend/ast.js';
 import { captureGroups } from './regex.js';
+import { lowerEvaluate } from './evaluate.js';
+import { lowerMakeSeries } from './series.js';
 import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
 
 /** Arguments of a user function call by parameter: named arguments (`f(c=7, a=12)`) by name, the rest in order. */
@@ -31,6 +33,9 @@ class Scope {
 }
 
 interface Ctx { scope: Scope; local?: Map<string, IRExpr>; agg?: boolean; inputCols?: Column[] }
+
+/** The scope name of a subquery's implicit input (mv-apply). */
+const CONTEXT = '\u0000context';
 
 const NUMERIC = new Set<KType>(['int', 'long', 'real', 'decimal']);
 const INTEGRAL = new Set<KType>(['int', 'long']);
@@ -92,6 +97,11 @@ export class Lowerer {
     return { plan, columns: body.columns, render: script.render };
   }
 
+  /** The plan with the let-bound CTEs lowered so far. */
+  withCtes(body: Plan): Plan {
+    return this.ctes.length ? { op: 'with', ctes: [...this.ctes], body, columns: body.columns } : body;
+  }
+
   private bindLets(lets: LetBinding[], scope: Scope, top: boolean): void {
     void top;
     for (const l of lets) {
@@ -140,6 +150,11 @@ export class Lowerer {
         throw new Unsupported(`tabular function ${call.name}()`, q.span);
       }
       case 'Pipe': return this.operator(q.op, this.query(q.source, scope), q.schema, scope, q.span);
+      case 'Context': {
+        const b = scope.get(CONTEXT);
+        if (b?.kind !== 'table') throw new Unsupported('an operator without input', q.span);
+        return b.plan;
+      }
     }
   }
 
@@ -320,9 +335,32 @@ export class Lowerer {
         return this.callTable(fn, call.args, scope, input, span);
       }
       case 'ParseOperator': return this.parse(op, input, schema, scope, span);
-      case 'EvaluateOperator': throw new Unsupported(`evaluate ${op.plugin}`, span);
+      case 'EvaluateOperator': return lowerEvaluate({ expr: (e, agg) => this.expr(e, { scope, agg }), withCtes: (p) => this.withCtes(p) }, op, input, schema, span);
+      case 'MvApplyOperator': return this.mvApply(op, input, schema, scope, span);
+      case 'MakeSeriesOperator': return lowerMakeSeries((e, agg) => this.expr(e, { scope, agg }), op, input, schema, span);
       case 'TopNestedOperator': throw new Unsupported('top-nested', span);
     }
+  }
+
+  private mvApply(op: Extract<Operator, { kind: 'MvApplyOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {
+    if (op.limit) throw new Unsupported('mv-apply limit', span);
+    const inCols = input.columns;
+    const expand = op.exprs.map((x, i) => {
+      const name = x.name ?? (x.expr.kind === 'ColumnRef' ? x.expr.name : refName(x.expr) ?? `Column${i + 1}`);
+      return { expr: this.expr(x.expr, { scope }), name, t: (x.toType ?? 'dynamic') as KType };
+    });
+    // the subtable: the row's columns (expanded ones replaced), the new expanded columns, the item index
+    const typeOf = (n: string) => expand.find((x) => x.name === n)?.t;
+    const contextColumns: Column[] = [
+      ...inCols.map((c) => ({ name: c.name, type: typeOf(c.name) ?? c.type })),
+      ...expand.filter((x) => !inCols.some((c) => c.name === x.name)).map((x) => ({ name: x.name, type: x.t })),
+      ...(op.itemIndex ? [{ name: op.itemIndex, type: 'long' as KType }] : []),
+    ];
+    const context = `mvapply_${++this.seq}`;
+    const inner = new Scope(scope);
+    inner.set(CONTEXT, { kind: 'table', plan: { op: 'ref', name: context, columns: contextColumns } });
+    const sub = this.query(op.sub, inner);
+    return { op: 'mvapply', input, expand, itemIndex: op.itemIndex, context, contextColumns, sub, columns: schema };
   }
 
   private parse(op: Extract<Operator, { kind: 'ParseOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {

@@ -38,6 +38,8 @@ export interface TableNames { sqlName(table: string, column: string): string; ha
 
 export class SqlRenderer {
   private alias = 0;
+  /** Subtables of mv-apply being rendered: a ref to one of these names reads it (correlated to the outer row). */
+  private contexts = new Map<string, string>();
   constructor(readonly d: Dialect, readonly names: TableNames) {}
 
   /** The query's SQL; `rowsAsJson`: one VARCHAR column holding each row as a JSON object, encoded as Defender's API encodes values. */
@@ -111,8 +113,10 @@ export class SqlRenderer {
         const a = this.next();
         const cols = new Map<string, string>();
         p.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
-        return { from: `${this.d.quoteIdent(p.name)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+        const context = this.contexts.get(p.name);
+        return { from: `${context ?? this.d.quoteIdent(p.name)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
       }
+      case 'mvapply': return this.mvApply(p);
       case 'values': {
         const a = this.next();
         const cols = new Map<string, string>();
@@ -245,6 +249,42 @@ export class SqlRenderer {
       }
       case 'with': throw new Unsupported('nested let', { start: 0, length: 0 });
     }
+  }
+
+  /** The JSON items of a dynamic value for mv-expand/mv-apply: an array's elements, a bag's {key: value} pairs, else the value itself. */
+  private itemList(v: string): string {
+    return `(CASE json_type(${v}) WHEN 'ARRAY' THEN CAST(json_extract(${v}, '$[*]') AS JSON[]) WHEN 'OBJECT' THEN list_transform(json_keys(${v}), k -> json_object(k, json_extract(${v}, '$."' || replace(k, '"', '\\"') || '"'))) ELSE [${v}] END)`;
+  }
+
+  /** mv-apply: the subquery runs per input row (LATERAL) on a subtable built from the row. */
+  private mvApply(p: Extract<Plan, { op: 'mvapply' }>): Rel {
+    const r = this.wrap(this.rel(p.input));
+    const u = this.next();
+    const lists = p.expand.map((x) => this.itemList(this.dyn(x.expr, r.cols)));
+    const unnested = lists.map((l, j) => `unnest(${l}) AS e${j}`);
+    if (p.itemIndex) unnested.push(`unnest(range(0, ${lists.length > 1 ? `greatest(${lists.map((l) => `len(${l})`).join(', ')})` : `len(${lists[0]})`})) AS ix`);
+    const sel = p.contextColumns.map((c, i) => {
+      const j = p.expand.findIndex((x) => x.name === c.name);
+      let v: string;
+      if (j >= 0) v = c.type === 'dynamic' ? `${u}.e${j}` : this.d.convert(`${u}.e${j}`, 'dynamic', c.type);
+      else if (c.name === p.itemIndex) v = `${u}.ix`;
+      else v = r.cols.get(c.name) ?? this.d.literal(c.type, null);
+      return `${v} AS c${i}`;
+    });
+    this.contexts.set(p.context, `(SELECT ${sel.join(', ')} FROM (SELECT ${unnested.join(', ')}) AS ${u})`);
+    const s = this.rel(p.sub);
+    this.contexts.delete(p.context);
+    const sa = this.next();
+    const subSql = this.finalize(s, true);
+    const cols = new Map<string, string>();
+    const expanded = new Set(p.expand.map((x) => x.name));
+    for (const c of p.columns) {
+      const i = p.sub.columns.findIndex((x) => x.name === c.name);
+      if (i >= 0) cols.set(c.name, `${sa}.c${i}`);
+      else if (!expanded.has(c.name) && r.cols.has(c.name)) cols.set(c.name, r.cols.get(c.name)!);
+      else cols.set(c.name, this.d.literal(c.type, null));
+    }
+    return { from: `${r.from}, LATERAL (${subSql}) AS ${sa}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
   }
 
   private join(p: Extract<Plan, { op: 'join' }>): Rel {

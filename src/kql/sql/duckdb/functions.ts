@@ -308,6 +308,17 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   totimespan: { sql: '{0}', args: [T] }, todatetime: { sql: '{0}', args: [D] },
   make_datetime: { sql: (a) => `make_timestamp(${a[0]}, ${a[1] ?? 1}, ${a[2] ?? 1}, ${a[3] ?? 0}, ${a[4] ?? 0}, ${a[5] ?? 0})`, rest: L },
 
+  // make-series (src/kql/ir/series.ts): bins are numbered from `from` by `step`; datetime steps are ticks
+  series_count: { sql: (a, raw) => `greatest(CAST(ceil(${raw[0]!.t === 'datetime' ? `(epoch_us(${a[1]}) - epoch_us(${a[0]})) / (${a[2]} / 10)` : `(${a[1]} - ${a[0]}) / ${a[2]}`}) AS BIGINT), 0)` },
+  series_bin: { sql: (a, raw) => (raw[0]!.t === 'datetime' ? `((epoch_us(${a[0]}) - epoch_us(${a[1]})) // (${a[2]} // 10))` : `CAST(floor((${a[0]} - ${a[1]}) / ${a[2]}) AS BIGINT)`) },
+  series_fill: { sql: 'to_json(list_transform(range({2}), i -> coalesce({1}[list_position({0}, i)], {3})))' },
+  series_axis: {
+    sql: (a, raw) => (raw[0]!.t === 'datetime'
+      ? `to_json(list_transform(range(${a[2]}), i -> strftime(${a[0]} + to_microseconds(i * (${a[1]} // 10)), '%Y-%m-%dT%H:%M:%S.%f') || '0Z'))`
+      : `to_json(list_transform(range(${a[2]}), i -> ${a[0]} + i * ${a[1]}))`),
+  },
+  series_nonempty: { sql: '(len({0}) > 0)' },
+
   // math
   abs: { sql: 'abs({0})' }, floor: { sql: 'floor({0})', args: [R] }, ceiling: { sql: 'ceiling({0})', args: [R] },
   round: { sql: (a) => `round(${a[0]}, CAST(${a[1] ?? 0} AS INTEGER))`, args: [R, L] },
@@ -393,4 +404,6 @@ export const AGGREGATES: Record<string, FnTemplate> = {
   arg_max: { sql: '(CASE WHEN max({1}) IS NULL THEN first({0}) ELSE arg_max_null({0}, {1}) END)' },
   arg_min: { sql: '(CASE WHEN min({1}) IS NULL THEN first({0}) ELSE arg_min_null({0}, {1}) END)' },
   arg_max_key: { sql: 'max({0})' }, arg_min_key: { sql: 'min({0})' },
+  // make-series: a group's values as a SQL list ordered by bin number
+  series_list: { sql: 'list({0} ORDER BY {1})' },
 };
