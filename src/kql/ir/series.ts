@@ -41,11 +41,17 @@ export function lowerMakeSeries(expr: (e: Expr, agg?: boolean) => IRExpr, op: Ma
   const perBin: Plan = { op: 'aggregate', input: filtered, keys: [...keys, fn('series_bin', [axis, from, step], 'long')], aggs, columns: [...keyCols, binCol, ...valueCols] };
 
   // each group's bins and values as lists ordered by bin (SQL lists, not JSON: only used by series_fill)
-  const listCols: Column[] = [{ name: '\u0000bins', type: 'dynamic' }, ...valueCols.map((c, i) => ({ name: `\u0000l${i}`, type: 'dynamic' as KType }))];
+  // from and the bin count ride along as columns: lambdas cannot hold the subqueries that compute them from the data
+  const listCols: Column[] = [{ name: '\u0000bins', type: 'dynamic' }, ...valueCols.map((c, i) => ({ name: `\u0000l${i}`, type: 'dynamic' as KType })), { name: '\u0000from', type: from.t }, { name: '\u0000n', type: 'long' }];
+  const fromCol = col('\u0000from', from.t), nCol = col('\u0000n', 'long');
   const bins = col(binCol.name, 'long');
   const grouped: Plan = {
     op: 'aggregate', input: perBin, keys: keyCols.map((c) => col(c.name, c.type)),
-    aggs: [{ e: 'agg', f: 'series_list', args: [bins, bins], t: 'dynamic' }, ...valueCols.map((c): IRExpr => ({ e: 'agg', f: 'series_list', args: [col(c.name, c.type), bins], t: 'dynamic' }))],
+    aggs: [
+      { e: 'agg', f: 'series_list', args: [bins, bins], t: 'dynamic' },
+      ...valueCols.map((c): IRExpr => ({ e: 'agg', f: 'series_list', args: [col(c.name, c.type), bins], t: 'dynamic' })),
+      { e: 'agg', f: 'take_any', args: [from], t: from.t }, { e: 'agg', f: 'take_any', args: [n], t: 'long' },
+    ],
     columns: [...keyCols, ...listCols],
   };
   const nonEmpty: Plan = { op: 'filter', input: grouped, cond: fn('series_nonempty', [col(listCols[0]!.name, 'dynamic')], 'bool'), columns: grouped.columns };
@@ -53,9 +59,9 @@ export function lowerMakeSeries(expr: (e: Expr, agg?: boolean) => IRExpr, op: Ma
     ...keyCols.map((c) => col(c.name, c.type)),
     ...op.aggregates.map((a, i) => {
       const def = a.default ? expr(a.default) : { e: 'lit', t: aggs[i]!.t === 'real' ? 'real' : 'long', v: 0 } as IRExpr;
-      return fn('series_fill', [col(listCols[0]!.name, 'dynamic'), col(listCols[i + 1]!.name, 'dynamic'), n, def], 'dynamic');
+      return fn('series_fill', [col(listCols[0]!.name, 'dynamic'), col(listCols[i + 1]!.name, 'dynamic'), nCol, def], 'dynamic');
     }),
-    fn('series_axis', [from, step, n], 'dynamic'),
+    fn('series_axis', [fromCol, step, nCol], 'dynamic'),
   ];
   return { op: 'project', input: nonEmpty, exprs, columns: schema };
 }
