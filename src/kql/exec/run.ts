@@ -127,7 +127,7 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
     rows = texts.map((t) => JSON.parse(t) as Record<string, unknown>);
   } else {
     truncated = raw.length > maxRows;
-    if (sqlTypes.length !== c.columns.length) typeMismatches.push(`${sqlTypes.length} SQL columns for ${c.columns.length} result columns`);
+    if (sqlTypes.length !== c.columns.length && c.columns.length) typeMismatches.push(`${sqlTypes.length} SQL columns for ${c.columns.length} result columns`);
     else c.columns.forEach((col, i) => { if (!SQL_OK[col.type]?.includes(sqlTypes[i]!)) typeMismatches.push(`${col.name}: ${col.type} came back as ${sqlTypes[i]}`); });
     if (truncated) raw = raw.slice(0, maxRows);
     rows = raw.map((r) => {

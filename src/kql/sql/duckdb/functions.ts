@@ -71,6 +71,21 @@ function formatTimespan(t: string, fmt: string): string {
   return `(CASE WHEN ${t} IS NULL THEN NULL ELSE ${parts.length ? parts.join(' || ') : "''"} END)`;
 }
 
+/**
+ * range(start, stop[, step]) as a dynamic array, stop included; numbers, datetimes (timespan step) or
+ * timespans. At most 1,048,576 elements, as Kusto.
+ */
+function rangeTemplate(a: string[], raw: RenderedArg[]): string {
+  const t = raw[0]!.t;
+  const step = a[2] ?? (t === 'datetime' || t === 'timespan' ? '864000000000' : '1');
+  const span = (x: string) => (t === 'datetime' ? `epoch_us(${x})` : x);
+  const stepIn = t === 'datetime' ? `(${step} / 10)` : step;
+  const n = `least(greatest(CAST(floor((${span(a[1]!)} - ${span(a[0]!)}) / ${stepIn}) AS BIGINT) + 1, 0), 1048576)`;
+  const item = t === 'datetime' ? `strftime(${a[0]} + to_microseconds(CAST(i * ${stepIn} AS BIGINT)), '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`
+    : t === 'timespan' ? `kql_timespan_str(${a[0]} + i * ${step})` : `${a[0]} + i * ${step}`;
+  return `(CASE WHEN ${stepIn} = 0 THEN NULL ELSE to_json(list_transform(range(${n}), i -> ${item})) END)`;
+}
+
 const isAlnum = (c: string | undefined) => !!c && /[A-Za-z0-9]/.test(c);
 
 /** Kusto `has`: the needle matches whole terms (boundaries are non-alphanumeric characters). */
@@ -307,6 +322,32 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   unixtime_microseconds_todatetime: { sql: 'make_timestamp(CAST({0} AS BIGINT))', args: [R] },
   totimespan: { sql: '{0}', args: [T] }, todatetime: { sql: '{0}', args: [D] },
   make_datetime: { sql: (a) => `make_timestamp(${a[0]}, ${a[1] ?? 1}, ${a[2] ?? 1}, ${a[3] ?? 0}, ${a[4] ?? 0}, ${a[5] ?? 0})`, rest: L },
+
+  range: { sql: rangeTemplate },
+  make_string: {
+    // code points, each an int or a dynamic array of ints
+    sql: (a, raw) => `(${a.map((x, i) => (raw[i]!.t === 'dynamic' ? `array_to_string(list_transform(json_extract_string(${x}, '$[*]'), c -> chr(CAST(c AS INTEGER))), '')` : `chr(CAST(${x} AS INTEGER))`)).join(' || ')})`,
+    rest: null,
+  },
+  base64_decode_toarray: { sql: "list_transform([TRY(hex(from_base64({0})))], h -> to_json(list_transform(range(0, length(h), 2), i -> CAST('0x' || substr(h, i + 1, 2) AS BIGINT))))[1]", args: [S] },
+  indexof_regex: {
+    // the first match's position (from `start`), -1 when none
+    sql: (a, raw) => {
+      const st = a[2] ?? '0';
+      const rest = `substr(${a[0]}, ${st} + 1)`;
+      const re = raw[1]!.isLiteral ? q(`^(?s:(.*?))(?:${String(raw[1]!.literal)})`) : `'^(?s:(.*?))(?:' || ${a[1]} || ')'`;
+      return `(CASE WHEN ${a[0]} IS NULL OR ${a[1]} IS NULL THEN NULL WHEN regexp_matches(${rest}, ${raw[1]!.isLiteral ? q(String(raw[1]!.literal)) : a[1]}) THEN ${st} + length(regexp_extract(${rest}, ${re}, 1)) ELSE -1 END)`;
+    },
+    args: [S, S, L],
+  },
+  ipv4_is_in_any_range: {
+    // ranges: several strings or one dynamic array of them
+    sql: (a, raw) => `(${a.slice(1).map((x, i) => (raw[i + 1]!.t === 'dynamic'
+      ? `coalesce(list_bool_or(list_transform(json_extract_string(${x}, '$[*]'), r -> ${ipv4InRange([a[0]!, 'r'])})), FALSE)`
+      : ipv4InRange([a[0]!, x]))).join(' OR ') || 'FALSE'})`,
+    args: [S], rest: null,
+  },
+  bag_zip: { sql: "to_json(map_from_entries(list_transform(range(len(json_extract_string({0}, '$[*]'))), i -> {'k': json_extract_string({0}, '$[*]')[i + 1], 'v': json_extract({1}, '$[*]')[i + 1]})))", args: [J, J] },
 
   // make-series (src/kql/ir/series.ts): bins are numbered from `from` by `step`; datetime steps are ticks
   series_count: { sql: (a, raw) => `greatest(CAST(ceil(${raw[0]!.t === 'datetime' ? `(epoch_us(${a[1]}) - epoch_us(${a[0]})) / (${a[2]} / 10)` : `(${a[1]} - ${a[0]}) / ${a[2]}`}) AS BIGINT), 0)` },

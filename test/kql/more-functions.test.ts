@@ -1,0 +1,43 @@
+// range(), make_string(), base64_decode_toarray(), indexof_regex(), ipv4_is_in_any_range(),
+// bag_zip() against values worked out by hand from Kusto's documentation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore, type Store } from '../../src/store/index.js';
+import { runQuery } from '../../src/kql/index.js';
+
+let store: Store;
+before(async () => { store = await openStore(':memory:'); });
+after(() => store.close());
+const row = async (q: string): Promise<Record<string, unknown>> => (await runQuery(store, q, { now: new Date('2024-05-01T12:00:00Z') })).rows[0]!;
+
+test('range(): stop included, any direction, numbers, datetimes and timespans', async () => {
+  assert.deepEqual(await row('print a = range(1, 10, 3), b = range(5, 1, -2), c = range(1.0, 2.0, 0.5), f = range(0, -1, 2), g = range(1, 3)'),
+    { a: [1, 4, 7, 10], b: [5, 3, 1], c: [1, 1.5, 2], f: [], g: [1, 2, 3] });
+  assert.deepEqual(await row('print d = range(datetime(2024-01-01), datetime(2024-01-02), 12h), e = range(1h, 3h, 1h)'),
+    { d: ['2024-01-01T00:00:00.0000000Z', '2024-01-01T12:00:00.0000000Z', '2024-01-02T00:00:00.0000000Z'], e: ['01:00:00', '02:00:00', '03:00:00'] });
+  // as mv-apply / mv-expand input
+  const r = await runQuery(store, 'print s = "abcdef" | mv-expand i = range(0, strlen(s) - 2, 2) to typeof(long) | project p = substring(s, i, 2)');
+  assert.deepEqual(r.rows, [{ p: 'ab' }, { p: 'cd' }, { p: 'ef' }]);
+});
+
+test('make_string(): code points and arrays of them', async () => {
+  assert.deepEqual(await row('print a = make_string(75, 117, 115, 116, 111), b = make_string(dynamic([75, 117]), 33)'), { a: 'Kusto', b: 'Ku!' });
+});
+
+test('base64_decode_toarray(): the bytes', async () => {
+  assert.deepEqual(await row('print a = base64_decode_toarray("S3VzdG8=")'), { a: [75, 117, 115, 116, 111] });
+});
+
+test('indexof_regex(): first match, from a start, -1 when none', async () => {
+  assert.deepEqual(await row('print a = indexof_regex("abcabc", "c."), b = indexof_regex("abcabc", "x"), c = indexof_regex("abcabc", "a", 1), d = indexof_regex("abcabc", "[bc]+")'),
+    { a: 2, b: -1, c: 3, d: 1 });
+});
+
+test('ipv4_is_in_any_range(): several ranges or an array of them', async () => {
+  assert.deepEqual(await row('print a = ipv4_is_in_any_range("10.1.2.3", "192.168.0.0/16", "10.0.0.0/8"), b = ipv4_is_in_any_range("10.1.2.3", dynamic(["192.168.0.0/16", "11.0.0.0/8"])), c = ipv4_is_in_any_range("192.168.5.1", dynamic(["10.0.0.0/8", "192.168.5.0/24"]))'),
+    { a: true, b: false, c: true });
+});
+
+test('bag_zip(): keys and values into a bag', async () => {
+  assert.deepEqual(await row('print a = bag_zip(dynamic(["a", "b"]), dynamic([1, "x"]))'), { a: { a: 1, b: 'x' } });
+});
