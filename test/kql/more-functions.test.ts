@@ -15,6 +15,7 @@ test('range(): stop included, any direction, numbers, datetimes and timespans', 
     { a: [1, 4, 7, 10], b: [5, 3, 1], c: [1, 1.5, 2], f: [], g: [1, 2, 3] });
   assert.deepEqual(await row('print d = range(datetime(2024-01-01), datetime(2024-01-02), 12h), e = range(1h, 3h, 1h)'),
     { d: ['2024-01-01T00:00:00.0000000Z', '2024-01-01T12:00:00.0000000Z', '2024-01-02T00:00:00.0000000Z'], e: ['01:00:00', '02:00:00', '03:00:00'] });
+  assert.deepEqual(await row('print h = range(1h, 3h), n = array_length(range(1, 1000000000))'), { h: ['01:00:00', '02:00:00', '03:00:00'], n: 1048576 });
   // as mv-apply / mv-expand input
   const r = await runQuery(store, 'print s = "abcdef" | mv-expand i = range(0, strlen(s) - 2, 2) to typeof(long) | project p = substring(s, i, 2)');
   assert.deepEqual(r.rows, [{ p: 'ab' }, { p: 'cd' }, { p: 'ef' }]);
@@ -31,6 +32,9 @@ test('base64_decode_toarray(): the bytes', async () => {
 test('indexof_regex(): first match, from a start, -1 when none', async () => {
   assert.deepEqual(await row('print a = indexof_regex("abcabc", "c."), b = indexof_regex("abcabc", "x"), c = indexof_regex("abcabc", "a", 1), d = indexof_regex("abcabc", "[bc]+")'),
     { a: 2, b: -1, c: 3, d: 1 });
+  // length and occurrence: the n-th non-overlapping match inside the region; a negative start is null
+  assert.deepEqual(await row('print a = indexof_regex("abcabcdefg", "a.c", 0, 9, 2), b = indexof_regex("abcabc", "a.c", 1, -1, 2), c = indexof_regex("ababaa", "a.a", 0, -1, 2), d = indexof_regex("abcabc", "b", 0, 2), e = indexof_regex("abcabc", "b", 0, 1), f = indexof_regex("abc", "a", -1)'),
+    { a: 3, b: -1, c: -1, d: 1, e: -1, f: null });
 });
 
 test('ipv4_is_in_any_range(): several ranges or an array of them', async () => {
@@ -39,5 +43,7 @@ test('ipv4_is_in_any_range(): several ranges or an array of them', async () => {
 });
 
 test('bag_zip(): keys and values into a bag', async () => {
-  assert.deepEqual(await row('print a = bag_zip(dynamic(["a", "b"]), dynamic([1, "x"]))'), { a: { a: 1, b: 'x' } });
+  assert.deepEqual(await row('print a = bag_zip(dynamic(["a", "b"]), dynamic([1, "x"])), b = bag_zip(dynamic(["a", 8, "b"]), dynamic([1, 2, 3])), c = bag_zip(dynamic(["a", "b"]), dynamic([1]))'),
+    { a: { a: 1, b: 'x' }, b: { a: 1, b: 3 }, c: { a: 1, b: null } });
+  assert.deepEqual(await row('datatable(k:dynamic, v:dynamic)[dynamic("a"), dynamic([1])] | project z = bag_zip(k, v)'), { z: null });
 });

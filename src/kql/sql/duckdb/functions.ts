@@ -73,11 +73,11 @@ function formatTimespan(t: string, fmt: string): string {
 
 /**
  * range(start, stop[, step]) as a dynamic array, stop included; numbers, datetimes (timespan step) or
- * timespans. At most 1,048,576 elements, as Kusto.
+ * timespans (default step 1, or 1h). At most 1,048,576 elements, as Kusto.
  */
 function rangeTemplate(a: string[], raw: RenderedArg[]): string {
   const t = raw[0]!.t;
-  const step = a[2] ?? (t === 'datetime' || t === 'timespan' ? '864000000000' : '1');
+  const step = a[2] ?? (t === 'datetime' || t === 'timespan' ? '36000000000' : '1');
   const span = (x: string) => (t === 'datetime' ? `epoch_us(${x})` : x);
   const stepIn = t === 'datetime' ? `(${step} / 10)` : step;
   const n = `least(greatest(CAST(floor((${span(a[1]!)} - ${span(a[0]!)}) / ${stepIn}) AS BIGINT) + 1, 0), 1048576)`;
@@ -331,14 +331,18 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   },
   base64_decode_toarray: { sql: "list_transform([TRY(hex(from_base64({0})))], h -> to_json(list_transform(range(0, length(h), 2), i -> CAST('0x' || substr(h, i + 1, 2) AS BIGINT))))[1]", args: [S] },
   indexof_regex: {
-    // the first match's position (from `start`), -1 when none
+    // indexof_regex(s, re[, start[, length[, occurrence]]]): the position of the n-th non-overlapping
+    // match within `length` characters from `start` (-1 = to the end); -1 when none, null for a negative start
     sql: (a, raw) => {
       const st = a[2] ?? '0';
-      const rest = `substr(${a[0]}, ${st} + 1)`;
-      const re = raw[1]!.isLiteral ? q(`^(?s:(.*?))(?:${String(raw[1]!.literal)})`) : `'^(?s:(.*?))(?:' || ${a[1]} || ')'`;
-      return `(CASE WHEN ${a[0]} IS NULL OR ${a[1]} IS NULL THEN NULL WHEN regexp_matches(${rest}, ${raw[1]!.isLiteral ? q(String(raw[1]!.literal)) : a[1]}) THEN ${st} + length(regexp_extract(${rest}, ${re}, 1)) ELSE -1 END)`;
+      const region = a[3] ? `(CASE WHEN ${a[3]} < 0 THEN substr(${a[0]}, ${st} + 1) ELSE substr(${a[0]}, ${st} + 1, ${a[3]}) END)` : `substr(${a[0]}, ${st} + 1)`;
+      const n = raw[4]?.isLiteral ? Math.max(1, Math.trunc(Number(raw[4].literal))) : 1;
+      const lit = raw[1]!.isLiteral ? String(raw[1]!.literal) : null;
+      const skip = n > 1 ? `(?:.*?(?:${lit ?? "' || " + a[1] + " || '"})){${n - 1}}` : '';
+      const re = lit !== null ? q(`^(?s:(${skip}.*?))(?:${lit})`) : `'^(?s:(${skip}.*?))(?:' || ${a[1]} || ')'`;
+      return `(CASE WHEN ${a[0]} IS NULL OR ${a[1]} IS NULL OR ${st} < 0 THEN NULL WHEN regexp_matches(${region}, ${re}) THEN ${st} + length(regexp_extract(${region}, ${re}, 1)) ELSE -1 END)`;
     },
-    args: [S, S, L],
+    args: [S, S, L, L, L],
   },
   ipv4_is_in_any_range: {
     // ranges: several strings or one dynamic array of them
@@ -347,7 +351,12 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
       : ipv4InRange([a[0]!, x]))).join(' OR ') || 'FALSE'})`,
     args: [S], rest: null,
   },
-  bag_zip: { sql: "to_json(map_from_entries(list_transform(range(len(json_extract_string({0}, '$[*]'))), i -> {'k': json_extract_string({0}, '$[*]')[i + 1], 'v': json_extract({1}, '$[*]')[i + 1]})))", args: [J, J] },
+  // keys that are not strings are left out with their values; missing values are null
+  bag_zip: {
+    sql: (a) => `(CASE WHEN json_type(${a[0]}) = 'ARRAY' AND json_type(${a[1]}) = 'ARRAY' THEN to_json(map_from_entries(list_transform(list_filter(range(CAST(json_array_length(${a[0]}) AS BIGINT)), `
+      + `i -> json_type(${a[0]}, '$[' || i || ']') = 'VARCHAR'), i -> {'k': json_extract_string(${a[0]}, '$[' || i || ']'), 'v': json_extract(${a[1]}, '$[' || i || ']')}))) END)`,
+    args: [J, J],
+  },
 
   // make-series (src/kql/ir/series.ts): bins are numbered from `from` by `step`; datetime steps are ticks
   series_count: { sql: (a, raw) => `greatest(CAST(ceil(${raw[0]!.t === 'datetime' ? `(epoch_us(${a[1]}) - epoch_us(${a[0]})) / (${a[2]} / 10)` : `(${a[1]} - ${a[0]}) / ${a[2]}`}) AS BIGINT), 0)` },
