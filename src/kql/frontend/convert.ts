@@ -452,7 +452,10 @@ export class Converter {
         const agg = sym ? String(sym.constructor.$$name).endsWith('FunctionSymbol') && AGG_NAMES.has(name) : false;
         return { kind: 'Call', name, args, aggregate: agg, user: this.fns.get(name) ?? null, type, span: s };
       }
-      case 'ToScalarExpression': return { kind: 'ToScalar', query: this.query(n.Expression), type, span: s };
+      case 'ToScalarExpression':
+        // toscalar(<scalar expression>) is the value itself
+        if (!n.Expression.ResultType?.Columns) return this.expr(n.Expression);
+        return { kind: 'ToScalar', query: this.query(n.Expression), type, span: s };
       case 'DynamicExpression': return { kind: 'Literal', type: 'dynamic', value: jsonValue(n.Expression), span: s };
       case 'InExpression': case 'NotInExpression': case 'InCsExpression': case 'NotInCsExpression': case 'HasAnyExpression': case 'HasAllExpression':
       case 'InCiExpression': case 'NotInCiExpression': {

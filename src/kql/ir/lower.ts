@@ -53,7 +53,7 @@ const BINARY: Record<string, string> = {
 };
 
 const ALIASES: Record<string, string> = {
-  iif: 'iff', parse_json: 'todynamic', toobject: 'todynamic', makeset: 'make_set', makelist: 'make_list', make_set_if: 'make_set_if',
+  iif: 'iff', notempty: 'isnotempty', notnull: 'isnotnull', parse_json: 'todynamic', toobject: 'todynamic', makeset: 'make_set', makelist: 'make_list', make_set_if: 'make_set_if',
   todecimal: 'todouble', int: 'toint', long: 'tolong', real: 'toreal', double: 'todouble', bool: 'tobool', boolean: 'tobool',
   ceil: 'ceiling', pack: 'bag_pack', extract_json: 'extractjson', tohex: 'tohex', strcat_delim: 'strcat_delim',
   base64_decodestring: 'base64_decode_tostring', base64_encodestring: 'base64_encode_tostring', sha256: 'hash_sha256',
@@ -438,7 +438,8 @@ export class Lowerer {
           if (!hasStar(inner) && explicit[k - 1]) ex = this.expr(unname(explicit[k - 1]!), { scope });
           else {
             let src = inCols.find((c) => c.name === out.name);
-            if (!src) src = inCols.find((c) => c.name === out.name.replace(/\d+$/, ''));
+            // a name taken twice gets a number appended (SHA1 → SHA11): drop it, one digit at a time
+            for (let k = 1; !src && k <= 3 && /\d$/.test(out.name.slice(0, out.name.length - k + 1)); k++) src = inCols.find((c) => c.name === out.name.slice(0, -k));
             if (!src) throw new Unsupported(`arg_max column ${out.name}`, inner.span);
             ex = { e: 'col', name: src.name, t: src.type };
           }
@@ -703,8 +704,12 @@ export class Lowerer {
       }
       case 'not': return { e: 'fn', f: 'not', args: [conv(this.expr(e.args[0]!, ctx), 'bool')], t: 'bool' };
       case 'strcat': case 'strcat_delim': return { e: 'fn', f: name, args: args().map((a) => conv(a, 'string')), t: 'string' };
-      case 'row_number': case 'prev': case 'next': case 'row_cumsum':
-        return { e: 'win', f: name, args: args(), t: e.type };
+      case 'row_number': case 'prev': case 'next': case 'row_cumsum': {
+        const as = args();
+        // prev/next's default takes the value's type (next(Timestamp, 1, 0))
+        if ((name === 'prev' || name === 'next') && as[2]) as[2] = conv(as[2], as[0]!.t);
+        return { e: 'win', f: name, args: as, t: e.type };
+      }
       case 'extractjson': {
         const [p, j] = args();
         const raw: IRExpr = { e: 'fn', f: 'extractjson', args: [p!, conv(j!, 'string')], t: 'string' };

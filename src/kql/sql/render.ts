@@ -219,7 +219,9 @@ export class SqlRenderer {
             if (!src) { const m = /^(.*)_(long|int|real|string|datetime|timespan|bool|dynamic|guid|decimal)$/.exec(c.name); if (m) { const s2 = byName.get(m[1]!); if (s2 && s2.type === m[2]) src = s2; } }
             cols.set(c.name, src ? this.d.convert(r.cols.get(src.name)!, src.type, c.type) : this.d.literal(c.type, null));
           }
-          return this.finalize({ ...r, cols, columns: p.columns, orderBy: [] }, true);
+          // a part with its own LIMIT (take) needs a subquery of its own inside UNION ALL
+          const part = this.finalize({ ...r, cols, columns: p.columns, orderBy: [] }, true);
+          return r.limit !== null ? `SELECT * FROM (${part})` : part;
         });
         const a = this.next();
         const cols = new Map<string, string>();

@@ -78,12 +78,19 @@ function formatTimespan(t: string, fmt: string): string {
 function rangeTemplate(a: string[], raw: RenderedArg[]): string {
   const t = raw[0]!.t;
   const step = a[2] ?? (t === 'datetime' || t === 'timespan' ? '36000000000' : '1');
-  const span = (x: string) => (t === 'datetime' ? `epoch_us(${x})` : x);
-  const stepIn = t === 'datetime' ? `(${step} / 10)` : step;
-  const n = `least(greatest(CAST(floor((${span(a[1]!)} - ${span(a[0]!)}) / ${stepIn}) AS BIGINT) + 1, 0), 1048576)`;
-  const item = t === 'datetime' ? `strftime(${a[0]} + to_microseconds(CAST(i * ${stepIn} AS BIGINT)), '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`
-    : t === 'timespan' ? `kql_timespan_str(${a[0]} + i * ${step})` : `${a[0]} + i * ${step}`;
-  return `(CASE WHEN ${stepIn} = 0 THEN NULL ELSE to_json(list_transform(range(${n}), i -> ${item})) END)`;
+  const MAX = 1048575;
+  if (t === 'real' || t === 'decimal') {
+    const n = `least(greatest(CAST(floor((${a[1]} - ${a[0]}) / ${step}) AS BIGINT) + 1, 0), ${MAX + 1})`;
+    return `(CASE WHEN ${step} = 0 THEN NULL ELSE to_json(list_transform(range(${n}), i -> ${a[0]} + i * ${step})) END)`;
+  }
+  // integers, datetimes and timespans: generate_series (stop included), so that no lambda reads the
+  // arguments (they may be subqueries)
+  const by = t === 'datetime' ? `to_microseconds(${step} // 10)` : step;
+  const last = t === 'datetime' ? `${a[0]} + to_microseconds(${step} // 10 * ${MAX})` : `${a[0]} + ${step} * ${MAX}`;
+  const stop = `(CASE WHEN ${step} > 0 THEN least(${a[1]}, ${last}) ELSE greatest(${a[1]}, ${last}) END)`;
+  const series = `generate_series(${a[0]}, ${stop}, ${by})`;
+  const list = t === 'datetime' ? `list_transform(${series}, x -> strftime(x, '%Y-%m-%dT%H:%M:%S.%f') || '0Z')` : t === 'timespan' ? `list_transform(${series}, x -> kql_timespan_str(x))` : series;
+  return `(CASE WHEN ${step} = 0 THEN NULL ELSE to_json(${list}) END)`;
 }
 
 const isAlnum = (c: string | undefined) => !!c && /[A-Za-z0-9]/.test(c);
