@@ -67,3 +67,18 @@ test('two arg_max(…, *) in one summarize: the second copy of each column is fo
     | summarize Last = arg_max(t, *), First = arg_min(t, *) by k`);
   assert.deepEqual(r.rows, [{ k: 'a', Last: 3, SHA1: 'y', First: 1, SHA11: 'x' }]);
 });
+
+test('series_*: element-wise over arrays, or an array and a scalar', async () => {
+  assert.deepEqual(await row('print a = series_add(dynamic([1,2,4]), dynamic([4,2,1])), b = series_greater(dynamic([1,2,4]), dynamic([4,2,1])), c = series_multiply(dynamic([1,2]), 3), d = series_subtract(10, dynamic([1,2])), i = series_sign(dynamic([-6,0,8])), k = series_floor(dynamic([-1.5,1,2.5]))'),
+    { a: [5, 4, 5], b: [false, false, true], c: [3, 6], d: [9, 8], i: [-1, 0, 1], k: [-2, 1, 2] });
+  assert.deepEqual(await row('print d = series_fill_forward(dynamic([null, null, 36, 41, null, null, 16, null])), e = series_fill_backward(dynamic([null, 2, null, 5, null])), j = series_fill_const(dynamic([1, null, 3]), 0)'),
+    { d: [null, null, 36, 41, 41, 41, 16, 16], e: [2, 2, 5, 5, null], j: [1, 0, 3] });
+  assert.deepEqual(await row('print g = series_dot_product(dynamic([1,2,3]), dynamic([4,5,6])), h = series_magnitude(dynamic([3,4]))'), { g: 32, h: 5 });
+  const s = (await row('print s = series_stats_dynamic(dynamic([23, 46, 23, 87, 4, 8, 3, 75, 2, 56, 13, 75, 32, 16, 29]))')).s as Record<string, number>;
+  assert.deepEqual({ ...s, stdev: Math.round(s.stdev! * 1e6) / 1e6, variance: Math.round(s.variance! * 1e6) / 1e6 },
+    { min: 2, min_idx: 8, max: 87, max_idx: 3, avg: 32.8, stdev: 28.503634, variance: 812.457143, sum: 492, len: 15 });
+});
+
+test('null literals inside dynamic values', async () => {
+  assert.deepEqual(await row('print a = dynamic([1, null, "x"]), b = dynamic({"k": null})'), { a: [1, null, 'x'], b: { k: null } });
+});

@@ -103,7 +103,7 @@ function literal(n: Bridged, k: string): Expr {
   const t = ktype(n.ResultType);
   const v = n.LiteralValue;
   const s = span(n);
-  if (v === null || v === undefined) return { kind: 'Literal', type: t, value: null, span: s };
+  if (v === null || v === undefined || k === 'NullLiteralExpression') return { kind: 'Literal', type: t, value: null, span: s };
   switch (t) {
     case 'string': return { kind: 'Literal', type: t, value: String(v), span: s };
     case 'bool': return { kind: 'Literal', type: t, value: String(v).toLowerCase() === 'true', span: s };

@@ -6,6 +6,7 @@ const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'date
 
 import { sqlString as q } from './dialect.js';
 import { captureGroups } from '../../ir/regex.js';
+import { SERIES_FUNCTIONS } from './series-functions.js';
 export function reEscape(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
@@ -330,6 +331,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   totimespan: { sql: '{0}', args: [T] }, todatetime: { sql: '{0}', args: [D] },
   make_datetime: { sql: (a) => `make_timestamp(${a[0]}, ${a[1] ?? 1}, ${a[2] ?? 1}, ${a[3] ?? 0}, ${a[4] ?? 0}, ${a[5] ?? 0})`, rest: L },
 
+  ...SERIES_FUNCTIONS,
   range: { sql: rangeTemplate },
   make_string: {
     // code points, each an int or a dynamic array of ints
