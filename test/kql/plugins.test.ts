@@ -138,3 +138,7 @@ test('make-series: in range(), no by, and the data\'s own range without from/to'
   const num = await run(`range x from 1 to 10 step 1 | make-series s = sum(x) on x in range(0, 10, 3)`);
   assert.deepEqual(num.rows, [{ s: [3, 12, 21, 9], x: [0, 3, 6, 9] }]);
 });
+
+test('the probe keeps to the query\'s timeout', async () => {
+  await assert.rejects(runQuery(store, 'range x from 1 to 10000000 step 1 | extend d = bag_pack(tostring(x % 1000), x) | evaluate bag_unpack(d)', { timeoutMs: 20 }), /^KqlError: query timed out after 20 ms$|query timed out after 20 ms/);
+});

@@ -12,6 +12,8 @@ export const MAX_DATA_COLUMNS = 5000;
 const MAX_ROUNDS = 16;
 
 export class ProbeError extends Error {}
+/** The probe ran out of the query's time, or was cancelled: the message is the whole story. */
+export class ProbeStopped extends ProbeError {}
 
 /** `['name']` as a Kusto column name in a schema. */
 function quoteName(n: string): string {
@@ -73,7 +75,24 @@ function probeSql(spec: ProbeSpec & { sql: string }): string {
 }
 
 /** The query with every data-dependent column resolved; throws ProbeError with a one-line reason. */
-export async function resolveProbes(conn: DuckDBConnection, c: Compiled, nowText: string): Promise<Compiled> {
+export async function resolveProbes(conn: DuckDBConnection, c: Compiled, nowText: string, limits: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Compiled> {
+  let timedOut = false;
+  const onAbort = () => conn.interrupt();
+  const timer = limits.timeoutMs ? setTimeout(() => { timedOut = true; conn.interrupt(); }, limits.timeoutMs) : null;
+  limits.signal?.addEventListener('abort', onAbort);
+  try {
+    return await resolve(conn, c, nowText);
+  } catch (err) {
+    if (timedOut) throw new ProbeStopped(`query timed out after ${limits.timeoutMs} ms`);
+    if (limits.signal?.aborted) throw new ProbeStopped('query cancelled');
+    throw err;
+  } finally {
+    if (timer) clearTimeout(timer);
+    limits.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function resolve(conn: DuckDBConnection, c: Compiled, nowText: string): Promise<Compiled> {
   let cur = c;
   for (let round = 0; cur.probe && round < MAX_ROUNDS; round++) {
     const p = cur.probe;

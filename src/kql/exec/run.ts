@@ -6,7 +6,7 @@ import { compileQuery, type Compiled, type Column, type Diagnostic } from '../co
 import { formatDiagnostic } from '../frontend/kusto.js';
 import { SUPPORT_SQL } from '../sql/duckdb/dialect.js';
 import type { KType } from '../frontend/ast.js';
-import { resolveProbes } from './probe.js';
+import { resolveProbes, ProbeStopped } from './probe.js';
 
 export const MAX_ROWS = 100_000;
 
@@ -79,7 +79,9 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   if (c.probe) {
     // the result columns depend on the data: resolve them, then run the query they complete
     const now = opts.now ?? new Date();
-    const full = await resolveProbes(conn, c, nowSql(now)).catch((err: Error) => { throw new KqlError([], `query failed: ${String(err.message).split('\n')[0]}`); });
+    const full = await resolveProbes(conn, c, nowSql(now), opts).catch((err: Error) => {
+      throw new KqlError([], err instanceof ProbeStopped ? err.message : `query failed: ${String(err.message).split('\n')[0]}`);
+    });
     return runCompiled(conn, full, { ...opts, now });
   }
   const maxRows = opts.maxRows ?? MAX_ROWS;
