@@ -84,7 +84,7 @@ test('pivot: one column per value (sorted) after the key columns; count() by def
   assert.deepEqual(r.rows, [{ Region: 'north', apple: 2, fig: 0, pear: 1 }, { Region: 'south', apple: 0, fig: 1, pear: 1 }]);
   // default keys: every column but the pivot column and the aggregated one
   const s = await run(`${SALES} | evaluate pivot(Product, sum(Units)) | order by Region asc`);
-  assert.deepEqual(s.rows, [{ Region: 'north', apple: 8, fig: null, pear: 4 }, { Region: 'south', apple: null, fig: 2, pear: 1 }]);
+  assert.deepEqual(s.rows, [{ Region: 'north', apple: 8, fig: 0, pear: 4 }, { Region: 'south', apple: 0, fig: 2, pear: 1 }]);
   const ms = await run(`${SALES} | evaluate pivot(Region, make_set(Units), Product) | order by Product asc`);
   assert.deepEqual(ms.rows, [{ Product: 'apple', north: [3, 5], south: [] }, { Product: 'fig', north: [], south: [2] }, { Product: 'pear', north: [4], south: [1] }]);
 });

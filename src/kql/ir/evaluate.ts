@@ -89,6 +89,8 @@ function onlyWhere(x: IRExpr, cond: IRExpr, span: Span): IRExpr {
   const [first, ...rest] = x.args;
   if (x.f === 'count' && !x.args.length) return { ...x, f: 'countif', args: [cond] };
   if (x.f === 'countif') return { ...x, args: [and(first!)] };
+  // a cell without rows: 0 for sum, as for count (Kusto's pivot tables show 0)
+  if (x.f === 'sum') return { e: 'fn', f: 'coalesce', args: [{ ...x, f: 'sumif', args: [first!, cond] }, { e: 'lit', t: x.t, v: 0 }], t: x.t };
   if (IF[x.f]) return { ...x, f: IF[x.f]!, args: [first!, cond, ...rest] };
   if (/if$/.test(x.f) || x.f === 'make_set_if' || x.f === 'make_list_if') return { ...x, args: [first!, and(rest[0]!), ...rest.slice(1)] };
   throw new Unsupported(`pivot with ${x.f}()`, span);
