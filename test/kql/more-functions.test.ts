@@ -82,3 +82,19 @@ test('series_*: element-wise over arrays, or an array and a scalar', async () =>
 test('null literals inside dynamic values', async () => {
   assert.deepEqual(await row('print a = dynamic([1, null, "x"]), b = dynamic({"k": null})'), { a: [1, null, 'x'], b: { k: null } });
 });
+
+test('negative numbers inside dynamic literals stay numbers', async () => {
+  assert.deepEqual(await row('print a = dynamic([-1, 2.5, -0.5]), b = dynamic({"x": -3})'), { a: [-1, 2.5, -0.5], b: { x: -3 } });
+});
+
+test('parse_csv(): quoted fields, doubled quotes, only the first record', async () => {
+  const r = await row(`print a = parse_csv('aa,"b,b,b",cc,"Escaping quotes: ""Title""","line1\\nline2"'), b = parse_csv('record1,a,b,c\\nrecord2,x,y,z'), c = parse_csv('x,,')`);
+  assert.deepEqual(r, { a: ['aa', 'b,b,b', 'cc', 'Escaping quotes: "Title"', 'line1\nline2'], b: ['record1', 'a', 'b', 'c'], c: ['x', '', ''] });
+});
+
+test('array_sort_asc/desc: numbers by value, nulls last unless told otherwise; bag_keys of a non-bag is null', async () => {
+  assert.deepEqual(await row('print a = array_sort_desc(dynamic([null, "blue", "yellow", "green", null])), b = array_sort_asc(dynamic([10, 9, 1.5, null, 100])), c = array_sort_asc(dynamic([3, null, 1]), false), d = array_sort_desc(dynamic([3, 10, 2]))'),
+    { a: ['yellow', 'green', 'blue', null, null], b: [1.5, 9, 10, 100, null], c: [null, 1, 3], d: [10, 3, 2] });
+  const r = await runQuery(store, 'datatable(d:dynamic)[dynamic([]), dynamic("a"), dynamic({"x": 1, "y": 2})] | extend k = bag_keys(d)');
+  assert.deepEqual(r.rows.map((x) => x.k), [null, null, ['x', 'y']]);
+});

@@ -152,7 +152,8 @@ function jsonValue(n: Bridged): unknown {
       return o;
     }
     case 'JsonArrayExpression': return items(n.Values).map(jsonValue);
-    case 'PrefixUnaryExpression': { const v = jsonValue(n.Expression); return typeof v === 'number' ? -v : v; }
+    case 'PrefixUnaryExpression': case 'UnaryMinusExpression': { const v = jsonValue(n.Expression); return typeof v === 'number' ? -v : v; }
+    case 'UnaryPlusExpression': return jsonValue(n.Expression);
   }
   if (n.IsLiteral || /Literal/.test(k)) {
     const l = literal(n, k) as { value: unknown; type: KType };

@@ -94,6 +94,16 @@ function rangeTemplate(a: string[], raw: RenderedArg[]): string {
   return `(CASE WHEN ${step} = 0 THEN NULL ELSE to_json(${list}) END)`;
 }
 
+/**
+ * array_sort_asc/desc(array[, nulls_last = true]): numbers by value, then strings; nulls last unless
+ * the second argument is a literal false.
+ */
+function sortArray(a: string[], raw: RenderedArg[], dir: 'ASC' | 'DESC'): string {
+  const nulls = raw[1]?.isLiteral && raw[1].literal === false ? 'NULLS FIRST' : 'NULLS LAST';
+  const keyed = `list_transform(json_extract(${a[0]}, '$[*]'), e -> CASE WHEN json_type(e) = 'NULL' THEN NULL ELSE {'n': CASE WHEN json_type(e) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(e AS DOUBLE) END, 's': json_extract_string(e, '$'), 'j': e} END)`;
+  return `(CASE WHEN json_type(${a[0]}) = 'ARRAY' THEN to_json(list_transform(list_sort(${keyed}, '${dir}', '${nulls}'), t -> CASE WHEN t IS NULL THEN 'null'::JSON ELSE t.j END)) END)`;
+}
+
 const isAlnum = (c: string | undefined) => !!c && /[A-Za-z0-9]/.test(c);
 
 /** Kusto `has`: the needle matches whole terms (boundaries are non-alphanumeric characters). */
@@ -332,6 +342,11 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   make_datetime: { sql: (a) => `make_timestamp(${a[0]}, ${a[1] ?? 1}, ${a[2] ?? 1}, ${a[3] ?? 0}, ${a[4] ?? 0}, ${a[5] ?? 0})`, rest: L },
 
   ...SERIES_FUNCTIONS,
+  // the first CSV record (a quoted field may hold commas, newlines and "" for a quote)
+  parse_csv: {
+    sql: `to_json(list_transform(regexp_extract_all(regexp_extract({0}, '^((?:"(?:[^"]|"")*"|[^"\n])*)', 1), '(?:^|,)("(?:[^"]|"")*"|[^,]*)', 1), f -> CASE WHEN f LIKE '"%' THEN replace(substr(f, 2, length(f) - 2), '""', '"') ELSE f END))`,
+    args: [S],
+  },
   range: { sql: rangeTemplate },
   make_string: {
     // code points, each an int or a dynamic array of ints
@@ -390,7 +405,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
 
   // dynamic
   array_length: { sql: "(CASE WHEN json_type({0}) = 'ARRAY' THEN CAST(json_array_length({0}) AS BIGINT) END)", args: [J] },
-  bag_keys: { sql: 'to_json(json_keys({0}))', args: [J] },
+  bag_keys: { sql: "(CASE WHEN json_type({0}) = 'OBJECT' THEN to_json(json_keys({0})) END)", args: [J] },
   // each element keeps its own type: strings stay JSON strings (not parsed), timespans and datetimes as Kusto prints them
   pack_array: {
     sql: (a, raw) => `json_array(${a.map((x, i) => {
@@ -406,8 +421,8 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   set_has_element: { sql: "list_contains(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
   array_index_of: { sql: "coalesce(list_position(json_extract_string({0}, '$[*]'), {1}) - 1, -1)", args: [J, S] },
   strcat_array: { sql: "array_to_string(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
-  array_sort_asc: { sql: "to_json(list_sort(json_extract({0}, '$[*]')))", args: [J] },
-  array_sort_desc: { sql: "to_json(list_reverse_sort(json_extract({0}, '$[*]')))", args: [J] },
+  array_sort_asc: { sql: (a, raw) => sortArray(a, raw, 'ASC'), args: [J, B] },
+  array_sort_desc: { sql: (a, raw) => sortArray(a, raw, 'DESC'), args: [J, B] },
   // negative indexes count from the end (-1 = last), as DuckDB's own slice bounds do
   array_slice: { sql: "to_json(json_extract({0}, '$[*]')[CASE WHEN {1} < 0 THEN {1} ELSE {1} + 1 END:CASE WHEN {2} < 0 THEN {2} ELSE {2} + 1 END])", args: [J, L, L] },
   array_reverse: { sql: "to_json(list_reverse(json_extract({0}, '$[*]')))", args: [J] },
