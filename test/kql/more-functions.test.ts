@@ -98,3 +98,12 @@ test('array_sort_asc/desc: numbers by value, nulls last unless told otherwise; b
   const r = await runQuery(store, 'datatable(d:dynamic)[dynamic([]), dynamic("a"), dynamic({"x": 1, "y": 2})] | extend k = bag_keys(d)');
   assert.deepEqual(r.rows.map((x) => x.k), [null, null, ['x', 'y']]);
 });
+
+test('series_stats() and series_fit_line() add one column per field, named as the binder names them', async () => {
+  const r = await runQuery(store, 'print x = dynamic([1, 5, 3]) | extend (lo, lo_i) = series_stats(x), k = 1 | project-away x');
+  assert.deepEqual(r.schema.map((s) => s.Name), ['lo', 'lo_i', 'series_stats_x_max', 'series_stats_x_max_idx', 'series_stats_x_avg', 'series_stats_x_stdev', 'series_stats_x_variance', 'k']);
+  assert.deepEqual(r.rows, [{ lo: 1, lo_i: 0, series_stats_x_max: 5, series_stats_x_max_idx: 1, series_stats_x_avg: 3, series_stats_x_stdev: 2, series_stats_x_variance: 4, k: 1 }]);
+  // y = 2x + 1 at x = 1..4, plus noise that cancels: slope 2, interception 1
+  const f = await row('print y = dynamic([3, 5, 7, 9]) | project (r2, slope, v, rv, ic, fit) = series_fit_line(y)');
+  assert.deepEqual(f, { r2: 1, slope: 2, v: 20 / 3, rv: 0, ic: 1, fit: [3, 5, 7, 9] });
+});

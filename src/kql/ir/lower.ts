@@ -5,6 +5,7 @@ import { Unsupported, type Column, type Expr, type KType, type LetBinding, type 
 import { captureGroups } from './regex.js';
 import { lowerEvaluate } from './evaluate.js';
 import { lowerMakeSeries } from './series.js';
+import { TUPLE_FUNCTIONS } from './tuple-functions.js';
 import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
 
 /** Arguments of a user function call by parameter: named arguments (`f(c=7, a=12)`) by name, the rest in order. */
@@ -213,6 +214,19 @@ export class Lowerer {
         const produced: { name: string; expr: IRExpr }[] = [];
         const ctx: Ctx = { scope, local };
         op.exprs.forEach((e, idx) => {
+          const call = e.kind === 'Named' ? e.expr : e;
+          const tuple = call.kind === 'Call' && !call.user ? TUPLE_FUNCTIONS[call.name] : undefined;
+          if (tuple && call.kind === 'Call') {
+            // one column per field; names: the ones written, then the binder's (project: in order)
+            const bag: IRExpr = { e: 'fn', f: tuple.bag, args: call.args.map((a) => this.expr(a, ctx)), t: 'dynamic' };
+            tuple.fields.forEach((f, k) => {
+              const name = (e.kind === 'Named' ? e.names[k] : undefined) ?? (op.kind === 'ProjectOperator' ? schema[produced.length]?.name : nextName()) ?? `${call.name}_${f}`;
+              const ir = conv({ e: 'path', base: bag, path: [f], t: 'dynamic' }, schema.find((c) => c.name === name)?.type ?? 'dynamic');
+              produced.push({ name, expr: ir });
+              local.set(name, ir);
+            });
+            return;
+          }
           if (op.kind === 'ProjectOperator') {
             const out = schema[idx];
             const ex = e.kind === 'Named' ? e.expr : e;

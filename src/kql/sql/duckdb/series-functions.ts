@@ -33,6 +33,21 @@ function fill(forward: boolean): FnTemplate {
   };
 }
 
+/**
+ * Least-squares line through the series at x = 1…n: slope, interception, the fitted values, R², the
+ * series' variance and the residuals' variance (both divided by n - 1).
+ */
+function fitLine(y: string): string {
+  const xs = 'range(1, len(s.l) + 1)';
+  const slope = `list_sum(list_transform(${xs}, i -> (i - s.mx) * (s.l[i] - s.my))) / list_sum(list_transform(${xs}, i -> (i - s.mx) * (i - s.mx)))`;
+  const sst = 'list_sum(list_transform(v.s.l, t -> (t - v.s.my) * (t - v.s.my)))';
+  const ssr = 'list_sum(list_transform(range(1, len(v.s.l) + 1), i -> (v.s.l[i] - (v.ic + v.slope * i)) * (v.s.l[i] - (v.ic + v.slope * i))))';
+  const bag = `json_object('rsquare', 1 - ${ssr} / ${sst}, 'slope', v.slope, 'variance', ${sst} / (len(v.s.l) - 1), 'rvariance', ${ssr} / (len(v.s.l) - 1), `
+    + `'interception', v.ic, 'line_fit', to_json(list_transform(range(1, len(v.s.l) + 1), i -> v.ic + v.slope * i)))`;
+  return `list_transform([list_filter(${nums(y)}, x -> x IS NOT NULL)], l -> list_transform([{'l': l, 'mx': (len(l) + 1) / 2.0, 'my': list_avg(l)}], s -> `
+    + `list_transform([{'s': s, 'slope': ${slope}}], u -> list_transform([{'s': u.s, 'slope': u.slope, 'ic': u.s.my - u.slope * u.s.mx}], v -> ${bag})[1])[1])[1])[1]`;
+}
+
 export const SERIES_FUNCTIONS: Record<string, FnTemplate> = {
   series_abs: unary((v) => `abs(${v})`), series_acos: unary((v) => `acos(${v})`), series_asin: unary((v) => `asin(${v})`),
   series_atan: unary((v) => `atan(${v})`), series_cos: unary((v) => `cos(${v})`), series_sin: unary((v) => `sin(${v})`),
@@ -52,6 +67,7 @@ export const SERIES_FUNCTIONS: Record<string, FnTemplate> = {
   },
   series_magnitude: { sql: (a) => `sqrt(list_sum(list_transform(${nums(a[0]!)}, v -> v * v)))`, args: ['dynamic'] },
   series_dot_product: { sql: (a, raw) => `list_sum(${zipped(a, raw, (x, y) => `${x} * ${y}`)})`, args: [null, null] },
+  series_fit_line_dynamic: { sql: (a) => fitLine(a[0]!), args: ['dynamic'] },
   // min/max and their first index, mean, sample stdev/variance, sum and length, nulls left out
   series_stats_dynamic: {
     sql: (a) => `list_transform([${nums(a[0]!)}], s -> list_transform([list_filter(s, v -> v IS NOT NULL)], l -> json_object('min', list_min(l), 'min_idx', list_position(s, list_min(l)) - 1, 'max', list_max(l), 'max_idx', list_position(s, list_max(l)) - 1, 'avg', list_avg(l), 'stdev', list_stddev_samp(l), 'variance', list_var_samp(l), 'sum', list_sum(l), 'len', len(l)))[1])[1]`,
