@@ -73,6 +73,9 @@ test('series_*: element-wise over arrays, or an array and a scalar', async () =>
     { a: [5, 4, 5], b: [false, false, true], c: [3, 6], d: [9, 8], i: [-1, 0, 1], k: [-2, 1, 2] });
   assert.deepEqual(await row('print d = series_fill_forward(dynamic([null, null, 36, 41, null, null, 16, null])), e = series_fill_backward(dynamic([null, 2, null, 5, null])), j = series_fill_const(dynamic([1, null, 3]), 0)'),
     { d: [null, null, 36, 41, 41, 41, 16, 16], e: [2, 2, 5, 5, null], j: [1, 0, 3] });
+  // the documented results of series_acos/atan/cos/asin over [-1, 0, 1]
+  assert.deepEqual(await row('print a = series_acos(dynamic([-1, 0, 1])), t = series_atan(dynamic([-1, 0, 1])), c = series_cos(dynamic([-1, 0, 1])), s = series_asin(dynamic([-1, 0, 1]))'),
+    { a: [Math.PI, Math.PI / 2, 0], t: [-Math.PI / 4, 0, Math.PI / 4], c: [Math.cos(1), 1, Math.cos(1)], s: [-Math.PI / 2, 0, Math.PI / 2] });
   assert.deepEqual(await row('print g = series_dot_product(dynamic([1,2,3]), dynamic([4,5,6])), h = series_magnitude(dynamic([3,4]))'), { g: 32, h: 5 });
   const s = (await row('print s = series_stats_dynamic(dynamic([23, 46, 23, 87, 4, 8, 3, 75, 2, 56, 13, 75, 32, 16, 29]))')).s as Record<string, number>;
   assert.deepEqual({ ...s, stdev: Math.round(s.stdev! * 1e6) / 1e6, variance: Math.round(s.variance! * 1e6) / 1e6 },
@@ -104,6 +107,10 @@ test('series_stats() and series_fit_line() add one column per field, named as th
   assert.deepEqual(r.schema.map((s) => s.Name), ['lo', 'lo_i', 'series_stats_x_max', 'series_stats_x_max_idx', 'series_stats_x_avg', 'series_stats_x_stdev', 'series_stats_x_variance', 'k']);
   assert.deepEqual(r.rows, [{ lo: 1, lo_i: 0, series_stats_x_max: 5, series_stats_x_max_idx: 1, series_stats_x_avg: 3, series_stats_x_stdev: 2, series_stats_x_variance: 4, k: 1 }]);
   // y = 2x + 1 at x = 1..4, plus noise that cancels: slope 2, interception 1
+  // the documented example: RSquare 0.982, Slope 2.730, Variance 98.628, RVariance 1.686, Interception -1.666
+  const d = await row('print y = dynamic([2, 5, 6, 8, 11, 15, 17, 18, 25, 26, 30, 30]) | project (r2, slope, v, rv, ic, fit) = series_fit_line(y)');
+  assert.deepEqual([d.r2, d.slope, d.v, d.rv, d.ic].map((x) => Math.trunc(Number(x) * 1000) / 1000), [0.982, 2.73, 98.628, 1.686, -1.666]);
+  assert.equal(Math.round((d.fit as number[])[0]! * 1000) / 1000, 1.064);
   const f = await row('print y = dynamic([3, 5, 7, 9]) | project (r2, slope, v, rv, ic, fit) = series_fit_line(y)');
   assert.deepEqual(f, { r2: 1, slope: 2, v: 20 / 3, rv: 0, ic: 1, fit: [3, 5, 7, 9] });
 });
