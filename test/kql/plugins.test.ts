@@ -58,6 +58,12 @@ test('bag_unpack with an output schema needs no probe', async () => {
   assert.deepEqual(r.rows[2], { Description: 'Teacher', Name: 'Dave', Age: 40 });
 });
 
+test('bag_unpack with a schema without *: only the listed columns, source columns by name', async () => {
+  const r = await run(`${PEOPLE} | evaluate bag_unpack(d) : (Name:string, Description:string, Height:real) | order by Name asc`);
+  assert.deepEqual(schema(r), ['Name:String', 'Description:String', 'Height:Double']);
+  assert.deepEqual(r.rows, [{ Name: 'Dave', Description: 'Teacher', Height: 170.5 }, { Name: 'Jasmine', Description: 'Student', Height: null }, { Name: 'John', Description: 'Student', Height: null }]);
+});
+
 test('bag_unpack of no rows keeps the source columns', async () => {
   const r = await run(`${PEOPLE} | where Description == 'nobody' | evaluate bag_unpack(d)`);
   assert.deepEqual(schema(r), ['Description:String']);
