@@ -237,7 +237,7 @@ export class SqlRenderer {
         p.input.columns.forEach((c, i) => { if (!names.has(c.name)) { sel.push(`${r.cols.get(c.name)} AS i${i}`); inner.set(c.name, `${a}.i${i}`); } });
         p.expand.forEach((x, j) => {
           const v = this.dyn(x.expr, r.cols);
-          const list = `(CASE json_type(${v}) WHEN 'ARRAY' THEN CAST(json_extract(${v}, '$[*]') AS JSON[]) WHEN 'OBJECT' THEN list_transform(json_keys(${v}), k -> json_object(k, json_extract(${v}, '$."' || replace(k, '"', '\\"') || '"'))) ELSE [${v}] END)`;
+          const list = this.itemList(v);
           sel.push(`unnest(${list}) AS e${j}`);
           if (j === 0 && p.itemIndex) sel.push(`unnest(range(0, len(${list}))) AS ix`);
           inner.set(x.name, x.t === 'dynamic' ? `${a}.e${j}` : this.d.convert(`${a}.e${j}`, 'dynamic', x.t));
