@@ -54,7 +54,7 @@ const BINARY: Record<string, string> = {
 };
 
 const ALIASES: Record<string, string> = {
-  iif: 'iff', notempty: 'isnotempty', notnull: 'isnotnull', parse_json: 'todynamic', toobject: 'todynamic', makeset: 'make_set', makelist: 'make_list', make_set_if: 'make_set_if',
+  iif: 'iff', notempty: 'isnotempty', notnull: 'isnotnull', unicode_codepoints_to_string: 'make_string', parse_json: 'todynamic', toobject: 'todynamic', makeset: 'make_set', makelist: 'make_list', make_set_if: 'make_set_if',
   todecimal: 'todouble', int: 'toint', long: 'tolong', real: 'toreal', double: 'todouble', bool: 'tobool', boolean: 'tobool',
   ceil: 'ceiling', pack: 'bag_pack', extract_json: 'extractjson', tohex: 'tohex', strcat_delim: 'strcat_delim',
   base64_decodestring: 'base64_decode_tostring', base64_encodestring: 'base64_encode_tostring', sha256: 'hash_sha256',
@@ -67,7 +67,7 @@ const ALIASES: Record<string, string> = {
 
 const AGGS = new Set(['count', 'countif', 'dcount', 'dcountif', 'count_distinct', 'count_distinctif', 'sum', 'sumif', 'avg', 'avgif', 'min', 'max', 'minif', 'maxif',
   'stdev', 'stdevp', 'variance', 'variancep', 'stdevif', 'varianceif', 'take_any', 'take_anyif', 'make_set', 'make_set_if', 'make_list', 'make_list_if',
-  'make_list_with_nulls', 'make_bag', 'percentile', 'percentiles', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'hll', 'arg_max', 'arg_min']);
+  'make_list_with_nulls', 'make_bag', 'make_bag_if', 'percentile', 'percentiles', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'hll', 'arg_max', 'arg_min']);
 
 const CONVERT: Record<string, KType> = { tostring: 'string', toint: 'int', tolong: 'long', todouble: 'real', toreal: 'real', tobool: 'bool', todatetime: 'datetime', totimespan: 'timespan', toguid: 'guid' };
 

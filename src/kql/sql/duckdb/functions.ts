@@ -7,6 +7,7 @@ const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'date
 import { sqlString as q } from './dialect.js';
 import { captureGroups } from '../../ir/regex.js';
 import { SERIES_FUNCTIONS } from './series-functions.js';
+import { DYNAMIC_FUNCTIONS } from './dynamic-functions.js';
 export function reEscape(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
@@ -342,6 +343,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   make_datetime: { sql: (a) => `make_timestamp(${a[0]}, ${a[1] ?? 1}, ${a[2] ?? 1}, ${a[3] ?? 0}, ${a[4] ?? 0}, ${a[5] ?? 0})`, rest: L },
 
   ...SERIES_FUNCTIONS,
+  ...DYNAMIC_FUNCTIONS,
   // the first CSV record (a quoted field may hold commas, newlines and "" for a quote)
   parse_csv: {
     sql: `to_json(list_transform(regexp_extract_all(regexp_extract({0}, '^((?:"(?:[^"]|"")*"|[^"\n])*)', 1), '(?:^|,)("(?:[^"]|"")*"|[^,]*)', 1), f -> CASE WHEN f LIKE '"%' THEN replace(substr(f, 2, length(f) - 2), '""', '"') ELSE f END))`,
@@ -468,6 +470,7 @@ export const AGGREGATES: Record<string, FnTemplate> = {
   make_list: { sql: (a) => `coalesce(to_json(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)${a[1] ? `[1:${a[1]}]` : ''}), CAST('[]' AS JSON))` },
   make_list_if: { sql: (a) => `coalesce(to_json(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL AND ${a[1]})${a[2] ? `[1:${a[2]}]` : ''}), CAST('[]' AS JSON))`, args: [null, B, L] },
   make_list_with_nulls: { sql: "coalesce(to_json(list({0})), CAST('[]' AS JSON))" },
+  make_bag_if: { sql: "coalesce(CAST(json_merge_patch('{}', list_reduce(list(CAST({0} AS JSON)) FILTER (WHERE json_type({0}) = 'OBJECT' AND {1}), (x, y) -> json_merge_patch(x, y))) AS JSON), CAST('{}' AS JSON))", args: [J, B] },
   make_bag: { sql: "coalesce(CAST(json_merge_patch('{}', list_reduce(list(CAST({0} AS JSON)) FILTER (WHERE json_type({0}) = 'OBJECT'), (x, y) -> json_merge_patch(x, y))) AS JSON), CAST('{}' AS JSON))", args: [J] },
   percentile: { sql: (a) => `quantile_disc(${a[0]}, ${a[1]} / 100.0)` },
   percentiles: { sql: (a) => `quantile_disc(${a[0]}, ${a[1]} / 100.0)` },
