@@ -114,3 +114,7 @@ test('series_stats() and series_fit_line() add one column per field, named as th
   const f = await row('print y = dynamic([3, 5, 7, 9]) | project (r2, slope, v, rv, ic, fit) = series_fit_line(y)');
   assert.deepEqual(f, { r2: 1, slope: 2, v: 20 / 3, rv: 0, ic: 1, fit: [3, 5, 7, 9] });
 });
+
+test('converting text that is not a number gives null', async () => {
+  assert.deepEqual(await row('print a = coalesce(tolong("not a number"), tolong("42"), 33), b = todouble("x"), d = tolong(""), e = toint("12")'), { a: 42, b: null, d: null, e: 12 });
+});

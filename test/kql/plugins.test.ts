@@ -148,3 +148,11 @@ test('make-series: in range(), no by, and the data\'s own range without from/to'
 test('the probe keeps to the query\'s timeout', async () => {
   await assert.rejects(runQuery(store, 'range x from 1 to 10000000 step 1 | extend d = bag_pack(tostring(x % 1000), x) | evaluate bag_unpack(d)', { timeoutMs: 20 }), /^KqlError: query timed out after 20 ms$|query timed out after 20 ms/);
 });
+
+test('mv-expand and mv-apply limit: at most n items from each row', async () => {
+  const T = 'datatable(a:long, l:dynamic)[1, dynamic([1, 2, 3, 4]), 2, dynamic([5, 6])]';
+  const e = await run(`${T} | mv-expand x = l to typeof(long) limit 2 | project a, x | order by a asc, x asc`);
+  assert.deepEqual(e.rows, [{ a: 1, x: 1 }, { a: 1, x: 2 }, { a: 2, x: 5 }, { a: 2, x: 6 }]);
+  const ap = await run(`${T} | mv-apply x = l to typeof(long) limit 3 on (summarize s = sum(x)) | project a, s | order by a asc`);
+  assert.deepEqual(ap.rows, [{ a: 1, s: 6 }, { a: 2, s: 11 }]);
+});

@@ -185,7 +185,7 @@ export class Converter {
     this.subqueries++;
     try {
       const sub = this.query(n.Subquery.Expression);
-      return { kind: 'MvApplyOperator', exprs, itemIndex: params['with_itemindex'] ?? null, limit: n.RowLimitClause ? this.expr(n.RowLimitClause.Expression) : null, sub };
+      return { kind: 'MvApplyOperator', exprs, itemIndex: params['with_itemindex'] ?? null, limit: n.RowLimitClause ? this.expr(n.RowLimitClause.RowLimit) : null, sub };
     } finally {
       this.subqueries--;
     }
@@ -367,7 +367,7 @@ export class Converter {
           if (e.ToTypeOf) toType = ktypeFromText(String(e.ToTypeOf.TypeOf.ToString()).replace(/typeof\s*\(|\)/g, '').trim());
           return { expr: ex, name, toType };
         });
-        return { kind: 'MvExpandOperator', exprs, itemIndex: params['with_itemindex'] ?? null, limit: n.RowLimitClause ? this.expr(n.RowLimitClause.Expression) : null };
+        return { kind: 'MvExpandOperator', exprs, itemIndex: params['with_itemindex'] ?? null, limit: n.RowLimitClause ? this.expr(n.RowLimitClause.RowLimit) : null };
       }
       case 'SerializeOperator': return { kind: 'SerializeOperator', exprs: this.exprs(n.Expressions) };
       case 'AsOperator': return { kind: 'AsOperator', name: nameOf(n.Name) };

@@ -357,7 +357,6 @@ export class Lowerer {
   }
 
   private mvApply(op: Extract<Operator, { kind: 'MvApplyOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {
-    if (op.limit) throw new Unsupported('mv-apply limit', span);
     const inCols = input.columns;
     const expand = op.exprs.map((x, i) => {
       const name = x.name ?? (x.expr.kind === 'ColumnRef' ? x.expr.name : refName(x.expr) ?? `Column${i + 1}`);
@@ -374,7 +373,7 @@ export class Lowerer {
     const inner = new Scope(scope);
     inner.set(CONTEXT, { kind: 'table', plan: { op: 'ref', name: context, columns: contextColumns } });
     const sub = this.query(op.sub, inner);
-    return { op: 'mvapply', input, expand, itemIndex: op.itemIndex, context, contextColumns, sub, columns: schema };
+    return { op: 'mvapply', input, expand, itemIndex: op.itemIndex, limit: op.limit ? this.expr(op.limit, { scope }) : null, context, contextColumns, sub, columns: schema };
   }
 
   private parse(op: Extract<Operator, { kind: 'ParseOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {

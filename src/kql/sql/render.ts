@@ -239,15 +239,15 @@ export class SqlRenderer {
           const v = this.dyn(x.expr, r.cols);
           const list = this.itemList(v);
           sel.push(`unnest(${list}) AS e${j}`);
-          if (j === 0 && p.itemIndex) sel.push(`unnest(range(0, len(${list}))) AS ix`);
+          if (j === 0 && (p.itemIndex || p.limit)) sel.push(`unnest(range(0, len(${list}))) AS ix`);
           inner.set(x.name, x.t === 'dynamic' ? `${a}.e${j}` : this.d.convert(`${a}.e${j}`, 'dynamic', x.t));
         });
         if (p.itemIndex) inner.set(p.itemIndex, `${a}.ix`);
         let from = `SELECT ${sel.join(', ')} FROM ${r.from}`;
         if (r.where.length) from += ` WHERE ${r.where.join(' AND ')}`;
-        const out = { from: `(${from}) AS ${a}`, cols: inner, columns: p.columns, where: [], orderBy: [], limit: null, ord: null } as Rel;
-        if (p.limit) return out;
-        return out;
+        // limit n: at most n rows from each input row
+        const where = p.limit ? [`${a}.ix < ${this.expr(p.limit, new Map())}`] : [];
+        return { from: `(${from}) AS ${a}`, cols: inner, columns: p.columns, where, orderBy: [], limit: null, ord: null };
       }
       case 'with': throw new Unsupported('nested let', { start: 0, length: 0 });
     }
@@ -264,7 +264,7 @@ export class SqlRenderer {
     const u = this.next();
     const lists = p.expand.map((x) => this.itemList(this.dyn(x.expr, r.cols)));
     const unnested = lists.map((l, j) => `unnest(${l}) AS e${j}`);
-    if (p.itemIndex) unnested.push(`unnest(range(0, ${lists.length > 1 ? `greatest(${lists.map((l) => `len(${l})`).join(', ')})` : `len(${lists[0]})`})) AS ix`);
+    if (p.itemIndex || p.limit) unnested.push(`unnest(range(0, ${lists.length > 1 ? `greatest(${lists.map((l) => `len(${l})`).join(', ')})` : `len(${lists[0]})`})) AS ix`);
     const sel = p.contextColumns.map((c, i) => {
       const j = p.expand.findIndex((x) => x.name === c.name);
       let v: string;
@@ -273,7 +273,8 @@ export class SqlRenderer {
       else v = r.cols.get(c.name) ?? this.d.literal(c.type, null);
       return `${v} AS c${i}`;
     });
-    this.contexts.set(p.context, `(SELECT ${sel.join(', ')} FROM (SELECT ${unnested.join(', ')}) AS ${u})`);
+    const limit = p.limit ? ` WHERE ${u}.ix < ${this.expr(p.limit, new Map())}` : '';
+    this.contexts.set(p.context, `(SELECT ${sel.join(', ')} FROM (SELECT ${unnested.join(', ')}) AS ${u}${limit})`);
     const s = this.rel(p.sub);
     this.contexts.delete(p.context);
     const sa = this.next();
@@ -460,8 +461,9 @@ function convertLiteral(v: unknown, from: KType, to: KType): unknown {
   if (from === 'datetime' || from === 'timespan' || to === 'datetime' || to === 'timespan' || to === 'dynamic' || from === 'dynamic') return NO_FOLD;
   switch (to) {
     case 'string': return typeof v === 'object' ? JSON.stringify(v) : String(v);
-    case 'long': case 'int': return Math.trunc(Number(v));
-    case 'real': return Number(v);
+    // text that is not a number converts to null (tolong("x")), as Kusto's conversions do
+    case 'long': case 'int': { const n = from === 'string' && String(v).trim() === '' ? NaN : Number(v); return Number.isNaN(n) ? null : Math.trunc(n); }
+    case 'real': { const n = Number(v); return Number.isNaN(n) && from === 'string' && !/^\s*[-+]?nan\s*$/i.test(String(v)) ? null : n; }
     case 'bool': return typeof v === 'string' ? v.toLowerCase() === 'true' : Boolean(v);
     default: return v;
   }
