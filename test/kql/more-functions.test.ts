@@ -118,3 +118,8 @@ test('series_stats() and series_fit_line() add one column per field, named as th
 test('converting text that is not a number gives null', async () => {
   assert.deepEqual(await row('print a = coalesce(tolong("not a number"), tolong("42"), 33), b = todouble("x"), d = tolong(""), e = toint("12")'), { a: 42, b: null, d: null, e: 12 });
 });
+
+test('where on a window function (row_number(), prev()) after serialize', async () => {
+  const r = await runQuery(store, 'range x from 1 to 10 step 1 | serialize | where row_number() == 3 or prev(x) == 7 | extend n = row_number()');
+  assert.deepEqual(r.rows, [{ x: 3, n: 1 }, { x: 8, n: 2 }]);
+});

@@ -198,7 +198,15 @@ export class Lowerer {
       return { e: 'col', name, t: c?.type ?? 'unknown' };
     };
     switch (op.kind) {
-      case 'FilterOperator': return { op: 'filter', input, cond: conv(this.expr(op.condition, { scope }), 'bool'), columns: inCols };
+      case 'FilterOperator': {
+        const cond = conv(this.expr(op.condition, { scope }), 'bool');
+        if (!containsWindow(cond)) return { op: 'filter', input, cond, columns: inCols };
+        // where row_number() == n: the window function is computed as a column first, then filtered on
+        const flag: Column = { name: '\u0000where', type: 'bool' };
+        const withFlag: Plan = { op: 'window', input, exprs: [...inCols.map((c) => colRef(c.name)), cond], columns: [...inCols, flag] };
+        const kept: Plan = { op: 'filter', input: withFlag, cond: { e: 'col', name: flag.name, t: 'bool' }, columns: withFlag.columns };
+        return { op: 'project', input: kept, exprs: inCols.map((c) => colRef(c.name)), columns: inCols };
+      }
       case 'ExtendOperator': case 'ProjectOperator': {
         const local = new Map<string, IRExpr>();
         const inNames = new Set(inCols.map((c) => c.name));
