@@ -36,7 +36,7 @@ after(() => {
 // as it does in Kusto.
 const PINNED = {
   network: { total: 462, bound: 297, outside: 63, ran: 227 },
-  defender: { total: 2349, bound: 1763, outside: 113, ran: 1626 },
+  defender: { total: 2349, bound: 1763, outside: 113, ran: 1627 },
 };
 
 for (const name of ['network', 'defender'] as const) {
