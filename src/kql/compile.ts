@@ -6,6 +6,7 @@ import { Converter } from './frontend/convert.js';
 import { Unsupported, type Column, type Script } from './frontend/ast.js';
 import { Lowerer } from './ir/lower.js';
 import type { Plan } from './ir/plan.js';
+import { NeedsProbe, type ProbeSpec } from './ir/probe.js';
 import { SqlRenderer, type TableNames } from './sql/render.js';
 import { duckdb } from './sql/duckdb/dialect.js';
 import type { Dialect } from './sql/dialect.js';
@@ -28,6 +29,12 @@ export interface Compiled {
   render: Script['render'];
   /** externaldata sources: fetched when the query runs; their rows replace placeholders in the SQL. */
   externals: ExternalSource[];
+  /**
+   * Set when the result columns depend on the data (evaluate bag_unpack / pivot without an output
+   * schema): `sql` is then this probe's SQL, `columns` the columns the binder states, and running
+   * the query first runs the probe (src/kql/exec/probe.ts).
+   */
+  probe?: ProbeSpec & { sql: string; recompile(text: string): Compiled };
   /** Milliseconds spent in parse+bind, and in conversion+lowering+rendering. */
   timings: { bindMs: number; compileMs: number };
 }
@@ -62,8 +69,9 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
   const t1 = performance.now();
   const out: Compiled = { text, diagnostics, columns: [], plan: null, sql: null, rowsSql: null, render: null, externals: [], timings: { bindMs: t1 - t0, compileMs: 0 } };
   if (!diagnostics.some((d) => d.severity === 'error')) {
+    let script: Script | null = null;
     try {
-      const script = new Converter(text).script(code.Syntax);
+      script = new Converter(text).script(code.Syntax);
       const compiled = new Lowerer(opts.tables ?? storeTableDefs()).lowerScript(script);
       out.columns = compiled.columns;
       out.plan = compiled.plan;
@@ -71,15 +79,28 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
       out.sql = new SqlRenderer(opts.dialect ?? duckdb, opts.names ?? storeNames).render(compiled.plan);
       out.rowsSql = new SqlRenderer(opts.dialect ?? duckdb, opts.names ?? storeNames).render(compiled.plan, true);
       out.externals = externalSources(compiled.plan);
-    } catch (err) {
-      if (err instanceof Unsupported) {
+    } catch (caught) {
+      let err = caught;
+      if (err instanceof NeedsProbe && script) {
+        try {
+          const sql = new SqlRenderer(opts.dialect ?? duckdb, opts.names ?? storeNames).render(err.spec.plan);
+          out.columns = script.query.schema;
+          out.render = script.render;
+          out.sql = `-- the result columns depend on the data: this probe runs first\n${sql}`;
+          out.externals = externalSources(err.spec.plan);
+          out.probe = { ...err.spec, sql, recompile: (t) => compileQuery(t, opts) };
+        } catch (e) {
+          err = e;
+        }
+      }
+      if (out.probe) { /* runnable: the probe comes first */ } else if (err instanceof Unsupported) {
         out.diagnostics = [...diagnostics, makeDiagnostic(text, 'WH001', `Not supported yet by wirehunt: ${err.feature}`, err.span.start, err.span.length)];
       } else {
         const msg = err instanceof Error ? err.message : String(err);
         out.diagnostics = [...diagnostics, makeDiagnostic(text, 'WH000', `Internal compiler error: ${msg}`, 0, 0)];
       }
       out.plan = null;
-      out.sql = null;
+      if (!out.probe) out.sql = null;
       out.rowsSql = null;
       out.externals = [];
     }

@@ -63,9 +63,9 @@ test('binder errors: Kusto code, line:column, exit 1, no stack trace', () => {
 });
 
 test('unsupported features name themselves', () => {
-  const r = wh('--dry-run', 'DeviceNetworkEvents | extend j = todynamic(AdditionalFields) | evaluate bag_unpack(j)');
+  const r = wh('--dry-run', 'DeviceNetworkEvents | evaluate autocluster()');
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /WH001 \(1:\d+\): Not supported yet by wirehunt: evaluate bag_unpack/);
+  assert.match(r.stderr, /WH001 \(1:\d+\): Not supported yet by wirehunt: evaluate autocluster/);
 });
 
 test('--dry-run succeeds without touching the store; -f reads a file', () => {

@@ -10,6 +10,7 @@ import { bindExternalData } from '../external/resolve.js';
 import { ExternalDataError } from '../external/fetch.js';
 import { externalDataOptions, type ExternalDataOptions } from '../external/options.js';
 import { duckdb } from '../sql/duckdb/dialect.js';
+import { resolveProbes, ProbeStopped } from './probe.js';
 
 export const MAX_ROWS = 100_000;
 
@@ -81,6 +82,14 @@ export async function runQuery(store: StoreLike, text: string, opts: RunOptions 
 export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: RunOptions = {}): Promise<QueryResult> {
   if (!c.sql) throw new KqlError(c.diagnostics);
   await prepare(conn);
+  if (c.probe) {
+    // the result columns depend on the data: resolve them, then run the query they complete
+    const now = opts.now ?? new Date();
+    const full = await resolveProbes(conn, c, nowSql(now), opts).catch((err: Error) => {
+      throw new KqlError([], err instanceof ProbeStopped ? err.message : `query failed: ${String(err.message).split('\n')[0]}`);
+    });
+    return runCompiled(conn, full, { ...opts, now });
+  }
   const maxRows = opts.maxRows ?? MAX_ROWS;
   const nowText = nowSql(opts.now ?? new Date());
   const [baseSql, rowsSql] = c.externals?.length ? await externalSql(c, opts) : [c.sql, c.rowsSql];
@@ -127,7 +136,7 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
     rows = texts.map((t) => JSON.parse(t) as Record<string, unknown>);
   } else {
     truncated = raw.length > maxRows;
-    if (sqlTypes.length !== c.columns.length) typeMismatches.push(`${sqlTypes.length} SQL columns for ${c.columns.length} result columns`);
+    if (sqlTypes.length !== c.columns.length && c.columns.length) typeMismatches.push(`${sqlTypes.length} SQL columns for ${c.columns.length} result columns`);
     else c.columns.forEach((col, i) => { if (!SQL_OK[col.type]?.includes(sqlTypes[i]!)) typeMismatches.push(`${col.name}: ${col.type} came back as ${sqlTypes[i]}`); });
     if (truncated) raw = raw.slice(0, maxRows);
     rows = raw.map((r) => {

@@ -41,6 +41,7 @@ export type Query =
   | { kind: 'Range'; name: string; from: Expr; to: Expr; step: Expr; schema: Column[]; span: Span }
   | { kind: 'Union'; sources: Query[]; params: Record<string, string>; schema: Column[]; span: Span }
   | { kind: 'Call'; call: Expr; schema: Column[]; span: Span } // a user function returning a table
+  | { kind: 'Context'; schema: Column[]; span: Span } // the implicit input of a subquery (mv-apply's per-row subtable)
   | { kind: 'Pipe'; source: Query; op: Operator; schema: Column[]; span: Span };
 
 export type Operator =
@@ -66,9 +67,11 @@ export type Operator =
   | { kind: 'RenderOperator'; chart: string; params: Record<string, string> }
   | { kind: 'InvokeOperator'; call: Expr }
   | { kind: 'ParseOperator'; kindName: string; source: Expr; pattern: ParsePart[]; where: boolean }
-  | { kind: 'EvaluateOperator'; plugin: string; args: Expr[] }
+  | { kind: 'EvaluateOperator'; plugin: string; args: Expr[]; schema: EvaluateSchema | null; insertAt: number }
   | { kind: 'SearchOperator'; caseSensitive: boolean; pred: SearchPred | null }
   | { kind: 'ParseKvOperator'; source: Expr; keys: Column[]; params: Record<string, string> }
+  | { kind: 'MvApplyOperator'; exprs: { expr: Expr; name: string | null; toType: KType | null }[]; itemIndex: string | null; limit: Expr | null; sub: Query }
+  | { kind: 'MakeSeriesOperator'; aggregates: { expr: Expr; default: Expr | null }[]; on: Expr; from: Expr | null; to: Expr | null; step: Expr; by: Expr[] }
   | { kind: 'TopNestedOperator'; clauses: { count: Expr | null; of: Expr; withOthers: Expr | null; by: Expr; desc: boolean }[] };
 
 /** A search predicate: terms ("x", "x*", Col:"x") combined with and/or/not, or an ordinary condition. */
@@ -77,6 +80,9 @@ export type SearchPred =
   | { kind: 'and' | 'or'; left: SearchPred; right: SearchPred }
   | { kind: 'not'; operand: SearchPred }
   | { kind: 'expr'; expr: Expr };
+
+/** `evaluate plugin(…) : (*, a:long)`: the output schema written after a plugin call (names as written). */
+export interface EvaluateSchema { star: boolean; names: string[] }
 
 export type ParsePart = { kind: 'star' } | { kind: 'text'; text: string } | { kind: 'column'; name: string; type: KType; regex: string | null };
 

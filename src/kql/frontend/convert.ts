@@ -103,7 +103,7 @@ function literal(n: Bridged, k: string): Expr {
   const t = ktype(n.ResultType);
   const v = n.LiteralValue;
   const s = span(n);
-  if (v === null || v === undefined) return { kind: 'Literal', type: t, value: null, span: s };
+  if (v === null || v === undefined || k === 'NullLiteralExpression') return { kind: 'Literal', type: t, value: null, span: s };
   switch (t) {
     case 'string': return { kind: 'Literal', type: t, value: String(v), span: s };
     case 'bool': return { kind: 'Literal', type: t, value: String(v).toLowerCase() === 'true', span: s };
@@ -152,7 +152,8 @@ function jsonValue(n: Bridged): unknown {
       return o;
     }
     case 'JsonArrayExpression': return items(n.Values).map(jsonValue);
-    case 'PrefixUnaryExpression': { const v = jsonValue(n.Expression); return typeof v === 'number' ? -v : v; }
+    case 'PrefixUnaryExpression': case 'UnaryMinusExpression': { const v = jsonValue(n.Expression); return typeof v === 'number' ? -v : v; }
+    case 'UnaryPlusExpression': return jsonValue(n.Expression);
   }
   if (n.IsLiteral || /Literal/.test(k)) {
     const l = literal(n, k) as { value: unknown; type: KType };
@@ -166,7 +167,44 @@ const AGG_NAMES = new Set(['count', 'countif', 'dcount', 'dcountif', 'sum', 'sum
 
 export class Converter {
   private fns = new Map<string, UserFunction>();
+  /** Depth of subqueries whose first operator has an implicit input (mv-apply … on (…)). */
+  private subqueries = 0;
   constructor(readonly text: string) {}
+
+  private mvApply(n: Bridged): Operator {
+    const params = namedParams(n.Parameters);
+    const exprs = items(n.Expressions).map((e: Bridged) => {
+      const inner = e.Expression;
+      let name: string | null = null;
+      let ex: Expr;
+      if (kindName(inner) === 'SimpleNamedExpression') { name = nameOf(inner.Name); ex = this.expr(inner.Expression); } else ex = this.expr(inner);
+      const toType = e.ToTypeOf ? ktypeFromText(String(e.ToTypeOf.TypeOf.ToString()).replace(/typeof\s*\(|\)/g, '').trim()) : null;
+      return { expr: ex, name, toType };
+    });
+    if (n.ContextIdClause) throw new Unsupported('mv-apply id=', span(n.ContextIdClause));
+    this.subqueries++;
+    try {
+      const sub = this.query(n.Subquery.Expression);
+      return { kind: 'MvApplyOperator', exprs, itemIndex: params['with_itemindex'] ?? null, limit: n.RowLimitClause ? this.expr(n.RowLimitClause.RowLimit) : null, sub };
+    } finally {
+      this.subqueries--;
+    }
+  }
+
+  private makeSeries(n: Bridged): Operator {
+    const aggregates = items(n.Aggregates).map((a: Bridged) => ({ expr: this.expr(a.Expression), default: a.DefaultExpression ? this.expr(a.DefaultExpression.Expression) : null }));
+    const r = n.RangeClause;
+    let from: Expr | null = null, to: Expr | null = null, step: Expr;
+    if (kindName(r) === 'MakeSeriesInRangeClause') {
+      const [a, b, c] = this.exprs(r.Arguments.Expressions);
+      from = a!; to = b!; step = c!;
+    } else {
+      if (r.MakeSeriesFromClause) from = this.expr(r.MakeSeriesFromClause.Expression);
+      if (r.MakeSeriesToClause) to = this.expr(r.MakeSeriesToClause.Expression);
+      step = this.expr(r.MakeSeriesStepClause.Expression);
+    }
+    return { kind: 'MakeSeriesOperator', aggregates, on: this.expr(n.OnClause.Expression), from, to, step, by: n.ByClause ? this.exprs(n.ByClause.Expressions) : [] };
+  }
 
   script(root: Bridged): Script {
     const lets: LetBinding[] = [];
@@ -281,6 +319,8 @@ export class Converter {
       };
       case 'ToTableExpression': return this.query(n.Expression);
     }
+    // inside mv-apply's subquery the first operator reads the per-row subtable
+    if (this.subqueries > 0 && k.endsWith('Operator')) return { kind: 'Pipe', source: { kind: 'Context', schema: [], span: s }, op: this.operator(n), schema, span: s };
     throw new Unsupported(`tabular expression ${k}`, s);
   }
 
@@ -346,7 +386,7 @@ export class Converter {
           if (e.ToTypeOf) toType = ktypeFromText(String(e.ToTypeOf.TypeOf.ToString()).replace(/typeof\s*\(|\)/g, '').trim());
           return { expr: ex, name, toType };
         });
-        return { kind: 'MvExpandOperator', exprs, itemIndex: params['with_itemindex'] ?? null, limit: n.RowLimitClause ? this.expr(n.RowLimitClause.Expression) : null };
+        return { kind: 'MvExpandOperator', exprs, itemIndex: params['with_itemindex'] ?? null, limit: n.RowLimitClause ? this.expr(n.RowLimitClause.RowLimit) : null };
       }
       case 'SerializeOperator': return { kind: 'SerializeOperator', exprs: this.exprs(n.Expressions) };
       case 'AsOperator': return { kind: 'AsOperator', name: nameOf(n.Name) };
@@ -366,8 +406,12 @@ export class Converter {
       }
       case 'EvaluateOperator': {
         const call = n.FunctionCall;
-        return { kind: 'EvaluateOperator', plugin: nameOf(call.Name).toLowerCase(), args: this.exprs(call.ArgumentList.Expressions) };
+        const rs = n.Schema?.Schema;
+        const schema = rs ? { star: !!rs.AsteriskToken, names: items(rs.Columns).map((c: Bridged) => nameOf(c.Name)) } : null;
+        return { kind: 'EvaluateOperator', plugin: nameOf(call.Name).toLowerCase(), args: this.exprs(call.ArgumentList.Expressions), schema, insertAt: call.End ?? call.TextStart + call.Width };
       }
+      case 'MvApplyOperator': return this.mvApply(n);
+      case 'MakeSeriesOperator': return this.makeSeries(n);
       case 'InvokeOperator': return { kind: 'InvokeOperator', call: this.expr(n.Function) };
       case 'SearchOperator': {
         if (n.InClause) throw new Unsupported('search in (…) after a pipe', span(n));
@@ -458,7 +502,10 @@ export class Converter {
         const agg = sym ? String(sym.constructor.$$name).endsWith('FunctionSymbol') && AGG_NAMES.has(name) : false;
         return { kind: 'Call', name, args, aggregate: agg, user: this.fns.get(name) ?? null, type, span: s };
       }
-      case 'ToScalarExpression': return { kind: 'ToScalar', query: this.query(n.Expression), type, span: s };
+      case 'ToScalarExpression':
+        // toscalar(<scalar expression>) is the value itself
+        if (!n.Expression.ResultType?.Columns) return this.expr(n.Expression);
+        return { kind: 'ToScalar', query: this.query(n.Expression), type, span: s };
       case 'DynamicExpression': return { kind: 'Literal', type: 'dynamic', value: jsonValue(n.Expression), span: s };
       case 'InExpression': case 'NotInExpression': case 'InCsExpression': case 'NotInCsExpression': case 'HasAnyExpression': case 'HasAllExpression':
       case 'InCiExpression': case 'NotInCiExpression': {

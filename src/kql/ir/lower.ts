@@ -8,6 +8,9 @@ import { searchCondition } from './search.js';
 import { parseKvValues } from './parse-kv.js';
 import { ktypeFromText } from '../frontend/convert.js';
 import type { SearchPred } from '../frontend/ast.js';
+import { lowerEvaluate } from './evaluate.js';
+import { lowerMakeSeries } from './series.js';
+import { TUPLE_FUNCTIONS } from './tuple-functions.js';
 import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
 
 /** Arguments of a user function call by parameter: named arguments (`f(c=7, a=12)`) by name, the rest in order. */
@@ -37,6 +40,9 @@ class Scope {
 
 interface Ctx { scope: Scope; local?: Map<string, IRExpr>; agg?: boolean; inputCols?: Column[] }
 
+/** The scope name of a subquery's implicit input (mv-apply). */
+const CONTEXT = '\u0000context';
+
 const NUMERIC = new Set<KType>(['int', 'long', 'real', 'decimal']);
 const INTEGRAL = new Set<KType>(['int', 'long']);
 
@@ -53,20 +59,20 @@ const BINARY: Record<string, string> = {
 };
 
 const ALIASES: Record<string, string> = {
-  iif: 'iff', parse_json: 'todynamic', toobject: 'todynamic', makeset: 'make_set', makelist: 'make_list', make_set_if: 'make_set_if',
+  iif: 'iff', notempty: 'isnotempty', notnull: 'isnotnull', unicode_codepoints_to_string: 'make_string', parse_json: 'todynamic', toobject: 'todynamic', makeset: 'make_set', makelist: 'make_list', make_set_if: 'make_set_if',
   todecimal: 'todouble', int: 'toint', long: 'tolong', real: 'toreal', double: 'todouble', bool: 'tobool', boolean: 'tobool',
   ceil: 'ceiling', pack: 'bag_pack', extract_json: 'extractjson', tohex: 'tohex', strcat_delim: 'strcat_delim',
   base64_decodestring: 'base64_decode_tostring', base64_encodestring: 'base64_encode_tostring', sha256: 'hash_sha256',
   anyif: 'take_anyif', any: 'take_any', isnotnull: 'isnotnull', todatetime: 'todatetime', totimespan: 'totimespan', time: 'totimespan',
   datetime_utc_to_local: 'todatetime', array_strcat: 'strcat_array', dcount_hll: 'dcount', startofweek: 'startofweek',
-  format_ipv4: 'tostring', min_of: 'min_of', max_of: 'max_of', floor: 'floor',
+  min_of: 'min_of', max_of: 'max_of', floor: 'floor',
   parsejson: 'todynamic', argmax: 'arg_max', argmin: 'arg_min', pack_dictionary: 'bag_pack', array_length: 'array_length',
   toboolean: 'tobool',
 };
 
 const AGGS = new Set(['count', 'countif', 'dcount', 'dcountif', 'count_distinct', 'count_distinctif', 'sum', 'sumif', 'avg', 'avgif', 'min', 'max', 'minif', 'maxif',
   'stdev', 'stdevp', 'variance', 'variancep', 'stdevif', 'varianceif', 'take_any', 'take_anyif', 'make_set', 'make_set_if', 'make_list', 'make_list_if',
-  'make_list_with_nulls', 'make_bag', 'percentile', 'percentiles', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'hll', 'arg_max', 'arg_min']);
+  'make_list_with_nulls', 'make_bag', 'make_bag_if', 'percentile', 'percentiles', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'hll', 'arg_max', 'arg_min']);
 
 const CONVERT: Record<string, KType> = { tostring: 'string', toint: 'int', tolong: 'long', todouble: 'real', toreal: 'real', tobool: 'bool', todatetime: 'datetime', totimespan: 'timespan', toguid: 'guid' };
 
@@ -97,6 +103,11 @@ export class Lowerer {
     const body = this.query(script.query, scope);
     const plan: Plan = this.ctes.length ? { op: 'with', ctes: this.ctes, body, columns: body.columns } : body;
     return { plan, columns: body.columns, render: script.render };
+  }
+
+  /** The plan with the let-bound CTEs lowered so far. */
+  withCtes(body: Plan): Plan {
+    return this.ctes.length ? { op: 'with', ctes: [...this.ctes], body, columns: body.columns } : body;
   }
 
   private bindLets(lets: LetBinding[], scope: Scope, top: boolean): void {
@@ -158,6 +169,11 @@ export class Lowerer {
         throw new Unsupported(`tabular function ${call.name}()`, q.span);
       }
       case 'Pipe': return this.operator(q.op, this.query(q.source, scope), q.schema, scope, q.span);
+      case 'Context': {
+        const b = scope.get(CONTEXT);
+        if (b?.kind !== 'table') throw new Unsupported('an operator without input', q.span);
+        return b.plan;
+      }
     }
   }
 
@@ -200,7 +216,15 @@ export class Lowerer {
       return { e: 'col', name, t: c?.type ?? 'unknown' };
     };
     switch (op.kind) {
-      case 'FilterOperator': return { op: 'filter', input, cond: conv(this.expr(op.condition, { scope }), 'bool'), columns: inCols };
+      case 'FilterOperator': {
+        const cond = conv(this.expr(op.condition, { scope }), 'bool');
+        if (!containsWindow(cond)) return { op: 'filter', input, cond, columns: inCols };
+        // where row_number() == n: the window function is computed as a column first, then filtered on
+        const flag: Column = { name: '\u0000where', type: 'bool' };
+        const withFlag: Plan = { op: 'window', input, exprs: [...inCols.map((c) => colRef(c.name)), cond], columns: [...inCols, flag] };
+        const kept: Plan = { op: 'filter', input: withFlag, cond: { e: 'col', name: flag.name, t: 'bool' }, columns: withFlag.columns };
+        return { op: 'project', input: kept, exprs: inCols.map((c) => colRef(c.name)), columns: inCols };
+      }
       case 'ExtendOperator': case 'ProjectOperator': {
         const local = new Map<string, IRExpr>();
         const inNames = new Set(inCols.map((c) => c.name));
@@ -216,6 +240,19 @@ export class Lowerer {
         const produced: { name: string; expr: IRExpr }[] = [];
         const ctx: Ctx = { scope, local };
         op.exprs.forEach((e, idx) => {
+          const call = e.kind === 'Named' ? e.expr : e;
+          const tuple = call.kind === 'Call' && !call.user ? TUPLE_FUNCTIONS[call.name] : undefined;
+          if (tuple && call.kind === 'Call') {
+            // one column per field; names: the ones written, then the binder's (project: in order)
+            const bag: IRExpr = { e: 'fn', f: tuple.bag, args: call.args.map((a) => this.expr(a, ctx)), t: 'dynamic' };
+            tuple.fields.forEach((f, k) => {
+              const name = (e.kind === 'Named' ? e.names[k] : undefined) ?? (op.kind === 'ProjectOperator' ? schema[produced.length]?.name : nextName()) ?? `${call.name}_${f}`;
+              const ir = conv({ e: 'path', base: bag, path: [f], t: 'dynamic' }, schema.find((c) => c.name === name)?.type ?? 'dynamic');
+              produced.push({ name, expr: ir });
+              local.set(name, ir);
+            });
+            return;
+          }
           if (op.kind === 'ProjectOperator') {
             const out = schema[idx];
             const ex = e.kind === 'Named' ? e.expr : e;
@@ -338,7 +375,9 @@ export class Lowerer {
         return this.callTable(fn, call.args, scope, input, span);
       }
       case 'ParseOperator': return this.parse(op, input, schema, scope, span);
-      case 'EvaluateOperator': throw new Unsupported(`evaluate ${op.plugin}`, span);
+      case 'EvaluateOperator': return lowerEvaluate({ expr: (e, agg) => this.expr(e, { scope, agg }), withCtes: (p) => this.withCtes(p) }, op, input, schema, span);
+      case 'MvApplyOperator': return this.mvApply(op, input, schema, scope, span);
+      case 'MakeSeriesOperator': return lowerMakeSeries((e, agg) => this.expr(e, { scope, agg }), op, input, schema, span);
       case 'SearchOperator': {
         const label = input.op === 'scan' ? input.table : '';
         return this.search([{ plan: input, label }], op.pred, op.caseSensitive, schema, scope);
@@ -364,6 +403,26 @@ export class Lowerer {
     const inputs = sources.map((s): Plan => (pred ? { op: 'filter', input: s.plan, cond: searchCondition(pred, s.plan.columns, cs, (e) => this.expr(e, { scope })), columns: s.plan.columns } : s.plan));
     const withTable = schema[0]?.name === '$table';
     return { op: 'union', inputs, source: withTable ? { name: '$table', labels: sources.map((s) => s.label) } : null, columns: schema };
+  }
+
+  private mvApply(op: Extract<Operator, { kind: 'MvApplyOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {
+    const inCols = input.columns;
+    const expand = op.exprs.map((x, i) => {
+      const name = x.name ?? (x.expr.kind === 'ColumnRef' ? x.expr.name : refName(x.expr) ?? `Column${i + 1}`);
+      return { expr: this.expr(x.expr, { scope }), name, t: (x.toType ?? 'dynamic') as KType };
+    });
+    // the subtable: the row's columns (expanded ones replaced), the new expanded columns, the item index
+    const typeOf = (n: string) => expand.find((x) => x.name === n)?.t;
+    const contextColumns: Column[] = [
+      ...inCols.map((c) => ({ name: c.name, type: typeOf(c.name) ?? c.type })),
+      ...expand.filter((x) => !inCols.some((c) => c.name === x.name)).map((x) => ({ name: x.name, type: x.t })),
+      ...(op.itemIndex ? [{ name: op.itemIndex, type: 'long' as KType }] : []),
+    ];
+    const context = `mvapply_${++this.seq}`;
+    const inner = new Scope(scope);
+    inner.set(CONTEXT, { kind: 'table', plan: { op: 'ref', name: context, columns: contextColumns } });
+    const sub = this.query(op.sub, inner);
+    return { op: 'mvapply', input, expand, itemIndex: op.itemIndex, limit: op.limit ? this.expr(op.limit, { scope }) : null, context, contextColumns, sub, columns: schema };
   }
 
   private parse(op: Extract<Operator, { kind: 'ParseOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {
@@ -441,7 +500,8 @@ export class Lowerer {
           if (!hasStar(inner) && explicit[k - 1]) ex = this.expr(unname(explicit[k - 1]!), { scope });
           else {
             let src = inCols.find((c) => c.name === out.name);
-            if (!src) src = inCols.find((c) => c.name === out.name.replace(/\d+$/, ''));
+            // a name taken twice gets a number appended (SHA1 → SHA11): drop it, one digit at a time
+            for (let k = 1; !src && k <= 3 && /\d$/.test(out.name.slice(0, out.name.length - k + 1)); k++) src = inCols.find((c) => c.name === out.name.slice(0, -k));
             if (!src) throw new Unsupported(`arg_max column ${out.name}`, inner.span);
             ex = { e: 'col', name: src.name, t: src.type };
           }
@@ -707,8 +767,12 @@ export class Lowerer {
       }
       case 'not': return { e: 'fn', f: 'not', args: [conv(this.expr(e.args[0]!, ctx), 'bool')], t: 'bool' };
       case 'strcat': case 'strcat_delim': return { e: 'fn', f: name, args: args().map((a) => conv(a, 'string')), t: 'string' };
-      case 'row_number': case 'prev': case 'next': case 'row_cumsum':
-        return { e: 'win', f: name, args: args(), t: e.type };
+      case 'row_number': case 'prev': case 'next': case 'row_cumsum': {
+        const as = args();
+        // prev/next's default takes the value's type (next(Timestamp, 1, 0))
+        if ((name === 'prev' || name === 'next') && as[2]) as[2] = conv(as[2], as[0]!.t);
+        return { e: 'win', f: name, args: as, t: e.type };
+      }
       case 'extractjson': {
         const [p, j] = args();
         const raw: IRExpr = { e: 'fn', f: 'extractjson', args: [p!, conv(j!, 'string')], t: 'string' };

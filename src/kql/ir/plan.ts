@@ -34,6 +34,8 @@ export type Plan =
   | { op: 'join'; kind: string; left: Plan; right: Plan; on: { left: IRExpr; right: IRExpr }[]; columns: Column[] }
   | { op: 'union'; inputs: Plan[]; source: { name: string; labels: string[] } | null; columns: Column[] }
   | { op: 'mvexpand'; input: Plan; expand: { expr: IRExpr; name: string; t: KType }[]; itemIndex: string | null; limit: IRExpr | null; columns: Column[] }
+  // mv-apply: `sub` runs once per input row on the subtable `context` (a ref): the row's columns, the expanded items, the item index
+  | { op: 'mvapply'; input: Plan; expand: { expr: IRExpr; name: string; t: KType }[]; itemIndex: string | null; limit: IRExpr | null; context: string; contextColumns: Column[]; sub: Plan; columns: Column[] }
   | { op: 'window'; input: Plan; exprs: IRExpr[]; columns: Column[] } // like project, but window functions run over the input order
   | { op: 'topnested'; input: Plan; levels: TopNestedLevel[]; columns: Column[] } // columns: each level's value then its aggregate
   | { op: 'with'; ctes: { name: string; plan: Plan }[]; body: Plan; columns: Column[] };

@@ -39,6 +39,8 @@ export interface TableNames { sqlName(table: string, column: string): string; ha
 
 export class SqlRenderer {
   private alias = 0;
+  /** Subtables of mv-apply being rendered: a ref to one of these names reads it (correlated to the outer row). */
+  private contexts = new Map<string, string>();
   constructor(readonly d: Dialect, readonly names: TableNames) {}
 
   /** The query's SQL; `rowsAsJson`: one VARCHAR column holding each row as a JSON object, encoded as Defender's API encodes values. */
@@ -112,8 +114,10 @@ export class SqlRenderer {
         const a = this.next();
         const cols = new Map<string, string>();
         p.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
-        return { from: `${this.d.quoteIdent(p.name)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+        const context = this.contexts.get(p.name);
+        return { from: `${context ?? this.d.quoteIdent(p.name)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
       }
+      case 'mvapply': return this.mvApply(p);
       case 'values': {
         const a = this.next();
         const cols = new Map<string, string>();
@@ -225,7 +229,9 @@ export class SqlRenderer {
             if (!src) { const m = /^(.*)_(long|int|real|string|datetime|timespan|bool|dynamic|guid|decimal)$/.exec(c.name); if (m) { const s2 = byName.get(m[1]!); if (s2 && s2.type === m[2]) src = s2; } }
             cols.set(c.name, src ? this.d.convert(r.cols.get(src.name)!, src.type, c.type) : this.d.literal(c.type, null));
           }
-          return this.finalize({ ...r, cols, columns: p.columns, orderBy: [] }, true);
+          // a part with its own LIMIT (take) needs a subquery of its own inside UNION ALL
+          const part = this.finalize({ ...r, cols, columns: p.columns, orderBy: [] }, true);
+          return r.limit !== null ? `SELECT * FROM (${part})` : part;
         });
         const a = this.next();
         const cols = new Map<string, string>();
@@ -241,21 +247,58 @@ export class SqlRenderer {
         p.input.columns.forEach((c, i) => { if (!names.has(c.name)) { sel.push(`${r.cols.get(c.name)} AS i${i}`); inner.set(c.name, `${a}.i${i}`); } });
         p.expand.forEach((x, j) => {
           const v = this.dyn(x.expr, r.cols);
-          const list = `(CASE json_type(${v}) WHEN 'ARRAY' THEN CAST(json_extract(${v}, '$[*]') AS JSON[]) WHEN 'OBJECT' THEN list_transform(json_keys(${v}), k -> json_object(k, json_extract(${v}, '$."' || replace(k, '"', '\\"') || '"'))) ELSE [${v}] END)`;
+          const list = this.itemList(v);
           sel.push(`unnest(${list}) AS e${j}`);
-          if (j === 0 && p.itemIndex) sel.push(`unnest(range(0, len(${list}))) AS ix`);
+          if (j === 0 && (p.itemIndex || p.limit)) sel.push(`unnest(range(0, len(${list}))) AS ix`);
           inner.set(x.name, x.t === 'dynamic' ? `${a}.e${j}` : this.d.convert(`${a}.e${j}`, 'dynamic', x.t));
         });
         if (p.itemIndex) inner.set(p.itemIndex, `${a}.ix`);
         let from = `SELECT ${sel.join(', ')} FROM ${r.from}`;
         if (r.where.length) from += ` WHERE ${r.where.join(' AND ')}`;
-        const out = { from: `(${from}) AS ${a}`, cols: inner, columns: p.columns, where: [], orderBy: [], limit: null, ord: null } as Rel;
-        if (p.limit) return out;
-        return out;
+        // limit n: at most n rows from each input row
+        const where = p.limit ? [`${a}.ix < ${this.expr(p.limit, new Map())}`] : [];
+        return { from: `(${from}) AS ${a}`, cols: inner, columns: p.columns, where, orderBy: [], limit: null, ord: null };
       }
       case 'topnested': return this.topNested(p);
       case 'with': throw new Unsupported('nested let', { start: 0, length: 0 });
     }
+  }
+
+  /** The JSON items of a dynamic value for mv-expand/mv-apply: an array's elements, a bag's {key: value} pairs, else the value itself. */
+  private itemList(v: string): string {
+    return `(CASE json_type(${v}) WHEN 'ARRAY' THEN CAST(json_extract(${v}, '$[*]') AS JSON[]) WHEN 'OBJECT' THEN list_transform(json_keys(${v}), k -> json_object(k, json_extract(${v}, '$."' || replace(k, '"', '\\"') || '"'))) ELSE [${v}] END)`;
+  }
+
+  /** mv-apply: the subquery runs per input row (LATERAL) on a subtable built from the row. */
+  private mvApply(p: Extract<Plan, { op: 'mvapply' }>): Rel {
+    const r = this.wrap(this.rel(p.input));
+    const u = this.next();
+    const lists = p.expand.map((x) => this.itemList(this.dyn(x.expr, r.cols)));
+    const unnested = lists.map((l, j) => `unnest(${l}) AS e${j}`);
+    if (p.itemIndex || p.limit) unnested.push(`unnest(range(0, ${lists.length > 1 ? `greatest(${lists.map((l) => `len(${l})`).join(', ')})` : `len(${lists[0]})`})) AS ix`);
+    const sel = p.contextColumns.map((c, i) => {
+      const j = p.expand.findIndex((x) => x.name === c.name);
+      let v: string;
+      if (j >= 0) v = c.type === 'dynamic' ? `${u}.e${j}` : this.d.convert(`${u}.e${j}`, 'dynamic', c.type);
+      else if (c.name === p.itemIndex) v = `${u}.ix`;
+      else v = r.cols.get(c.name) ?? this.d.literal(c.type, null);
+      return `${v} AS c${i}`;
+    });
+    const limit = p.limit ? ` WHERE ${u}.ix < ${this.expr(p.limit, new Map())}` : '';
+    this.contexts.set(p.context, `(SELECT ${sel.join(', ')} FROM (SELECT ${unnested.join(', ')}) AS ${u}${limit})`);
+    const s = this.rel(p.sub);
+    this.contexts.delete(p.context);
+    const sa = this.next();
+    const subSql = this.finalize(s, true);
+    const cols = new Map<string, string>();
+    const expanded = new Set(p.expand.map((x) => x.name));
+    for (const c of p.columns) {
+      const i = p.sub.columns.findIndex((x) => x.name === c.name);
+      if (i >= 0) cols.set(c.name, `${sa}.c${i}`);
+      else if (!expanded.has(c.name) && r.cols.has(c.name)) cols.set(c.name, r.cols.get(c.name)!);
+      else cols.set(c.name, this.d.literal(c.type, null));
+    }
+    return { from: `${r.from}, LATERAL (${subSql}) AS ${sa}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
   }
 
   private join(p: Extract<Plan, { op: 'join' }>): Rel {
@@ -474,8 +517,9 @@ function convertLiteral(v: unknown, from: KType, to: KType): unknown {
   if (from === 'datetime' || from === 'timespan' || to === 'datetime' || to === 'timespan' || to === 'dynamic' || from === 'dynamic') return NO_FOLD;
   switch (to) {
     case 'string': return typeof v === 'object' ? JSON.stringify(v) : String(v);
-    case 'long': case 'int': return Math.trunc(Number(v));
-    case 'real': return Number(v);
+    // text that is not a number converts to null (tolong("x")), as Kusto's conversions do
+    case 'long': case 'int': { const n = from === 'string' && String(v).trim() === '' ? NaN : Number(v); return Number.isNaN(n) ? null : Math.trunc(n); }
+    case 'real': { const n = Number(v); return Number.isNaN(n) && from === 'string' && !/^\s*[-+]?nan\s*$/i.test(String(v)) ? null : n; }
     case 'bool': return typeof v === 'string' ? v.toLowerCase() === 'true' : Boolean(v);
     default: return v;
   }

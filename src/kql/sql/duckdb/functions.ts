@@ -6,6 +6,9 @@ const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'date
 
 import { sqlString as q } from './dialect.js';
 import { captureGroups } from '../../ir/regex.js';
+import { SERIES_FUNCTIONS } from './series-functions.js';
+import { DYNAMIC_FUNCTIONS } from './dynamic-functions.js';
+import { IP_STRING_FUNCTIONS } from './ip-string-functions.js';
 export function reEscape(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
@@ -69,6 +72,16 @@ function formatTimespan(t: string, fmt: string): string {
     i += n;
   }
   return `(CASE WHEN ${t} IS NULL THEN NULL ELSE ${parts.length ? parts.join(' || ') : "''"} END)`;
+}
+
+/**
+ * array_sort_asc/desc(array[, nulls_last = true]): numbers by value, then strings; nulls last unless
+ * the second argument is a literal false.
+ */
+function sortArray(a: string[], raw: RenderedArg[], dir: 'ASC' | 'DESC'): string {
+  const nulls = raw[1]?.isLiteral && raw[1].literal === false ? 'NULLS FIRST' : 'NULLS LAST';
+  const keyed = `list_transform(json_extract(${a[0]}, '$[*]'), e -> CASE WHEN json_type(e) = 'NULL' THEN NULL ELSE {'n': CASE WHEN json_type(e) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(e AS DOUBLE) END, 's': json_extract_string(e, '$'), 'j': e} END)`;
+  return `(CASE WHEN json_type(${a[0]}) = 'ARRAY' THEN to_json(list_transform(list_sort(${keyed}, '${dir}', '${nulls}'), t -> CASE WHEN t IS NULL THEN 'null'::JSON ELSE t.j END)) END)`;
 }
 
 const isAlnum = (c: string | undefined) => !!c && /[A-Za-z0-9]/.test(c);
@@ -308,6 +321,59 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   totimespan: { sql: '{0}', args: [T] }, todatetime: { sql: '{0}', args: [D] },
   make_datetime: { sql: (a) => `make_timestamp(${a[0]}, ${a[1] ?? 1}, ${a[2] ?? 1}, ${a[3] ?? 0}, ${a[4] ?? 0}, ${a[5] ?? 0})`, rest: L },
 
+  ...SERIES_FUNCTIONS,
+  ...DYNAMIC_FUNCTIONS,
+  ...IP_STRING_FUNCTIONS,
+  // the first CSV record (a quoted field may hold commas, newlines and "" for a quote)
+  parse_csv: {
+    sql: `to_json(list_transform(regexp_extract_all(regexp_extract({0}, '^((?:"(?:[^"]|"")*"|[^"\n])*)', 1), '(?:^|,)("(?:[^"]|"")*"|[^,]*)', 1), f -> CASE WHEN f LIKE '"%' THEN replace(substr(f, 2, length(f) - 2), '""', '"') ELSE f END))`,
+    args: [S],
+  },
+  make_string: {
+    // code points, each an int or a dynamic array of ints
+    sql: (a, raw) => `(${a.map((x, i) => (raw[i]!.t === 'dynamic' ? `array_to_string(list_transform(json_extract_string(${x}, '$[*]'), c -> chr(CAST(c AS INTEGER))), '')` : `chr(CAST(${x} AS INTEGER))`)).join(' || ')})`,
+    rest: null,
+  },
+  base64_decode_toarray: { sql: "list_transform([TRY(hex(from_base64({0})))], h -> to_json(list_transform(range(0, length(h), 2), i -> CAST('0x' || substr(h, i + 1, 2) AS BIGINT))))[1]", args: [S] },
+  indexof_regex: {
+    // indexof_regex(s, re[, start[, length[, occurrence]]]): the position of the n-th non-overlapping
+    // match within `length` characters from `start` (-1 = to the end); -1 when none, null for a negative start
+    sql: (a, raw) => {
+      const st = a[2] ?? '0';
+      const region = a[3] ? `(CASE WHEN ${a[3]} < 0 THEN substr(${a[0]}, ${st} + 1) ELSE substr(${a[0]}, ${st} + 1, ${a[3]}) END)` : `substr(${a[0]}, ${st} + 1)`;
+      const n = raw[4]?.isLiteral ? Math.max(1, Math.trunc(Number(raw[4].literal))) : 1;
+      const lit = raw[1]!.isLiteral ? String(raw[1]!.literal) : null;
+      const skip = n > 1 ? `(?:.*?(?:${lit ?? "' || " + a[1] + " || '"})){${n - 1}}` : '';
+      const re = lit !== null ? q(`^(?s:(${skip}.*?))(?:${lit})`) : `'^(?s:(${skip}.*?))(?:' || ${a[1]} || ')'`;
+      return `(CASE WHEN ${a[0]} IS NULL OR ${a[1]} IS NULL OR ${st} < 0 THEN NULL WHEN regexp_matches(${region}, ${re}) THEN ${st} + length(regexp_extract(${region}, ${re}, 1)) ELSE -1 END)`;
+    },
+    args: [S, S, L, L, L],
+  },
+  ipv4_is_in_any_range: {
+    // ranges: several strings or one dynamic array of them
+    sql: (a, raw) => `(${a.slice(1).map((x, i) => (raw[i + 1]!.t === 'dynamic'
+      ? `coalesce(list_bool_or(list_transform(json_extract_string(${x}, '$[*]'), r -> ${ipv4InRange([a[0]!, 'r'])})), FALSE)`
+      : ipv4InRange([a[0]!, x]))).join(' OR ') || 'FALSE'})`,
+    args: [S], rest: null,
+  },
+  // keys that are not strings are left out with their values; missing values are null
+  bag_zip: {
+    sql: (a) => `(CASE WHEN json_type(${a[0]}) = 'ARRAY' AND json_type(${a[1]}) = 'ARRAY' THEN to_json(map_from_entries(list_transform(list_filter(range(CAST(json_array_length(${a[0]}) AS BIGINT)), `
+      + `i -> json_type(${a[0]}, '$[' || i || ']') = 'VARCHAR'), i -> {'k': json_extract_string(${a[0]}, '$[' || i || ']'), 'v': json_extract(${a[1]}, '$[' || i || ']')}))) END)`,
+    args: [J, J],
+  },
+
+  // make-series (src/kql/ir/series.ts): bins are numbered from `from` by `step`; datetime steps are ticks
+  series_count: { sql: (a, raw) => `greatest(CAST(ceil(${raw[0]!.t === 'datetime' ? `(epoch_us(${a[1]}) - epoch_us(${a[0]})) / (${a[2]} / 10)` : `(${a[1]} - ${a[0]}) / ${a[2]}`}) AS BIGINT), 0)` },
+  series_bin: { sql: (a, raw) => (raw[0]!.t === 'datetime' ? `((epoch_us(${a[0]}) - epoch_us(${a[1]})) // (${a[2]} // 10))` : `CAST(floor((${a[0]} - ${a[1]}) / ${a[2]}) AS BIGINT)`) },
+  series_fill: { sql: 'to_json(list_transform(range({2}), i -> coalesce({1}[list_position({0}, i)], {3})))' },
+  series_axis: {
+    sql: (a, raw) => (raw[0]!.t === 'datetime'
+      ? `to_json(list_transform(range(${a[2]}), i -> strftime(${a[0]} + to_microseconds(i * (${a[1]} // 10)), '%Y-%m-%dT%H:%M:%S.%f') || '0Z'))`
+      : `to_json(list_transform(range(${a[2]}), i -> ${a[0]} + i * ${a[1]}))`),
+  },
+  series_nonempty: { sql: '(len({0}) > 0)' },
+
   // math
   abs: { sql: 'abs({0})' }, floor: { sql: 'floor({0})', args: [R] }, ceiling: { sql: 'ceiling({0})', args: [R] },
   round: { sql: (a) => `round(${a[0]}, CAST(${a[1] ?? 0} AS INTEGER))`, args: [R, L] },
@@ -320,7 +386,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
 
   // dynamic
   array_length: { sql: "(CASE WHEN json_type({0}) = 'ARRAY' THEN CAST(json_array_length({0}) AS BIGINT) END)", args: [J] },
-  bag_keys: { sql: 'to_json(json_keys({0}))', args: [J] },
+  bag_keys: { sql: "(CASE WHEN json_type({0}) = 'OBJECT' THEN to_json(json_keys({0})) END)", args: [J] },
   // each element keeps its own type: strings stay JSON strings (not parsed), timespans and datetimes as Kusto prints them
   pack_array: {
     sql: (a, raw) => `json_array(${a.map((x, i) => {
@@ -336,8 +402,8 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   set_has_element: { sql: "list_contains(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
   array_index_of: { sql: "coalesce(list_position(json_extract_string({0}, '$[*]'), {1}) - 1, -1)", args: [J, S] },
   strcat_array: { sql: "array_to_string(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
-  array_sort_asc: { sql: "to_json(list_sort(json_extract({0}, '$[*]')))", args: [J] },
-  array_sort_desc: { sql: "to_json(list_reverse_sort(json_extract({0}, '$[*]')))", args: [J] },
+  array_sort_asc: { sql: (a, raw) => sortArray(a, raw, 'ASC'), args: [J, B] },
+  array_sort_desc: { sql: (a, raw) => sortArray(a, raw, 'DESC'), args: [J, B] },
   // negative indexes count from the end (-1 = last), as DuckDB's own slice bounds do
   array_slice: { sql: "to_json(json_extract({0}, '$[*]')[CASE WHEN {1} < 0 THEN {1} ELSE {1} + 1 END:CASE WHEN {2} < 0 THEN {2} ELSE {2} + 1 END])", args: [J, L, L] },
   array_reverse: { sql: "to_json(list_reverse(json_extract({0}, '$[*]')))", args: [J] },
@@ -383,6 +449,7 @@ export const AGGREGATES: Record<string, FnTemplate> = {
   make_list: { sql: (a) => `coalesce(to_json(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL)${a[1] ? `[1:${a[1]}]` : ''}), CAST('[]' AS JSON))` },
   make_list_if: { sql: (a) => `coalesce(to_json(list(${a[0]}) FILTER (WHERE ${a[0]} IS NOT NULL AND ${a[1]})${a[2] ? `[1:${a[2]}]` : ''}), CAST('[]' AS JSON))`, args: [null, B, L] },
   make_list_with_nulls: { sql: "coalesce(to_json(list({0})), CAST('[]' AS JSON))" },
+  make_bag_if: { sql: "coalesce(CAST(json_merge_patch('{}', list_reduce(list(CAST({0} AS JSON)) FILTER (WHERE json_type({0}) = 'OBJECT' AND {1}), (x, y) -> json_merge_patch(x, y))) AS JSON), CAST('{}' AS JSON))", args: [J, B] },
   make_bag: { sql: "coalesce(CAST(json_merge_patch('{}', list_reduce(list(CAST({0} AS JSON)) FILTER (WHERE json_type({0}) = 'OBJECT'), (x, y) -> json_merge_patch(x, y))) AS JSON), CAST('{}' AS JSON))", args: [J] },
   percentile: { sql: (a) => `quantile_disc(${a[0]}, ${a[1]} / 100.0)` },
   percentiles: { sql: (a) => `quantile_disc(${a[0]}, ${a[1]} / 100.0)` },
@@ -393,4 +460,6 @@ export const AGGREGATES: Record<string, FnTemplate> = {
   arg_max: { sql: '(CASE WHEN max({1}) IS NULL THEN first({0}) ELSE arg_max_null({0}, {1}) END)' },
   arg_min: { sql: '(CASE WHEN min({1}) IS NULL THEN first({0}) ELSE arg_min_null({0}, {1}) END)' },
   arg_max_key: { sql: 'max({0})' }, arg_min_key: { sql: 'min({0})' },
+  // make-series: a group's values as a SQL list ordered by bin number
+  series_list: { sql: 'list({0} ORDER BY {1})' },
 };
