@@ -672,8 +672,12 @@ export class BatchWriter {
    */
   async flush(): Promise<void> {
     if (this.stager.pending === 0) return;
-    await this.settled();
-    const b = this.stager.take()!;
+    while (this.inflight) await this.settled();
+    this.start(this.stager.take()!);
+  }
+
+  /** Starts inserting a batch; the caller has checked that none is in flight (no await since). */
+  private start(b: StagedBatch): void {
     this.inflight = this.insert(b);
     this.inflight.catch(() => {}); // surfaced by settled()
   }
@@ -683,8 +687,9 @@ export class BatchWriter {
    * after the batch in flight; returns once it is committed. The staging file is removed.
    */
   async insertStaged(b: StagedBatch): Promise<void> {
-    await this.settled();
-    this.inflight = this.insert(b);
+    // Several callers may wait here: each re-checks after waking, so one insert runs at a time.
+    while (this.inflight) await this.settled();
+    this.start(b);
     await this.settled();
   }
 
