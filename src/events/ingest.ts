@@ -38,8 +38,8 @@ export interface IngestOptions {
   now?: number;
   /**
    * Worker threads mapping Zeek logs to rows while this thread inserts them (default: one per CPU,
-   * $WIREHUNT_INGEST_WORKERS overrides; 0: all in this thread). Used when the Zeek logs that can go
-   * to workers hold at least `workerMinBytes` (default 32 MiB), unless `workers` is given.
+   * $WIREHUNT_INGEST_WORKERS overrides; 0: all in this thread). By default used only when the Zeek
+   * logs that can go to workers hold at least 32 MiB (starting workers costs more on small inputs).
    */
   workers?: number;
   /** Smallest byte range of one log a worker reads (default 16 MiB); tests make it small. */
@@ -281,8 +281,9 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
   // are read here, in order: the rows are the ones a single thread writes.
   const plans = new Map<string, TsvChunks>();
   let pool: IngestPool | undefined;
-  const workers = opts.workers ?? (Number.isInteger(Number(process.env.WIREHUNT_INGEST_WORKERS)) && process.env.WIREHUNT_INGEST_WORKERS !== '' && process.env.WIREHUNT_INGEST_WORKERS !== undefined
-    ? Number(process.env.WIREHUNT_INGEST_WORKERS) : availableParallelism());
+  const envWorkers = process.env.WIREHUNT_INGEST_WORKERS ? Number(process.env.WIREHUNT_INGEST_WORKERS) : NaN;
+  const chosen = opts.workers ?? (Number.isInteger(envWorkers) && envWorkers >= 0 ? envWorkers : undefined);
+  const workers = Math.min(64, chosen ?? availableParallelism());
   if (writer && workers > 0) {
     const chunkBytes = opts.chunkBytes ?? 16 << 20;
     let bytes = 0;
@@ -294,7 +295,7 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
         bytes += statSync(x.file).size;
       }
     }
-    if (plans.size && (opts.workers !== undefined || bytes >= 32 << 20)) {
+    if (plans.size && (chosen !== undefined || bytes >= 32 << 20)) {
       pool = new IngestPool(workers, writer, (n) => {
         rowsHanded += n;
         progress();
