@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { planTsvChunks, readZeekLog } from '../../src/zeek/reader.js';
 import { openStore } from '../../src/store/store.js';
 import { ingestPaths } from '../../src/events/ingest.js';
-import { tableDigest } from './helpers.js';
+import { cli, tableDigest } from './helpers.js';
 
 function withDir(fn: (dir: string) => Promise<void>) {
   return async () => {
@@ -146,4 +146,17 @@ test('a worker that cannot read its log fails the ingest with one line', withDir
     else process.env.WIREHUNT_STAGE_DIR = prev;
     s.close();
   }
+}));
+
+test('--workers: the CLI takes a count (0: one thread) and refuses anything else in one line', withDir(async (dir) => {
+  writeLogs(dir, 500);
+  for (const n of ['0', '2']) {
+    const r = cli(['ingest', join(dir, 'conn.log'), '--db', join(dir, `w${n}.duckdb`), '--workers', n, '--quiet', '--no-detect']);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  assert.deepEqual(await tableDigest(join(dir, 'w2.duckdb'), 'DeviceNetworkEvents'), await tableDigest(join(dir, 'w0.duckdb'), 'DeviceNetworkEvents'));
+  const bad = cli(['ingest', join(dir, 'conn.log'), '--db', join(dir, 'x.duckdb'), '--workers', 'many']);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  assert.match(bad.stderr, /--workers takes a whole number from 0 to 64/);
 }));
