@@ -1,18 +1,23 @@
 // npm run bench:ingest — rows/s into the store, in one run:
 //   1. from Zeek logs: generated conn/http/dns/ssl TSV logs as a deployment keeps them
 //      (WIREHUNT_BENCH_RECORDS records, default 1,000,000)                 → wirehunt ingest <folder>
+//      all in one thread (workers 0), then with worker threads (WIREHUNT_BENCH_WORKERS, default
+//      max(2, CPUs - 2)); the line marked "default" is what `wirehunt ingest` does on this machine
 //   2. end to end from a generated capture (sensor → event model → store) → wirehunt ingest <pcap>
 //   3. the peer: DuckDB's own read_json loading the same DeviceNetworkEvents rows as 1 from NDJSON,
 //      with DuckDB's default threads and with the thread limit wirehunt's ingest uses
+// Each measured run is a child process of its own: its CPU time (all threads) and peak RSS are its own.
 // Environment: WIREHUNT_BENCH_MB (capture size, default 64), WIREHUNT_BENCH_DIR (cache folder).
 // The inputs are cached between runs; stores are made fresh each time.
 
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateMixedCapture } from '../src/synth/index.js';
 import { openStore, storageTable } from '../src/store/store.js';
-import { ingestPaths } from '../src/events/ingest.js';
+import { defaultWorkers, ingestPaths } from '../src/events/ingest.js';
 import { DNE_COLUMNS } from '../src/events/model.js';
 import { getTable } from '../src/store/types.js';
 
@@ -81,6 +86,54 @@ const cpuSecs = (c0: NodeJS.CpuUsage) => {
 };
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+interface Run {
+  rows: number;
+  records: number;
+  wall: number;
+  cpu: number;
+  rssMB: number;
+  threads?: number;
+  workers?: number;
+}
+
+/** One measured run in this (child) process; prints its Run as JSON. */
+async function child(kind: string, arg: string): Promise<void> {
+  const quiet = { warn: () => {} };
+  let run: Run;
+  if (kind === 'logs' || kind === 'pcap') {
+    const workers = kind === 'logs' && arg !== 'default' ? Number(arg) : undefined;
+    const s = await openStore(fresh(`from-${kind}-${arg}.duckdb`));
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const r = await ingestPaths(s, [kind === 'logs' ? logs : pcap], { ...quiet, workers });
+    run = { rows: r.networkRows, records: r.events.records, wall: secs(t0), cpu: cpuSecs(c0), rssMB: 0, workers: workers ?? defaultWorkers() };
+    s.close();
+  } else {
+    // peer: DuckDB's read_json of the rows the Zeek-log ingest stored, as DuckDB runs it by default
+    // (every thread), then with the settings wirehunt's ingest uses (threads, memory limit)
+    const def = getTable('DeviceNetworkEvents')!;
+    const cols = DNE_COLUMNS.map((c) => `"${c}"`).join(', ');
+    const types = DNE_COLUMNS.map((c) => `'${c}': '${def.columns.find((x) => x.name === c)!.duckType}'`).join(', ');
+    const st = await openStore(fresh(`peer-${arg}.duckdb`));
+    if (arg === 'limited') await st.limitThreadsForIngest();
+    const threads = Number((await st.connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
+    const t = performance.now();
+    const c = process.cpuUsage();
+    await st.connection.run(`INSERT INTO ${storageTable('DeviceNetworkEvents')} (${cols}) SELECT ${cols} FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${types}})`);
+    run = { rows: await st.count('DeviceNetworkEvents'), records: 0, wall: secs(t), cpu: cpuSecs(c), rssMB: 0, threads };
+    st.close();
+  }
+  run.rssMB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify(run) + '\n');
+}
+
+const ndjson = join(dir, 'rows.ndjson');
+
+function measure(kind: string, arg: string): Run {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', kind, arg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as Run;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(pcap)) {
     process.stderr.write(`generating a ${MB} MB capture (${pcap})…\n`);
@@ -92,78 +145,43 @@ async function main(): Promise<void> {
   }
   const pcapBytes = statSync(pcap).size;
   const logBytes = readdirSync(logs).reduce((a, f) => a + statSync(join(logs, f)).size, 0);
-  const quiet = { warn: () => {} };
+  const load0 = loadavg();
 
-  // 1. Zeek logs → store
-  const dbLogs = fresh('from-logs.duckdb');
-  let s = await openStore(dbLogs);
-  let t0 = performance.now();
-  let c0 = process.cpuUsage();
-  const r1 = await ingestPaths(s, [logs], quiet);
-  const tLogs = secs(t0);
-  const cLogs = cpuSecs(c0);
-  const rssLogs = process.resourceUsage().maxRSS / 1024;
-  s.close();
-  const rows = r1.networkRows;
-
-  // 2. capture → store
-  const dbCap = fresh('from-pcap.duckdb');
-  s = await openStore(dbCap);
-  t0 = performance.now();
-  c0 = process.cpuUsage();
-  const r2 = await ingestPaths(s, [pcap], quiet);
-  const tCap = secs(t0);
-  const cCap = cpuSecs(c0);
-  s.close();
-
-  // 3. peer: DuckDB's read_json of the same rows
-  const ndjson = join(dir, 'rows.ndjson');
+  const nWorkers = Number(process.env.WIREHUNT_BENCH_WORKERS) || Math.max(2, cpus().length - 2);
+  const one = measure('logs', '0');
+  const par = measure('logs', String(nWorkers));
+  const dflt = defaultWorkers() === 0 ? one : defaultWorkers() === nWorkers ? par : undefined;
+  const cap = measure('pcap', 'default');
+  // the peer reads the rows the Zeek-log ingest stored, as NDJSON
   rmSync(ndjson, { force: true });
-  s = await openStore(dbLogs, { readOnly: true });
+  const s = await openStore(join(dir, 'from-logs-0.duckdb'), { readOnly: true });
   const cols = DNE_COLUMNS.map((c) => `"${c}"`).join(', ');
   await s.connection.run(`COPY (SELECT ${cols} FROM DeviceNetworkEvents) TO '${ndjson}' (FORMAT JSON)`);
   s.close();
-  const def = getTable('DeviceNetworkEvents')!;
-  const types = DNE_COLUMNS.map((c) => `'${c}': '${def.columns.find((x) => x.name === c)!.duckType}'`).join(', ');
-  // As DuckDB runs it by default (every thread), then with the thread limit wirehunt's ingest uses.
-  const peer = async (limited: boolean) => {
-    const st = await openStore(fresh('peer.duckdb'));
-    if (limited) await st.limitThreadsForIngest();
-    const threads = Number((await st.connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
-    const t = performance.now();
-    const c = process.cpuUsage();
-    await st.connection.run(`INSERT INTO ${storageTable('DeviceNetworkEvents')} (${cols}) SELECT ${cols} FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${types}})`);
-    const res = { t: secs(t), c: cpuSecs(c), rows: await st.count('DeviceNetworkEvents'), threads };
-    st.close();
-    return res;
-  };
-  const p1 = await peer(false);
-  const p2 = await peer(true);
-  const ingestThreads = await (async () => {
-    const st = await openStore(fresh('threads.duckdb'));
-    await st.limitThreadsForIngest();
-    const n = Number((await st.connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
-    st.close();
-    return n;
-  })();
+  const p1 = measure('peer', 'default');
+  const p2 = measure('peer', 'limited');
 
-  const line = (what: string, n: number, t: number, c: number, extra = '') =>
-    `  ${what.padEnd(40)} ${fmt(n).padStart(10)} rows  ${t.toFixed(2).padStart(7)} s  ${fmt(n / t).padStart(9)} rows/s  ${c.toFixed(2).padStart(7)} CPU s  ${fmt(n / c).padStart(9)} rows/CPU s${extra}`;
-  console.log(`wirehunt bench:ingest — Zeek logs ${(logBytes / 1048576).toFixed(1)} MB (${r1.events.records.toLocaleString('en-US')} records), capture ${(pcapBytes / 1048576).toFixed(1)} MB (${r2.events.records.toLocaleString('en-US')} records)`);
-  console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  console.log(line('wirehunt ingest <Zeek logs>', rows, tLogs, cLogs, `  (${(logBytes / 1048576 / tLogs).toFixed(1)} MB/s of logs)`));
-  console.log(line('wirehunt ingest <pcap> (sensor + store)', r2.networkRows, tCap, cCap, `  (${(pcapBytes / 1048576 / tCap).toFixed(1)} MB/s of capture)`));
-  console.log(line(`peer: DuckDB read_json, ${p1.threads} thread(s)`, p1.rows, p1.t, p1.c));
-  console.log(line(`peer: DuckDB read_json, ${p2.threads} thread(s)`, p2.rows, p2.t, p2.c));
-  console.log(`  wirehunt's ingest ran DuckDB with ${ingestThreads} thread(s) (one fewer than the CPUs; WIREHUNT_INGEST_THREADS overrides)`);
-  console.log(`  peak RSS: ${rssLogs.toFixed(0)} MB after the Zeek-log ingest, ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB after all runs`);
+  const line = (what: string, r: Run, extra = '') =>
+    `  ${what.padEnd(44)} ${fmt(r.rows).padStart(10)} rows  ${r.wall.toFixed(2).padStart(7)} s  ${fmt(r.rows / r.wall).padStart(9)} rows/s  ${r.cpu.toFixed(2).padStart(7)} CPU s  ${fmt(r.rows / r.cpu).padStart(9)} rows/CPU s  ${r.rssMB.toFixed(0).padStart(5)} MB peak RSS${extra}`;
+  console.log(`wirehunt bench:ingest — Zeek logs ${(logBytes / 1048576).toFixed(1)} MB (${par.records.toLocaleString('en-US')} records), capture ${(pcapBytes / 1048576).toFixed(1)} MB (${cap.records.toLocaleString('en-US')} records)`);
+  console.log(`  machine: ${cpus().length} CPUs, load average ${load0.map((x) => x.toFixed(1)).join(' ')} at the start, ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`);
+  const mark = (r: Run) => (r === dflt ? ' (default)' : '');
+  console.log(line(`wirehunt ingest <Zeek logs>, one thread${mark(one)}`, one, `  (${(logBytes / 1048576 / one.wall).toFixed(1)} MB/s of logs)`));
+  console.log(line(`wirehunt ingest <Zeek logs>, ${par.workers} workers${mark(par)}`, par, `  (${(logBytes / 1048576 / par.wall).toFixed(1)} MB/s of logs)`));
+  console.log(line('wirehunt ingest <pcap> (sensor + store)', cap, `  (${(pcapBytes / 1048576 / cap.wall).toFixed(1)} MB/s of capture)`));
+  console.log(line(`peer: DuckDB read_json, ${p1.threads} thread(s)`, p1));
+  console.log(line(`peer: DuckDB read_json, ${p2.threads} thread(s), ingest limits`, p2));
+  console.log(`  rows equal: ${par.rows === one.rows && par.rows === p1.rows ? 'yes' : 'NO'}; ingest DuckDB threads ${p2.threads} (WIREHUNT_INGEST_THREADS), workers ${par.workers} (WIREHUNT_INGEST_WORKERS)`);
+  console.log(`  workers / one thread: ${((par.rows / par.wall) / (one.rows / one.wall)).toFixed(2)} wall, ${((par.rows / par.cpu) / (one.rows / one.cpu)).toFixed(2)} per CPU second`);
+  const best = par.rows / par.wall > one.rows / one.wall ? par : one;
   for (const p of [p1, p2]) {
-    console.log(`  ratio Zeek-log ingest / read_json (${p.threads} thread(s)): ${((rows / tLogs) / (p.rows / p.t)).toFixed(2)} wall, ${((rows / cLogs) / (p.rows / p.c)).toFixed(2)} per CPU second`);
+    console.log(`  ratio Zeek-log ingest (${best === par ? 'workers' : 'one thread'}, the faster) / read_json (${p.threads} thread(s)): ${((best.rows / best.wall) / (p.rows / p.wall)).toFixed(2)} wall, ${((best.rows / best.cpu) / (p.rows / p.cpu)).toFixed(2)} per CPU second`);
   }
   console.log(`  goal: 300,000 rows/s from Zeek logs`);
 }
 
-main().catch((err) => {
+const argv = process.argv.slice(2);
+(argv[0] === '--child' ? child(argv[1]!, argv[2]!) : main()).catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });

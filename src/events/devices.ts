@@ -210,6 +210,14 @@ export class DeviceRegistry {
     return d;
   }
 
+  /** Marks a device (one of `devices`) as taking part in this ingest's traffic. */
+  markSeen(d: Device): void {
+    if (d.seenMark !== this) {
+      d.seenMark = this;
+      this.seen.add(d);
+    }
+  }
+
   /** Peeks without discovering or marking seen. */
   get(ip: string): Device | undefined {
     return this.byIp.get(ip);

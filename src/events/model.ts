@@ -248,6 +248,15 @@ export class EventModel {
   private static readonly icmpPlan: Plan = makePlan(ICMP_FIELDS, false, new Set());
   private static readonly connPlan: Plan = makePlan(CONN_FIELDS, false, new Set());
 
+  /** The certificates learned from x509 records (fingerprint, subject, issuer), to hand to another model. */
+  exportCerts(): [string, string, string][] {
+    return [...this.certs].map(([fp, c]) => [fp, c.subject, c.issuer]);
+  }
+
+  importCerts(certs: readonly [string, string, string][]): void {
+    for (const [fp, subject, issuer] of certs) this.certs.set(fp, { subject, issuer });
+  }
+
   /** Maps one Zeek record (any log; logs without an ActionType only feed devices and certificates). */
   write(schema: LogSchema, rec: ZeekRecord): void {
     const path = schema.path;

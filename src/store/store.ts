@@ -114,11 +114,7 @@ export class Store {
     if (this.readOnly) throw new UserError(`the store ${this.path} is open read-only`);
     const def = getTable(table);
     if (!def) throw new UserError(`unknown table '${table}'`);
-    const cols = columns.map((c) => {
-      const col = def.columns.find((x) => x.name === c);
-      if (!col) throw new UserError(`table ${def.name} has no column '${c}'`);
-      return col;
-    });
+    const cols = columnsOf(def, columns);
     const stage = `__stage_${def.name}_${++this.stageSeq}`;
     const w = new BatchWriter(this, def, cols, stage, opts.batchSize ?? 100_000);
     await w.init();
@@ -130,18 +126,38 @@ export class Store {
    * it is set to; $WIREHUNT_INGEST_THREADS overrides): the JS thread parsing and formatting the next
    * batch is the other one. Measured on a loaded 2-CPU machine: the batch INSERT took half the CPU
    * time with one DuckDB thread as with two (waiting threads cost CPU), and less wall time too.
-   * Returns a function restoring the previous setting (queries after an ingest get every thread).
+   * A file store's memory limit is set to 512 MiB too ($WIREHUNT_INGEST_MEMORY overrides, e.g. 2GB): by
+   * default DuckDB keeps the blocks it writes cached up to 80% of RAM, so an ingest's memory grew
+   * with its input (measured: 583 → 1,248 MB RSS over 1.4 → 5.7M rows; with 512 MiB it stayed
+   * between 650 and 780 MB).
+   * Returns a function restoring the previous settings (queries after an ingest get every thread).
    */
   async limitThreadsForIngest(): Promise<() => Promise<void>> {
     if (this.readOnly) return async () => {};
-    const r = await this.connection.runAndReadAll(`SELECT current_setting('threads')`);
+    const r = await this.connection.runAndReadAll(`SELECT current_setting('threads'), current_setting('memory_limit')`);
     const before = Number(r.getRows()[0]![0]);
+    const memBefore = String(r.getRows()[0]![1]);
     const env = Number(process.env.WIREHUNT_INGEST_THREADS);
     const want = Number.isInteger(env) && env > 0 ? env : Math.max(1, Math.min(before, availableParallelism() - 1));
-    if (!(want > 0) || want === before) return async () => {};
-    await this.connection.run(`SET threads = ${want}`);
+    const undo: string[] = [];
+    if (want > 0 && want !== before) {
+      await this.connection.run(`SET threads = ${want}`);
+      undo.push(`SET threads = ${before}`);
+    }
+    const mem = process.env.WIREHUNT_INGEST_MEMORY || '512MiB';
+    if (this.path !== ':memory:') {
+      // (an in-memory store keeps its tables within the limit: it is left alone)
+      try {
+        await this.connection.run(`SET memory_limit = ${sqlString(mem)}`);
+        const now = await this.connection.runAndReadAll(`SELECT current_setting('memory_limit')`);
+        if (String(now.getRows()[0]![0]) !== memBefore) undo.push('RESET memory_limit'); // its printed value is rounded; nothing else sets it
+      } catch {
+        throw new UserError(`WIREHUNT_INGEST_MEMORY: '${mem}' is not a memory size DuckDB reads (e.g. 512MiB, 2GB)`);
+      }
+    }
+    if (!undo.length) return async () => {};
     return async () => {
-      await this.connection.run(`SET threads = ${before}`);
+      for (const sql of undo) await this.connection.run(sql);
     };
   }
 
@@ -313,6 +329,28 @@ function isJson(s: string): boolean {
   }
 }
 
+/** Formats a row's physical columns as one staging line (every field followed by a tab, no newline). */
+type LineFn = (cells: ArrayLike<Cell>) => string;
+
+/**
+ * Generates the line formatter of one writer: a straight run of code with one call site per column
+ * (measured against a loop calling `fmts[i]`, a call site that goes megamorphic across the column
+ * types). A string column remembers its last value that needed no escaping: repeated values (device,
+ * action, protocol, address types) skip the escape scan. Same output as `fmts[i]` per column.
+ */
+function compileLine(hot: readonly ColumnDef[], hotIdx: readonly number[]): LineFn {
+  const fmts = hot.map(formatterFor);
+  const memo: string[] = hot.map(() => '');
+  let body = "let s = '', v;\n";
+  hot.forEach((c, i) => {
+    const at = hotIdx[i]!;
+    if (fmts[i] === fmtString) {
+      body += `v = c[${at}]; if (typeof v === 'string') { if (v !== m[${i}]) { if (v.charCodeAt(0) === 1 || re.test(v)) v = esc(v); else m[${i}] = v; } s += v + '\t'; } else s += f[${i}](v) + '\t';\n`;
+    } else body += `s += f[${i}](c[${at}]) + '\t';\n`;
+  });
+  return new Function('f', 'm', 're', 'esc', `return function line(c) {\n${body}return s;\n};`)(fmts, memo, ESC_RE, escText) as LineFn;
+}
+
 function formatterFor(c: ColumnDef): Fmt {
   switch (c.kustoType) {
     case 'string': case 'guid': return fmtString;
@@ -397,127 +435,101 @@ function sweepStaleStaging(dir: string): void {
 const WRITE_CHARS = 1 << 16;
 
 /**
- * Appends rows of one table. `appendRow` is synchronous (the row is formatted into the batch's
- * staging file). `flush` hands the staged batch to a second connection that moves it into the
- * table in one statement (atomic, skipping rows already present) while appending continues into a
- * second staging file: formatting and inserting overlap. At most one batch is in flight; `flush`
- * waits for the previous one. `close` flushes and waits for everything.
- * Callers flush when `full` and close at the end.
+ * A batch staged to a file, ready for BatchWriter.insertStaged (plain data: it may come from a
+ * worker thread). What it is known to satisfy lets its INSERT skip work: no repeated ReportId
+ * (`dup` false: no key repeats, no DISTINCT ON), and the range of its Timestamps (when no stored
+ * row falls in it, no stored row can share a key and the ANTI JOIN is skipped).
  */
-export class BatchWriter {
-  private readonly fmts: Fmt[];
-  /** Writer columns that are physical (staged one by one), and those packed into `__cold`. */
-  private readonly hotIdx: number[] = [];
-  private readonly coldIdx: number[] = [];
-  private readonly hot: ColumnDef[] = [];
-  private n = 0;
-  private cur = 0;
-  private text = '';
-  private readonly files: [string, string];
-  private readonly fds: [number | undefined, number | undefined] = [undefined, undefined];
-  private inflight: Promise<void> | undefined;
-  private inserter: DuckDBConnection | undefined;
-  private readonly sources: [string, string] = ['', ''];
-  /**
-   * What the batch being staged is known to satisfy, so its INSERT can skip work: no repeated
-   * ReportId (then no key repeats, and no DISTINCT ON is needed), and the range of its Timestamps
-   * (when no stored row falls in it, no stored row can share a key, and the ANTI JOIN is skipped).
-   */
-  private readonly ridIdx: number;
-  private readonly tsIdx: number;
-  private readonly ids = new Set<number>();
-  private dup = false;
-  private tsMin = Infinity;
-  private tsMax = -Infinity;
-  private tsOk = true;
-  /** Rows added to the table by all completed batches (duplicates excluded). */
-  inserted = 0;
-  /** Rows staged by all batches handed over so far. */
-  staged = 0;
+export interface StagedBatch {
+  file: string;
+  rows: number;
+  dup: boolean;
+  /** Timestamps in µs; tsMin > tsMax when unknown (a row without a usable Timestamp). */
+  tsMin: number;
+  tsMax: number;
+}
 
-  constructor(
-    private readonly store: Store,
-    readonly table: TableDef,
-    readonly columns: readonly ColumnDef[],
-    stage: string,
-    readonly batchSize: number,
-  ) {
+/** The physical layout of a writer's columns: which are staged one by one, which go into `__cold`. */
+class StageLayout {
+  readonly hotIdx: number[] = [];
+  readonly coldIdx: number[] = [];
+  readonly hot: ColumnDef[] = [];
+  readonly ridIdx: number;
+  readonly tsIdx: number;
+
+  constructor(readonly table: TableDef, readonly columns: readonly ColumnDef[]) {
     columns.forEach((c, i) => {
       if (isHot(table, c)) {
         this.hotIdx.push(i);
         this.hot.push(c);
       } else this.coldIdx.push(i);
     });
-    this.fmts = this.hot.map(formatterFor);
     const keyed = (name: string) => (table.keyColumns.includes(name) ? columns.findIndex((c) => c.name === name && isHot(table, c)) : -1);
     this.ridIdx = keyed('ReportId');
     this.tsIdx = columns[keyed('Timestamp')]?.kustoType === 'datetime' ? keyed('Timestamp') : -1;
+  }
+}
+
+/** The table's columns named by `columns` (Kusto names), or a UserError. */
+function columnsOf(def: TableDef, columns: readonly string[]): ColumnDef[] {
+  return columns.map((c) => {
+    const col = def.columns.find((x) => x.name === c);
+    if (!col) throw new UserError(`table ${def.name} has no column '${c}'`);
+    return col;
+  });
+}
+
+let stagerSeq = 0;
+
+/**
+ * Formats rows of one table into staging files, one file per batch. Needs no database: a worker
+ * thread can stage batches that the thread holding the store inserts (BatchWriter.insertStaged).
+ */
+export class BatchStager {
+  private readonly layout: StageLayout;
+  private readonly line: LineFn;
+  private n = 0;
+  private text = '';
+  private fd: number | undefined;
+  private file = '';
+  private seq = 0;
+  private readonly base: string;
+  private readonly ids = new Set<number>();
+  private dup = false;
+  private tsMin = Infinity;
+  private tsMax = -Infinity;
+  private tsOk = true;
+
+  constructor(table: TableDef | string, columns: readonly (ColumnDef | string)[], stage = 'rows') {
+    const def = typeof table === 'string' ? getTable(table) : table;
+    if (!def) throw new UserError(`unknown table '${String(table)}'`);
+    const cols = columns.map((c) => (typeof c === 'string' ? columnsOf(def, [c])[0]! : c));
+    this.layout = new StageLayout(def, cols);
+    this.line = compileLine(this.layout.hot, this.layout.hotIdx);
     const dir = stageDir();
     sweepStaleStaging(dir);
-    const base = `wirehunt-${process.pid}-${Date.now().toString(36)}-${stage}`;
-    this.files = [join(dir, `${base}_0.tsv`), join(dir, `${base}_1.tsv`)];
-  }
-
-  async init(): Promise<void> {
-    for (const k of [0, 1]) this.sources[k] = this.readCsv(this.files[k]!);
-    this.inserter = await this.store.connect();
-  }
-
-  private readCsv(file: string): string {
-    const cols = this.hot.map((c, i) => `'c${i}': '${stageType(c)}'`);
-    if (this.coldIdx.length) cols.push(`'c${this.hot.length}': 'VARCHAR'`);
-    cols.push(`'end': 'VARCHAR'`);
-    return `read_csv(${sqlString(file)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', columns = {${cols.join(', ')}})`;
-  }
-
-  /** The batch's INSERT; `distinct`: the batch may repeat a key; `anti`: stored rows may share a key. */
-  private insertSql(source: string, distinct = true, anti = true): string {
-    const t = storageTable(this.table);
-    const names = this.hot.map((c) => quoteIdent(c.sqlName));
-    const conv = this.hot.map((c, i) => `${fromStage(c, `s.c${i}`)} AS ${quoteIdent(c.sqlName)}`);
-    if (this.coldIdx.length) {
-      names.push(COLD);
-      conv.push(`CAST(${unescText(`s.c${this.hot.length}`)} AS JSON) AS ${COLD}`);
-    }
-    const keys = this.table.keyColumns.map((k) => this.table.columns.find((c) => c.name === k)!);
-    if (keys.length) {
-      // Key columns the writer does not supply are NULL in the table too.
-      const present = new Set(this.hot.map((c) => c.name));
-      const missing = keys.filter((k) => !present.has(k.name)).map((k) => `NULL AS ${quoteIdent(k.sqlName)}`);
-      const keyNames = keys.map((k) => quoteIdent(k.sqlName));
-      const cond = keyNames.map((k) => `t.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
-      const rows = `SELECT ${[...conv, ...missing].join(', ')} FROM ${source} s`;
-      const batch = distinct ? `SELECT DISTINCT ON (${keyNames.join(', ')}) * FROM (${rows})` : rows;
-      return `INSERT INTO ${t} (${names.join(', ')}) SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b${anti ? ` ANTI JOIN ${t} t ON ${cond}` : ''}`;
-    }
-    return `INSERT INTO ${t} (${names.join(', ')}) SELECT DISTINCT ${conv.join(', ')} FROM ${source} s EXCEPT SELECT ${names.join(', ')} FROM ${t}`;
+    this.base = join(dir, `wirehunt-${process.pid}-${Date.now().toString(36)}-${stage}_${++stagerSeq}`);
   }
 
   get pending(): number {
     return this.n;
   }
 
-  get full(): boolean {
-    return this.n >= this.batchSize;
-  }
-
   /** One row, cells in the writer's column order. */
   appendRow(cells: ArrayLike<Cell>): void {
-    const fmts = this.fmts;
-    const hi = this.hotIdx;
+    const L = this.layout;
     // Every field ends with a tab (the last, unused column is empty): no line is ever blank.
-    let line = '';
-    for (let i = 0; i < fmts.length; i++) line += fmts[i]!(cells[hi[i]!]) + '\t';
-    if (this.coldIdx.length) line += this.coldJson(cells) + '\t';
+    let line = this.line(cells);
+    if (L.coldIdx.length) line += this.coldJson(cells) + '\t';
     this.text += line + '\n';
     this.n++;
     if (!this.dup) {
-      const r = this.ridIdx >= 0 ? cells[this.ridIdx] : undefined;
+      const r = L.ridIdx >= 0 ? cells[L.ridIdx] : undefined;
       if (typeof r !== 'number' || this.ids.has(r)) this.dup = true;
       else this.ids.add(r);
     }
     if (this.tsOk) {
-      const v = this.tsIdx >= 0 ? cells[this.tsIdx] : undefined;
+      const v = L.tsIdx >= 0 ? cells[L.tsIdx] : undefined;
       const us = typeof v === 'number' ? Math.round(v) : NaN;
       if (!Number.isSafeInteger(us)) this.tsOk = false;
       else {
@@ -530,10 +542,10 @@ export class BatchWriter {
 
   private coldJson(cells: ArrayLike<Cell>): string {
     let json = '';
-    for (const i of this.coldIdx) {
+    for (const i of this.layout.coldIdx) {
       const v = cells[i];
       if (v === null || v === undefined || v === '') continue;
-      const c = this.columns[i]!;
+      const c = this.layout.columns[i]!;
       let j: string;
       if (c.kustoType === 'dynamic') j = typeof v === 'string' ? (isJson(v) ? v : JSON.stringify(v)) : JSON.stringify(v);
       else if (typeof v === 'bigint') j = JSON.stringify(String(v));
@@ -546,15 +558,132 @@ export class BatchWriter {
 
   /** Writes the accumulated text to the current batch's staging file. */
   private writeOut(): void {
-    const k = this.cur;
     try {
-      let fd = this.fds[k];
-      if (fd === undefined) fd = this.fds[k] = openSync(this.files[k]!, 'w');
-      if (this.text.length) writeSync(fd, this.text);
+      if (this.fd === undefined) {
+        this.file = `${this.base}_${this.seq++}.tsv`;
+        this.fd = openSync(this.file, 'w');
+      }
+      if (this.text.length) writeSync(this.fd, this.text);
     } catch (err) {
-      throw new UserError(`cannot write the batch staging file ${this.files[k]}: ${(err as Error).message.split('\n')[0]} (WIREHUNT_STAGE_DIR chooses its folder)`);
+      throw new UserError(`cannot write the batch staging file ${this.file}: ${(err as Error).message.split('\n')[0]} (WIREHUNT_STAGE_DIR chooses its folder)`);
     }
     this.text = '';
+  }
+
+  /** Completes the batch staged so far (undefined when empty); the next row starts a new one. */
+  take(): StagedBatch | undefined {
+    if (this.n === 0) return undefined;
+    this.writeOut();
+    closeSync(this.fd!);
+    this.fd = undefined;
+    const b: StagedBatch = { file: this.file, rows: this.n, dup: this.dup, tsMin: this.tsOk ? this.tsMin : 1, tsMax: this.tsOk ? this.tsMax : 0 };
+    this.n = 0;
+    this.ids.clear();
+    this.dup = false;
+    this.tsOk = true;
+    this.tsMin = Infinity;
+    this.tsMax = -Infinity;
+    return b;
+  }
+
+  /** Drops the batch being staged and its file. */
+  discard(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (this.file) rmSync(this.file, { force: true });
+    this.text = '';
+    this.n = 0;
+    this.ids.clear();
+    this.dup = false;
+    this.tsOk = true;
+    this.tsMin = Infinity;
+    this.tsMax = -Infinity;
+  }
+}
+
+/**
+ * Appends rows of one table. `appendRow` is synchronous (the row is formatted into the batch's
+ * staging file). `flush` hands the staged batch to a second connection that moves it into the
+ * table in one statement (atomic, skipping rows already present) while appending continues into
+ * the next staging file: formatting and inserting overlap. At most one batch is in flight; `flush`
+ * waits for the previous one. `close` flushes and waits for everything.
+ * Callers flush when `full` and close at the end. `insertStaged` inserts batches staged elsewhere
+ * (a worker thread's BatchStager) through the same queue.
+ */
+export class BatchWriter {
+  private readonly layout: StageLayout;
+  private readonly stager: BatchStager;
+  private inflight: Promise<void> | undefined;
+  private inserter: DuckDBConnection | undefined;
+  /** Rows added to the table by all completed batches (duplicates excluded). */
+  inserted = 0;
+  /** Rows staged by all batches handed over so far. */
+  staged = 0;
+
+  constructor(
+    private readonly store: Store,
+    readonly table: TableDef,
+    readonly columns: readonly ColumnDef[],
+    stage: string,
+    readonly batchSize: number,
+  ) {
+    this.layout = new StageLayout(table, columns);
+    this.stager = new BatchStager(table, columns, stage);
+  }
+
+  async init(): Promise<void> {
+    this.inserter = await this.store.connect();
+  }
+
+  private readCsv(file: string): string {
+    const hot = this.layout.hot;
+    const cols = hot.map((c, i) => `'c${i}': '${stageType(c)}'`);
+    if (this.layout.coldIdx.length) cols.push(`'c${hot.length}': 'VARCHAR'`);
+    cols.push(`'end': 'VARCHAR'`);
+    return `read_csv(${sqlString(file)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', columns = {${cols.join(', ')}})`;
+  }
+
+  /**
+   * The batch's INSERT; `distinct`: the batch may repeat a key; `anti`: stored rows may share a key.
+   * `within`: the batch's Timestamps all lie in this SQL range (`BETWEEN …`), so only stored rows in
+   * it can share a key: the anti join reads those (the time column's zone maps skip the rest) instead
+   * of the whole table, and a batch costs the same however large the store has grown.
+   */
+  private insertSql(source: string, distinct = true, anti = true, within?: string): string {
+    const t = storageTable(this.table);
+    const hot = this.layout.hot;
+    const names = hot.map((c) => quoteIdent(c.sqlName));
+    const conv = hot.map((c, i) => `${fromStage(c, `s.c${i}`)} AS ${quoteIdent(c.sqlName)}`);
+    if (this.layout.coldIdx.length) {
+      names.push(COLD);
+      conv.push(`CAST(${unescText(`s.c${hot.length}`)} AS JSON) AS ${COLD}`);
+    }
+    const keys = this.table.keyColumns.map((k) => this.table.columns.find((c) => c.name === k)!);
+    if (keys.length) {
+      // Key columns the writer does not supply are NULL in the table too.
+      const present = new Set(hot.map((c) => c.name));
+      const missing = keys.filter((k) => !present.has(k.name)).map((k) => `NULL AS ${quoteIdent(k.sqlName)}`);
+      const keyNames = keys.map((k) => quoteIdent(k.sqlName));
+      const cond = keyNames.map((k) => `t.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
+      const rows = `SELECT ${[...conv, ...missing].join(', ')} FROM ${source} s`;
+      const batch = distinct ? `SELECT DISTINCT ON (${keyNames.join(', ')}) * FROM (${rows})` : rows;
+      const stored = within ? `(SELECT ${keyNames.join(', ')} FROM ${t} WHERE ${quoteIdent(this.columns[this.layout.tsIdx]!.sqlName)} ${within})` : t;
+      return `INSERT INTO ${t} (${names.join(', ')}) SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b${anti ? ` ANTI JOIN ${stored} t ON ${cond}` : ''}`;
+    }
+    return `INSERT INTO ${t} (${names.join(', ')}) SELECT DISTINCT ${conv.join(', ')} FROM ${source} s EXCEPT SELECT ${names.join(', ')} FROM ${t}`;
+  }
+
+  get pending(): number {
+    return this.stager.pending;
+  }
+
+  get full(): boolean {
+    return this.stager.pending >= this.batchSize;
+  }
+
+  /** One row, cells in the writer's column order. */
+  appendRow(cells: ArrayLike<Cell>): void {
+    this.stager.appendRow(cells);
   }
 
   /**
@@ -562,53 +691,58 @@ export class BatchWriter {
    * previous batch is in; this batch commits in the background (see `settled`, `close`).
    */
   async flush(): Promise<void> {
-    if (this.n === 0) return;
-    await this.settled();
-    const k = this.cur;
-    this.writeOut();
-    closeSync(this.fds[k]!);
-    this.fds[k] = undefined;
-    const staged = this.n;
-    this.n = 0;
-    this.cur = 1 - k;
-    const conn = this.inserter!;
-    const source = this.sources[k]!;
-    const file = this.files[k]!;
-    const keyed = this.table.keyColumns.length > 0;
-    const distinct = this.dup;
-    const range = this.tsOk && this.tsIdx >= 0 ? [this.tsMin, this.tsMax] : undefined;
-    this.ids.clear();
-    this.dup = false;
-    this.tsOk = true;
-    this.tsMin = Infinity;
-    this.tsMax = -Infinity;
-    this.inflight = (async () => {
-      const t0 = performance.now();
-      try {
-        let r;
-        if (keyed && range) {
-          // One transaction: no stored row in the batch's time range means no key can be shared.
-          await conn.run('BEGIN TRANSACTION');
-          try {
-            const t = storageTable(this.table);
-            const ts = quoteIdent(this.columns[this.tsIdx]!.sqlName);
-            const near = await conn.runAndReadAll(`SELECT count(*) FROM ${t} WHERE ${ts} BETWEEN make_timestamp(${range[0]}) AND make_timestamp(${range[1]})`);
-            const anti = Number(near.getRows()[0]![0]) > 0;
-            r = await conn.run(this.insertSql(source, distinct, anti));
-            await conn.run('COMMIT');
-          } catch (err) {
-            await conn.run('ROLLBACK').catch(() => {});
-            throw err;
-          }
-        } else r = await conn.run(this.insertSql(source, distinct || !keyed));
-        if (process.env.WIREHUNT_STORE_DEBUG) process.stderr.write(`flush ${staged} rows: insert ${(performance.now() - t0).toFixed(0)} ms\n`);
-        this.inserted += Number(r.rowsChanged);
-        this.staged += staged;
-      } finally {
-        rmSync(file, { force: true });
-      }
-    })();
+    if (this.stager.pending === 0) return;
+    while (this.inflight) await this.settled();
+    this.start(this.stager.take()!);
+  }
+
+  /** Starts inserting a batch; the caller has checked that none is in flight (no await since). */
+  private start(b: StagedBatch): void {
+    this.inflight = this.insert(b);
     this.inflight.catch(() => {}); // surfaced by settled()
+  }
+
+  /**
+   * Inserts a batch staged by a BatchStager of the same table and columns (e.g. in a worker thread),
+   * after the batch in flight; returns once it is committed. The staging file is removed.
+   */
+  async insertStaged(b: StagedBatch): Promise<void> {
+    // Several callers may wait here: each re-checks after waking, so one insert runs at a time.
+    while (this.inflight) await this.settled();
+    this.start(b);
+    await this.settled();
+  }
+
+  private async insert(b: StagedBatch): Promise<void> {
+    const conn = this.inserter!;
+    const source = this.readCsv(b.file);
+    const keyed = this.table.keyColumns.length > 0;
+    const range = this.layout.tsIdx >= 0 && b.tsMin <= b.tsMax ? [b.tsMin, b.tsMax] : undefined;
+    const t0 = performance.now();
+    try {
+      let r;
+      if (keyed && range) {
+        // One transaction: no stored row in the batch's time range means no key can be shared.
+        await conn.run('BEGIN TRANSACTION');
+        try {
+          const t = storageTable(this.table);
+          const ts = quoteIdent(this.columns[this.layout.tsIdx]!.sqlName);
+          const within = `BETWEEN make_timestamp(${range[0]}) AND make_timestamp(${range[1]})`;
+          const near = await conn.runAndReadAll(`SELECT count(*) FROM ${t} WHERE ${ts} ${within}`);
+          const anti = Number(near.getRows()[0]![0]) > 0;
+          r = await conn.run(this.insertSql(source, b.dup, anti, within));
+          await conn.run('COMMIT');
+        } catch (err) {
+          await conn.run('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      } else r = await conn.run(this.insertSql(source, b.dup || !keyed));
+      if (process.env.WIREHUNT_STORE_DEBUG) process.stderr.write(`flush ${b.rows} rows: insert ${(performance.now() - t0).toFixed(0)} ms\n`);
+      this.inserted += Number(r.rowsChanged);
+      this.staged += b.rows;
+    } finally {
+      rmSync(b.file, { force: true });
+    }
   }
 
   /** Waits until every handed-over batch is committed (rethrows a failed insert). */
@@ -628,13 +762,7 @@ export class BatchWriter {
       await this.flush();
       await this.settled();
     } finally {
-      for (const k of [0, 1] as const) {
-        const fd = this.fds[k];
-        if (fd !== undefined) closeSync(fd);
-        this.fds[k] = undefined;
-        rmSync(this.files[k], { force: true });
-      }
-      this.text = '';
+      this.stager.discard();
       this.inserter?.closeSync();
       this.inserter = undefined;
     }

@@ -21,6 +21,11 @@ export interface ReadOptions {
   onMalformed?: (file: string, line: number, reason: string) => void;
   /** What to do with a btest-masked timestamp: skip the record (default) or read it as 0. */
   maskedTime?: 'skip' | 'zero';
+  /** Read only bytes [start, end) of an uncompressed file (a TsvChunk); line numbers count from it. */
+  start?: number;
+  end?: number;
+  /** Header lines read before the range (a TsvChunk's preamble); not counted as lines. */
+  preamble?: string;
 }
 
 export interface ReadStats {
@@ -33,6 +38,8 @@ export interface ReadStats {
   /** Largest `ts` seen (seconds), NaN when none. */
   maxTs: number;
   bytes: number;
+  /** Lines read (header lines included). */
+  lines: number;
 }
 
 export type RecordCallback = (schema: LogSchema, rec: ZeekRecord, line: number) => void | Promise<void>;
@@ -91,10 +98,94 @@ function isGzip(file: string): boolean {
   }
 }
 
-/** Opens a log (gzip or not, by its magic bytes) as a byte stream. */
-export function openLogStream(file: string): Readable {
+/** Opens a log (gzip or not, by its magic bytes) as a byte stream; `start`/`end`: a byte range of an uncompressed file. */
+export function openLogStream(file: string, start?: number, end?: number): Readable {
+  if (start !== undefined || end !== undefined) {
+    return createReadStream(file, { highWaterMark: 1 << 20, start: start ?? 0, end: end === undefined ? undefined : end - 1 });
+  }
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   return isGzip(file) ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
+}
+
+/** Header keys that change how the lines after them are read. */
+const SCHEMA_KEYS = ['#separator', '#set_separator', '#empty_field', '#unset_field', '#path', '#fields', '#types'];
+
+/** Parts of one uncompressed TSV log that can be read independently (readZeekLog's start/end/preamble). */
+export interface TsvChunks {
+  /** The log path its header names (else the file name's). */
+  path: string;
+  /** The header lines before the first record, to read before a chunk that does not start the file. */
+  preamble: string;
+  /** Byte ranges [start, end), in file order, each ending after a newline (the last at the file's end). */
+  ranges: { start: number; end: number }[];
+}
+
+/**
+ * Splits an uncompressed TSV log into about `parts` byte ranges of at least `minBytes` at line
+ * boundaries. Undefined when the file cannot be split that way: compressed, JSON, or its header
+ * changes after the first record (a chunk would need the header in force where it starts).
+ */
+export function planTsvChunks(file: string, parts: number, minBytes: number): TsvChunks | undefined {
+  if (isGzip(file)) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const size = statSync(file).size;
+    const block = Buffer.alloc(1 << 22);
+    // The header: '#' lines before the first record.
+    let got = readSync(fd, block, 0, block.length, 0);
+    if (got === 0 || block[0] !== 35) return undefined;
+    let pos = 0;
+    let path = '';
+    while (pos < got && block[pos] === 35) {
+      const nl = block.indexOf(10, pos);
+      if (nl < 0) return undefined; // a header longer than a block: read it whole instead
+      const line = block.toString('latin1', pos, nl);
+      if (line.startsWith('#path')) path = line.slice(6).trim();
+      pos = nl + 1;
+    }
+    if (pos >= got) return undefined;
+    const preamble = block.toString('latin1', 0, pos);
+    const dataStart = pos;
+    // No schema line after the first record: look at every "\n#" (blocks overlap by 16 bytes).
+    const NLHASH = Buffer.from('\n#');
+    for (let off = dataStart - 1; off < size - 1; off += block.length - 16) {
+      const n = readSync(fd, block, 0, block.length, off);
+      if (n <= 1) break;
+      const view = block.subarray(0, n);
+      for (let at = view.indexOf(NLHASH); at >= 0; at = view.indexOf(NLHASH, at + 1)) {
+        if (at + 16 > n && off + n < size) break; // seen whole in the next block
+        const head = view.toString('latin1', at + 1, Math.min(n, at + 17));
+        if (SCHEMA_KEYS.some((k) => head.startsWith(k))) return undefined;
+      }
+      if (off + n >= size) break;
+    }
+    const n = Math.max(1, Math.min(parts, Math.floor((size - dataStart) / Math.max(1, minBytes))));
+    const ranges: { start: number; end: number }[] = [];
+    let start = 0;
+    const probe = Buffer.alloc(1 << 16);
+    for (let k = 1; k < n; k++) {
+      let at = dataStart + Math.floor(((size - dataStart) * k) / n);
+      if (at <= start) continue;
+      // The boundary goes after the next newline.
+      for (;;) {
+        const r = readSync(fd, probe, 0, probe.length, at);
+        if (r <= 0) { at = size; break; }
+        const nl = probe.indexOf(10);
+        if (nl >= 0 && nl < r) { at += nl + 1; break; }
+        at += r;
+      }
+      if (at >= size) break;
+      ranges.push({ start, end: at });
+      start = at;
+    }
+    ranges.push({ start, end: size });
+    return { path: path || logPathOf(file), preamble, ranges };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 const TSV_HEX = /\\x([0-9a-fA-F]{2})/g;
@@ -222,11 +313,11 @@ function containerElement(type: string): string | undefined {
 export async function readZeekLog(file: string, onRecord: RecordCallback, opts: ReadOptions = {}): Promise<ReadStats> {
   const onMalformed = opts.onMalformed ?? ((f, l, r) => process.stderr.write(`wirehunt: ${f}:${l}: ${r}; line skipped\n`));
   const maskedZero = opts.maskedTime === 'zero';
-  const stats: ReadStats = { file, path: logPathOf(file), format: 'tsv', records: 0, malformed: 0, masked: 0, maxTs: NaN, bytes: 0 };
+  const stats: ReadStats = { file, path: logPathOf(file), format: 'tsv', records: 0, malformed: 0, masked: 0, maxTs: NaN, bytes: 0, lines: 0 };
   let stream: Readable;
   try {
     statSync(file);
-    stream = openLogStream(file);
+    stream = openLogStream(file, opts.start, opts.end);
   } catch (err) {
     throw new ReaderError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
@@ -406,6 +497,13 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
     return onRecord(sch, rec, lineNo);
   };
 
+  if (opts.preamble) {
+    for (const line of opts.preamble.split('\n')) {
+      const r = emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+      if (r) await r;
+    }
+  }
+
   // Split into lines on raw bytes; TSV lines are decoded as latin1 (byte strings), JSON as UTF-8.
   let carry: Buffer | undefined;
   let skipping = false; // inside an overlong line, dropping bytes up to its newline
@@ -458,6 +556,7 @@ export async function readZeekLog(file: string, onRecord: RecordCallback, opts: 
   } finally {
     stream.destroy();
   }
+  stats.lines = lineNo;
   return stats;
 }
 

@@ -96,7 +96,7 @@ function bigConnLog(file: string, n: number): void {
   writeFileSync(file, parts.join(''));
 }
 
-test('SIGKILL mid-ingest: the store reopens with whole batches only; re-running gives exactly one clean ingest', withDir(async (dir) => {
+for (const [how, env] of [['', {}], [' (worker threads)', { WIREHUNT_INGEST_WORKERS: '2' }]] as const) test(`SIGKILL mid-ingest${how}: the store reopens with whole batches only; re-running gives exactly one clean ingest`, withDir(async (dir) => {
   const log = join(dir, 'conn.log');
   const N = 200_000;
   const B = 10_000;
@@ -104,7 +104,7 @@ test('SIGKILL mid-ingest: the store reopens with whole batches only; re-running 
 
   // reference: one clean ingest
   const clean = join(dir, 'clean.duckdb');
-  const rc = cli(['ingest', log, '--db', clean, '--batch-size', String(B), '--quiet']);
+  const rc = cli(['ingest', log, '--db', clean, '--batch-size', String(B), '--quiet'], env);
   assert.equal(rc.status, 0, rc.stderr);
   const want = await tableDigest(clean, 'DeviceNetworkEvents');
   assert.equal(want.rows, N);
@@ -112,7 +112,7 @@ test('SIGKILL mid-ingest: the store reopens with whole batches only; re-running 
   const db = join(dir, 'killed.duckdb');
   (await openStore(db)).close(); // tables exist: the WAL grows only with committed batches from here on
   const walBefore = existsSync(db + '.wal') ? statSync(db + '.wal').size : 0;
-  const child = spawn(process.execPath, [bin, 'ingest', log, '--db', db, '--batch-size', String(B), '--quiet'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, 'ingest', log, '--db', db, '--batch-size', String(B), '--quiet'], { stdio: 'ignore', env: { ...process.env, ...env } });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   let killed = false;
   const deadline = Date.now() + 60_000;
@@ -139,7 +139,7 @@ test('SIGKILL mid-ingest: the store reopens with whole batches only; re-running 
   s.close();
   assert.equal(Number(strays), 0);
 
-  const rr = cli(['ingest', log, '--db', db, '--batch-size', String(B), '--quiet']);
+  const rr = cli(['ingest', log, '--db', db, '--batch-size', String(B), '--quiet'], env);
   assert.equal(rr.status, 0, rr.stderr);
   assert.deepEqual(await tableDigest(db, 'DeviceNetworkEvents'), want);
   assert.deepEqual(await tableDigest(db, 'DeviceInfo'), await tableDigest(clean, 'DeviceInfo'));

@@ -5,7 +5,8 @@ import { ingestPaths, type IngestOptions, type IngestProgress } from '../../even
 import { runContinuousRules } from '../../detect/index.js';
 
 const usage = `usage: wirehunt ingest <path…> [--db <file>] [--devices <inventory.json>] [--table <Name>]
-                      [--rebase-time] [--legacy-signatures] [--masked-time skip|zero] [--batch-size <n>] [--quiet] [--no-detect]
+                      [--rebase-time] [--legacy-signatures] [--masked-time skip|zero] [--batch-size <n>] [--workers <n>]
+                      [--quiet] [--no-detect]
 
 Loads into the store:
   - captures (pcap, pcapng) through the sensor
@@ -26,6 +27,8 @@ options:
   --masked-time <m>       Zeek test baselines mask ts as XXXXXXXXXX.XXXXXX: skip such records (default)
                           or read them as time 0
   --batch-size <n>        rows per committed batch (default 100000)
+  --workers <n>           threads mapping Zeek logs to rows (default: one per CPU beyond two, for
+                          32 MiB of logs or more; $WIREHUNT_INGEST_WORKERS); 0: all in one thread
   --quiet                 no progress or summary
   --no-detect             do not run the continuous (NRT) detection rules on the new rows afterwards`;
 
@@ -61,6 +64,12 @@ function parse(argv: string[]): { paths: string[]; db?: string; quiet: boolean; 
         const v = Number(value());
         if (!Number.isInteger(v) || v < 1 || v > 10_000_000) throw new UserError('--batch-size takes a whole number from 1 to 10000000');
         opts.batchSize = v;
+        break;
+      }
+      case '--workers': {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 0 || v > 64) throw new UserError('--workers takes a whole number from 0 to 64');
+        opts.workers = v;
         break;
       }
       case '--quiet': case '-q': quiet = true; break;
