@@ -69,6 +69,11 @@ export interface RouterOptions {
   filter?: (p: DecodedPacket) => boolean;
   /** Use the full decoder for every frame (tests compare the two). */
   alwaysDecode?: boolean;
+  /**
+   * What a unit of work costs each shard (default 1 each): a shard whose thread also reads and routes the
+   * capture counts its frames dearer, so new address pairs go to it less often.
+   */
+  weights?: number[];
 }
 
 export class ShardRouter {
@@ -94,6 +99,7 @@ export class ShardRouter {
   private oldPairs = new Map<number, number>();
   private generationEnd = -Infinity;
   private readonly load: Float64Array;
+  private readonly weights: Float64Array;
   private readonly filter: ((p: DecodedPacket) => boolean) | undefined;
   private readonly alwaysDecode: boolean;
 
@@ -101,6 +107,8 @@ export class ShardRouter {
     this.filter = opts.filter;
     this.alwaysDecode = !!opts.alwaysDecode || !!opts.filter;
     this.load = new Float64Array(shards);
+    this.weights = new Float64Array(shards).fill(1);
+    if (opts.weights) for (let i = 0; i < shards; i++) this.weights[i] = opts.weights[i] ?? 1;
   }
 
   /**
@@ -163,7 +171,7 @@ export class ShardRouter {
   private decide(p: DecodedPacket, raw: RawPacket, parsedFast: boolean): number {
     const w = this.shardOf(p, raw, parsedFast);
     // What a frame costs its shard to analyse: a per-frame part and its bytes (checksums, reassembly).
-    this.load[w] += 128 + raw.capLen;
+    this.load[w] += (128 + raw.capLen) * this.weights[w]!;
     return w;
   }
 

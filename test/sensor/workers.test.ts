@@ -177,7 +177,7 @@ test('--workers 2 and 3 (threads) write the rows of one thread: tunnels, fragmen
   }
 });
 
-test('flows of very different sizes are split evenly: each of 2 and 3 shards gets its share of the bytes within 5 points', async () => {
+test('flows of very different sizes are split evenly: each of 2 and 3 shards gets its share of the bytes within 5 points (by its weight when weighted)', async () => {
   // 600 TCP flows, sizes log-uniform from 1 KB to 400 KB, between 600 client and 7 server addresses.
   const w = PcapWriter.toMemory();
   const s = new Scheduler(w);
@@ -202,6 +202,18 @@ test('flows of very different sizes are split evenly: each of 2 and 3 shards get
       });
       const total = bytes.reduce((x, y) => x + y, 0);
       for (const b of bytes) assert.ok(Math.abs(b / total - 1 / n) < 0.05, `${n} shards: ${bytes.map((x) => (100 * x / total).toFixed(1)).join('% ')}%`);
+    }
+    // A shard whose work counts double (the main thread's, which also reads and routes) gets half the share of each other.
+    for (const n of [2, 3]) {
+      const router = new ShardRouter(n, { weights: [...new Array<number>(n - 1).fill(1), 2] });
+      const bytes = new Array<number>(n).fill(0);
+      await openCapture(path).run((raw) => {
+        const k = router.route(raw);
+        if (k >= 0) bytes[k] += raw.capLen;
+      });
+      const total = bytes.reduce((x, y) => x + y, 0);
+      const want = bytes.map((_, i) => (i === n - 1 ? 1 : 2) / (2 * n - 1));
+      bytes.forEach((b, i) => assert.ok(Math.abs(b / total - want[i]!) < 0.05, `${n} shards, last weighted 2: ${bytes.map((x) => (100 * x / total).toFixed(1)).join('% ')}%`));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

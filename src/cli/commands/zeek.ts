@@ -24,9 +24,10 @@ pcapng capture ('-' reads standard input) into <dir>, as Zeek 9.1's ASCII writer
                        redef HTTP::default_capture_password = T;  redef FTP::default_capture_password = T;
                        redef FTP::logged_commands += { "USER", "PASS" };  (or = { … } to replace the set)
   --script <file>      read such redefs from a Zeek script (e.g. a site's local.zeek); other lines are ignored
-  --workers <n>        conn-level analysis (--analyzers conn[,tunnels]) on <n> worker threads, flows
-                       sharded by address pair; same rows and uids, rows in another order. Off by default:
-                       it needs about 1.6x the CPU time of one thread, so it is faster only with idle cores
+  --workers <n>        conn-level analysis (--analyzers conn[,tunnels]) on <n> threads (this one and n-1
+                       workers), flows sharded by address pair; same rows and uids, rows in another order.
+                       Off by default: it needs about 1.5x the CPU time of one thread, so it is faster
+                       only with idle cores
 
 A progress line is shown on standard error when it is a terminal and the capture is large.`;
 
