@@ -102,7 +102,7 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
       out.plan = null;
       if (!out.probe) out.sql = null;
       out.rowsSql = null;
-      out.externals = [];
+      if (!out.probe) out.externals = [];
     }
   }
   out.timings.compileMs = performance.now() - t1;

@@ -201,3 +201,12 @@ test('format readers: RFC 4180 records and canonical values per type', () => {
   assert.equal(normalize('plain text', 'dynamic'), '"plain text"');
   assert.equal(normalize(undefined, 'string'), '');
 });
+
+test('externaldata under evaluate bag_unpack: the probe for the columns reads the fetched rows too', async () => {
+  const q = `let list = externaldata(d:dynamic)["${base}/lines.json"] with (format=multijson, ingestionMapping='[{"Column":"d","Properties":{"Path":"$"}}]')
+    | evaluate bag_unpack(d);
+    list | where n > 1 | project name, n`;
+  const r = await rows(q);
+  assert.deepEqual(r.schema, [{ Name: 'name', Type: 'String' }, { Name: 'n', Type: 'Int64' }]);
+  assert.deepEqual(r.rows, [{ name: 'y', n: 2 }]);
+});

@@ -74,14 +74,21 @@ function probeSql(spec: ProbeSpec & { sql: string }): string {
   return `SELECT DISTINCT v FROM (${spec.sql}) AS p WHERE v IS NOT NULL ORDER BY v`;
 }
 
+export interface ProbeLimits {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Binds the query's externaldata sources into a probe's SQL (their rows are fetched when the query runs). */
+  bindExternals?: (sql: string, c: Compiled) => Promise<string>;
+}
+
 /** The query with every data-dependent column resolved; throws ProbeError with a one-line reason. */
-export async function resolveProbes(conn: DuckDBConnection, c: Compiled, nowText: string, limits: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Compiled> {
+export async function resolveProbes(conn: DuckDBConnection, c: Compiled, nowText: string, limits: ProbeLimits = {}): Promise<Compiled> {
   let timedOut = false;
   const onAbort = () => conn.interrupt();
   const timer = limits.timeoutMs ? setTimeout(() => { timedOut = true; conn.interrupt(); }, limits.timeoutMs) : null;
   limits.signal?.addEventListener('abort', onAbort);
   try {
-    return await resolve(conn, c, nowText);
+    return await resolve(conn, c, nowText, limits.bindExternals);
   } catch (err) {
     if (timedOut) throw new ProbeStopped(`query timed out after ${limits.timeoutMs} ms`);
     if (limits.signal?.aborted) throw new ProbeStopped('query cancelled');
@@ -92,11 +99,13 @@ export async function resolveProbes(conn: DuckDBConnection, c: Compiled, nowText
   }
 }
 
-async function resolve(conn: DuckDBConnection, c: Compiled, nowText: string): Promise<Compiled> {
+async function resolve(conn: DuckDBConnection, c: Compiled, nowText: string, bindExternals: ProbeLimits['bindExternals']): Promise<Compiled> {
   let cur = c;
   for (let round = 0; cur.probe && round < MAX_ROUNDS; round++) {
     const p = cur.probe;
-    const reader = await conn.runAndReadAll(probeSql(p).replaceAll('__WIREHUNT_NOW__', nowText));
+    let sql = probeSql(p);
+    if (cur.externals.length && bindExternals) sql = await bindExternals(sql, cur);
+    const reader = await conn.runAndReadAll(sql.replaceAll('__WIREHUNT_NOW__', nowText));
     const text = `${cur.text.slice(0, p.insertAt)} : (${schemaText(p, reader.getRows() as unknown[][])})${cur.text.slice(p.insertAt)}`;
     const next = p.recompile(text);
     const errors = next.diagnostics.filter((d) => d.severity === 'error');

@@ -85,8 +85,9 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   if (c.probe) {
     // the result columns depend on the data: resolve them, then run the query they complete
     const now = opts.now ?? new Date();
-    const full = await resolveProbes(conn, c, nowSql(now), opts).catch((err: Error) => {
-      throw new KqlError([], err instanceof ProbeStopped ? err.message : `query failed: ${String(err.message).split('\n')[0]}`);
+    const bindExternals = async (sql: string, cc: Compiled) => (await externalSql({ ...cc, sql, rowsSql: null }, opts))[0]!;
+    const full = await resolveProbes(conn, c, nowSql(now), { ...opts, bindExternals }).catch((err: Error) => {
+      throw err instanceof KqlError ? err : new KqlError([], err instanceof ProbeStopped ? err.message : `query failed: ${String(err.message).split('\n')[0]}`);
     });
     return runCompiled(conn, full, { ...opts, now });
   }
