@@ -27,11 +27,34 @@ function encodeJson(v: string, t: KType): string {
   switch (t) {
     case 'datetime': return `strftime(${v}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`;
     case 'timespan': return `kql_timespan_str(${v})`;
-    case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) ELSE to_json(${v}) END`;
+    // whole numbers as integers: DuckDB writes 3.0 where JavaScript (and so the API) writes 3
+    case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN ${v} = trunc(${v}) AND abs(${v}) < 1e15 THEN to_json(CAST(${v} AS BIGINT)) ELSE to_json(${v}) END`;
     case 'string': case 'guid': return `coalesce(${v}, '')`;
     default: return v;
   }
 }
+
+/**
+ * JSON text (outside strings) that JSON.parse + JSON.stringify would write differently from DuckDB:
+ * exponents, zero fractions (1.0), 16+ digit numbers (past double precision), integer keys (V8 orders them first).
+ */
+const DYNAMIC_NOT_CANONICAL = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?(?:[0-9][eE]|\.0+(?:[^0-9]|$)|[0-9](?:\.?[0-9]){15}|"(?:0|[1-9][0-9]*)"\s*:)`;
+
+/** SQL true when a value's JSON text may differ from the API's (JavaScript's) encoding of it; such rows are re-encoded in JS. */
+function notCanonical(v: string, t: KType): string | null {
+  switch (t) {
+    case 'long': return `(${v} > 9007199254740991 OR ${v} < -9007199254740991)`;
+    case 'real': case 'decimal': return `(${v} = trunc(${v}) AND abs(${v}) >= 1e15 AND NOT isinf(${v}))`;
+    case 'dynamic': return `regexp_matches(CAST(${v} AS VARCHAR), '${DYNAMIC_NOT_CANONICAL}')`;
+    case 'unknown': return `${v} IS NOT NULL`;
+    default: return null;
+  }
+}
+/** Column names JSON.parse would reorder (array indices go first) or merge (duplicates): every row is re-encoded. */
+function namesNotCanonical(names: string[]): boolean {
+  return names.some((n) => /^(?:0|[1-9][0-9]*)$/.test(n)) || new Set(names).size !== names.length;
+}
+
 const FINAL_CAST = new Set<KType>(['int', 'long', 'real', 'decimal', 'bool', 'timespan']);
 
 export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
@@ -40,20 +63,24 @@ export class SqlRenderer {
   private alias = 0;
   constructor(readonly d: Dialect, readonly names: TableNames) {}
 
-  /** The query's SQL; `rowsAsJson`: one VARCHAR column holding each row as a JSON object, encoded as Defender's API encodes values. */
+  /**
+   * The query's SQL; `rowsAsJson`: each row as a JSON object followed by a comma (VARCHAR "row"), encoded as
+   * Defender's API encodes values, and "recode" (BOOLEAN), true where the text may differ from JavaScript's
+   * JSON.stringify of the parsed row. At most __WIREHUNT_LIMIT__ rows are encoded (the caller substitutes it).
+   */
   render(plan: Plan, rowsAsJson = false): string {
     const top = (r: Rel): string => {
       if (!rowsAsJson) return this.finalize(r, false);
-      const cols = new Map<string, string>();
       const pairs: string[] = [];
+      const checks: string[] = [];
       r.columns.forEach((c, i) => {
-        let v = r.cols.get(c.name) ?? 'NULL';
-        if (FINAL_CAST.has(c.type)) v = `CAST(${v} AS ${this.d.sqlType(c.type)})`;
-        cols.set(c.name, v);
         pairs.push(`${this.d.literal('string', c.name)}, ${encodeJson(`q.c${i}`, c.type)}`);
+        const check = notCanonical(`q.c${i}`, c.type);
+        if (check) checks.push(check);
       });
+      const recode = namesNotCanonical(r.columns.map((c) => c.name)) ? 'TRUE' : checks.length ? `coalesce(${checks.join(' OR ')}, FALSE)` : 'FALSE';
       const inner = this.finalize({ ...r }, true);
-      return `SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) AS row FROM (${inner}) AS q`;
+      return `SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) || ',' AS row, ${recode} AS recode FROM (SELECT * FROM (${inner}) LIMIT __WIREHUNT_LIMIT__) AS q`;
     };
     if (plan.op === 'with') {
       const ctes = plan.ctes.map((c) => `${this.d.quoteIdent(c.name)} AS (${this.finalize(this.rel(c.plan), true)})`);
