@@ -3,8 +3,11 @@
 // DuckDB's text; these pin the cases where DuckDB and JavaScript write JSON differently.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { openStore, type Store } from '../../src/store/index.js';
 import { runQuery, type QueryResult } from '../../src/kql/index.js';
+import { memoryOwner } from '../../src/kql/exec/json-rows.js';
 
 let store: Store;
 before(async () => { store = await openStore(':memory:'); });
@@ -91,4 +94,26 @@ test('empty and sorted results', async () => {
   const rows = sorted.fast.rows as { i: number; k: number }[];
   assert.equal(rows.length, 2500);
   for (let n = 1; n < rows.length; n++) assert.ok(rows[n - 1]!.k > rows[n]!.k || (rows[n - 1]!.k === rows[n]!.k && rows[n - 1]!.i < rows[n]!.i), `row ${n} out of order`);
+});
+
+test('pieces viewing DuckDB memory keep its chunk and result alive after the result object is dropped', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const q = `range i from 1 to 20000 step 1 | extend s = strcat('value number ', i, ' padded to a longer row text'), j = todynamic(strcat('{"k":', i, '}'))`;
+  let r: QueryResult | null = await runQuery(store, q, { now });
+  const { parts } = r.resultsJson;
+  const before = Buffer.concat(parts).toString('utf8');
+  const owned = parts.filter((p) => memoryOwner(p) !== undefined);
+  assert.ok(owned.length >= 10, `${owned.length} of ${parts.length} pieces view DuckDB memory`);
+  const owners = owned.map((p) => new WeakRef(memoryOwner(p)!));
+  r = null;
+  for (let k = 0; k < 3; k++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // finalizers of native objects run after the GC
+    await runQuery(store, `range i from 1 to 20000 step 1 | extend s = strcat('other text ', i * 7, ' of another result')`, { now });
+  }
+  gc();
+  assert.ok(owners.every((w) => w.deref() !== undefined), 'owners collected while their pieces live');
+  assert.equal(Buffer.concat(parts).toString('utf8'), before);
+  assert.ok(before.endsWith('"s":"value number 20000 padded to a longer row text","j":{"k":20000}}]'));
 });

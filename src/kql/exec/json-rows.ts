@@ -2,10 +2,24 @@
 // comma, "recode" = true where JavaScript would encode the row differently) into the bytes of the API's
 // Results array, without making a JS string per row.
 //
-// DuckDB keeps the strings of a result chunk one after the other in memory; runs of rows that are adjacent
-// are copied out with one call instead of one per row (the adjacency is checked, never assumed).
+// DuckDB keeps the strings of a result chunk one after the other in memory: a run of adjacent rows becomes
+// one Buffer viewing that memory (the adjacency is checked, never assumed), not copied. Each such view keeps
+// the DuckDB chunk and result it points into alive for as long as the view itself is alive (see pin).
 import duckdb from '@duckdb/node-bindings';
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
+
+/** View → the DuckDB objects owning its memory (freed by their finalizers once nothing references them). */
+const owners = new WeakMap<Uint8Array, object>();
+
+/** The DuckDB objects a piece of the text points into (undefined for pieces in JS memory). */
+export function memoryOwner(view: Uint8Array): object | undefined {
+  return owners.get(view);
+}
+
+function pin<T extends Uint8Array>(view: T, owner: object): T {
+  owners.set(view, owner);
+  return view;
+}
 
 export interface JsonRows {
   /** The Results array text, `[{…},{…}]`, in pieces to write or concatenate in order. */
@@ -47,6 +61,7 @@ export function readJsonRows(result: DuckDBMaterializedResult, maxRows: number):
   const chunkCount = result.chunkCount;
   for (let ci = 0; ci < chunkCount && count < maxRows; ci++) {
     const chunk = result.getChunk(ci).chunk;
+    const owner = { result, chunk };
     const n = Math.min(duckdb.data_chunk_get_size(chunk), maxRows - count);
     if (n <= 0) continue;
     const strings = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk, 0), n * 16);
@@ -57,14 +72,14 @@ export function readJsonRows(result: DuckDBMaterializedResult, maxRows: number):
     let runBytes = 0;
     let next = -1;
     const flush = (end: number): void => {
-      if (end > start) parts.push(...copyRun(strings, view, start, end, runBytes));
+      if (end > start) for (const p of runParts(strings, view, start, end, runBytes, owner)) parts.push(p);
       start = end;
       runBytes = 0;
     };
     for (let i = 0; i < n; i++) {
       const len = view.getUint32(i * 16, true);
       if (len <= 12 || flags[i]) {
-        // inlined in the vector (short) or to re-encode: on its own
+        // inlined in the vector (short) or to re-encode: on its own, copied
         flush(i);
         const bytes = len <= 12 ? Buffer.from(strings.buffer, strings.byteOffset + i * 16 + 4, len) : rowBytes(strings, i, len);
         parts.push(flags[i] ? recode(bytes) : Buffer.from(bytes));
@@ -80,24 +95,29 @@ export function readJsonRows(result: DuckDBMaterializedResult, maxRows: number):
     flush(n);
     count += n;
   }
-  const last = parts[parts.length - 1]!;
-  if (count > 0) parts[parts.length - 1] = last.subarray(0, last.length - 1); // the last row's comma
+  if (count > 0) {
+    const last = parts[parts.length - 1]!;
+    const trimmed = last.subarray(0, last.length - 1); // the last row's comma
+    const owner = owners.get(last);
+    parts[parts.length - 1] = owner ? pin(trimmed, owner) : trimmed;
+  }
   parts.push(CLOSE);
   let byteLength = 0;
   for (const p of parts) byteLength += p.length;
   return { parts, byteLength, count };
 }
 
-function rowBytes(strings: Uint8Array, i: number, len: number): Uint8Array {
-  return duckdb.get_data_from_pointer(strings.buffer as ArrayBuffer, strings.byteOffset + i * 16 + 8, len);
+/** The text of row i (`len` bytes, or the run of adjacent rows starting there) in DuckDB's memory, not copied. */
+function rowBytes(strings: Uint8Array, i: number, len: number): Buffer {
+  return duckdb.get_data_from_pointer(strings.buffer as ArrayBuffer, strings.byteOffset + i * 16 + 8, len) as Buffer;
 }
 
 /**
- * Copies rows start..end-1 (adjacent in memory, `bytes` long in all) out of DuckDB. Rows holding a \u escape
- * are re-encoded: DuckDB writes some control characters as \u001F where JavaScript writes \u001f.
+ * Rows start..end-1 (adjacent in memory, `bytes` long in all) as views. Rows holding a \u escape are
+ * re-encoded: DuckDB writes some control characters as \u001F where JavaScript writes \u001f.
  */
-function copyRun(strings: Uint8Array, view: DataView, start: number, end: number, bytes: number): Buffer[] {
-  const run = Buffer.from(rowBytes(strings, start, bytes)); // copied: DuckDB frees its memory with the result
+function runParts(strings: Uint8Array, view: DataView, start: number, end: number, bytes: number, owner: object): Buffer[] {
+  const run = pin(rowBytes(strings, start, bytes), owner);
   if (run.indexOf(BACKSLASH_U) < 0) return [run];
   const out: Buffer[] = [];
   let from = 0;
@@ -106,12 +126,12 @@ function copyRun(strings: Uint8Array, view: DataView, start: number, end: number
     const len = view.getUint32(i * 16, true);
     const row = run.subarray(pos, pos + len);
     if (row.indexOf(BACKSLASH_U) >= 0) {
-      if (pos > from) out.push(run.subarray(from, pos));
+      if (pos > from) out.push(pin(run.subarray(from, pos), owner));
       out.push(recode(row));
       from = pos + len;
     }
     pos += len;
   }
-  if (pos > from) out.push(run.subarray(from, pos));
+  if (pos > from) out.push(pin(run.subarray(from, pos), owner));
   return out;
 }
