@@ -30,15 +30,21 @@ function encodeJson(v: string, t: KType): string {
     // whole numbers as integers: DuckDB writes 3.0 where JavaScript (and so the API) writes 3
     case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN ${v} = trunc(${v}) AND abs(${v}) < 1e15 THEN to_json(CAST(${v} AS BIGINT)) ELSE to_json(${v}) END`;
     case 'string': case 'guid': return `coalesce(${v}, '')`;
+    // 300.0 → 300 (numbers only, strings are skipped whole): DuckDB would write 300.0 where JavaScript writes 300
+    case 'dynamic': return `CASE WHEN contains(CAST(${v} AS VARCHAR), '.0') THEN CAST(regexp_replace(CAST(${v} AS VARCHAR), '${ZERO_FRACTION}', '\\1\\2\\3', 'g') AS JSON) ELSE ${v} END`;
     default: return v;
   }
 }
 
+/** A JSON string (kept as is) or a number's zero fraction not followed by an exponent (dropped). */
+const ZERO_FRACTION = String.raw`("(?:[^"\\]|\\.)*")|([0-9])\.0+([^0-9eE]|$)`;
+
 /**
- * JSON text (outside strings) that JSON.parse + JSON.stringify would write differently from DuckDB:
- * exponents, zero fractions (1.0), 16+ digit numbers (past double precision), integer keys (V8 orders them first).
+ * JSON text (outside strings) that JSON.parse + JSON.stringify would write differently from DuckDB: exponents,
+ * 16+ digit numbers (past double precision), integer keys (V8 orders them first). Zero fractions are dropped
+ * in SQL (encodeJson).
  */
-const DYNAMIC_NOT_CANONICAL = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?(?:[0-9][eE]|\.0+(?:[^0-9]|$)|[0-9](?:\.?[0-9]){15}|"(?:0|[1-9][0-9]*)"\s*:)`;
+const DYNAMIC_NOT_CANONICAL = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?(?:[0-9][eE]|[0-9](?:\.?[0-9]){15}|"(?:0|[1-9][0-9]*)"\s*:)`;
 
 /** SQL true when a value's JSON text may differ from the API's (JavaScript's) encoding of it; such rows are re-encoded in JS. */
 function notCanonical(v: string, t: KType): string | null {
