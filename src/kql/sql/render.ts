@@ -31,11 +31,13 @@ function encodeJson(v: string, t: KType): string {
     case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN ${v} = trunc(${v}) AND abs(${v}) < 1e15 THEN to_json(CAST(${v} AS BIGINT)) ELSE to_json(${v}) END`;
     case 'string': case 'guid': return `coalesce(${v}, '')`;
     // 300.0 → 300 (numbers only, strings are skipped whole): DuckDB would write 300.0 where JavaScript writes 300
-    case 'dynamic': return `CASE WHEN contains(CAST(${v} AS VARCHAR), '.0') THEN CAST(regexp_replace(CAST(${v} AS VARCHAR), '${ZERO_FRACTION}', '\\1\\2\\3', 'g') AS JSON) ELSE ${v} END`;
+    case 'dynamic': return `CASE WHEN contains(CAST(${v} AS VARCHAR), '.0') AND regexp_matches(CAST(${v} AS VARCHAR), '${HAS_ZERO_FRACTION}') THEN CAST(regexp_replace(CAST(${v} AS VARCHAR), '${ZERO_FRACTION}', '\\1\\2\\3', 'g') AS JSON) ELSE ${v} END`;
     default: return v;
   }
 }
 
+/** JSON text with a number (outside strings) whose fraction is zeros: "Mozilla/5.0" in a string does not count. */
+const HAS_ZERO_FRACTION = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?[0-9]\.0+(?:[^0-9eE]|$)`;
 /** A JSON string (kept as is) or a number's zero fraction not followed by an exponent (dropped). */
 const ZERO_FRACTION = String.raw`("(?:[^"\\]|\\.)*")|([0-9])\.0+([^0-9eE]|$)`;
 
