@@ -4,6 +4,7 @@
 import { applyTemplate, type Dialect, type RenderedArg } from './dialect.js';
 import type { Column, IRExpr, KType, Plan } from '../ir/plan.js';
 import { Unsupported } from '../frontend/ast.js';
+import { rowsJsonSql } from './row-json.js';
 
 interface Rel {
   from: string;
@@ -22,47 +23,6 @@ const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
 
 const NO_FOLD = Symbol('no-fold');
 
-/** SQL encoding one value for Defender's API: datetimes ISO 8601 with 7 digits, timespans d.hh:mm:ss, NaN as a string. */
-function encodeJson(v: string, t: KType): string {
-  switch (t) {
-    case 'datetime': return `strftime(${v}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`;
-    case 'timespan': return `kql_timespan_str(${v})`;
-    // whole numbers as integers: DuckDB writes 3.0 where JavaScript (and so the API) writes 3
-    case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN ${v} = trunc(${v}) AND abs(${v}) < 1e15 THEN to_json(CAST(${v} AS BIGINT)) ELSE to_json(${v}) END`;
-    case 'string': case 'guid': return `coalesce(${v}, '')`;
-    // 300.0 → 300 (numbers only, strings are skipped whole): DuckDB would write 300.0 where JavaScript writes 300
-    case 'dynamic': return `CASE WHEN contains(CAST(${v} AS VARCHAR), '.0') AND regexp_matches(CAST(${v} AS VARCHAR), '${HAS_ZERO_FRACTION}') THEN CAST(regexp_replace(CAST(${v} AS VARCHAR), '${ZERO_FRACTION}', '\\1\\2\\3', 'g') AS JSON) ELSE ${v} END`;
-    default: return v;
-  }
-}
-
-/** JSON text with a number (outside strings) whose fraction is zeros: "Mozilla/5.0" in a string does not count. */
-const HAS_ZERO_FRACTION = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?[0-9]\.0+(?:[^0-9eE]|$)`;
-/** A JSON string (kept as is) or a number's zero fraction not followed by an exponent (dropped). */
-const ZERO_FRACTION = String.raw`("(?:[^"\\]|\\.)*")|([0-9])\.0+([^0-9eE]|$)`;
-
-/**
- * JSON text (outside strings) that JSON.parse + JSON.stringify would write differently from DuckDB: exponents,
- * 16+ digit numbers (past double precision), integer keys (V8 orders them first). Zero fractions are dropped
- * in SQL (encodeJson).
- */
-const DYNAMIC_NOT_CANONICAL = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?(?:[0-9][eE]|[0-9](?:\.?[0-9]){15}|"(?:0|[1-9][0-9]*)"\s*:)`;
-
-/** SQL true when a value's JSON text may differ from the API's (JavaScript's) encoding of it; such rows are re-encoded in JS. */
-function notCanonical(v: string, t: KType): string | null {
-  switch (t) {
-    case 'long': return `(${v} > 9007199254740991 OR ${v} < -9007199254740991)`;
-    case 'real': case 'decimal': return `(${v} = trunc(${v}) AND abs(${v}) >= 1e15 AND NOT isinf(${v}))`;
-    case 'dynamic': return `regexp_matches(CAST(${v} AS VARCHAR), '${DYNAMIC_NOT_CANONICAL}')`;
-    case 'unknown': return `${v} IS NOT NULL`;
-    default: return null;
-  }
-}
-/** Column names JSON.parse would reorder (array indices go first) or merge (duplicates): every row is re-encoded. */
-function namesNotCanonical(names: string[]): boolean {
-  return names.some((n) => /^(?:0|[1-9][0-9]*)$/.test(n)) || new Set(names).size !== names.length;
-}
-
 const FINAL_CAST = new Set<KType>(['int', 'long', 'real', 'decimal', 'bool', 'timespan']);
 
 export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
@@ -79,16 +39,7 @@ export class SqlRenderer {
   render(plan: Plan, rowsAsJson = false): string {
     const top = (r: Rel): string => {
       if (!rowsAsJson) return this.finalize(r, false);
-      const pairs: string[] = [];
-      const checks: string[] = [];
-      r.columns.forEach((c, i) => {
-        pairs.push(`${this.d.literal('string', c.name)}, ${encodeJson(`q.c${i}`, c.type)}`);
-        const check = notCanonical(`q.c${i}`, c.type);
-        if (check) checks.push(check);
-      });
-      const recode = namesNotCanonical(r.columns.map((c) => c.name)) ? 'TRUE' : checks.length ? `coalesce(${checks.join(' OR ')}, FALSE)` : 'FALSE';
-      const inner = this.finalize({ ...r }, true);
-      return `SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) || ',' AS row, ${recode} AS recode FROM (SELECT * FROM (${inner}) LIMIT __WIREHUNT_LIMIT__) AS q`;
+      return rowsJsonSql(r.columns, this.finalize({ ...r }, true), (name) => this.d.literal('string', name));
     };
     if (plan.op === 'with') {
       const ctes = plan.ctes.map((c) => `${this.d.quoteIdent(c.name)} AS (${this.finalize(this.rel(c.plan), true)})`);
