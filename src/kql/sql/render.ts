@@ -34,7 +34,7 @@ export class SqlRenderer {
   /**
    * The query's SQL; `rowsAsJson`: each row as a JSON object followed by a comma (VARCHAR "row"), encoded as
    * Defender's API encodes values, and "recode" (BOOLEAN), true where the text may differ from JavaScript's
-   * JSON.stringify of the parsed row. At most __WIREHUNT_LIMIT__ rows are encoded (the caller substitutes it).
+   * JSON.stringify of the parsed row; at most __WIREHUNT_LIMIT__ rows (the caller substitutes it).
    */
   render(plan: Plan, rowsAsJson = false): string {
     const top = (r: Rel): string => {

@@ -45,10 +45,7 @@ function namesNotCanonical(names: string[]): boolean {
   return names.some((n) => /^(?:0|[1-9][0-9]*)$/.test(n)) || new Set(names).size !== names.length;
 }
 
-/**
- * Rows of `inner` (columns c0…cN) as "row" (the JSON object and a comma) and "recode"; the row limit is applied
- * before encoding (__WIREHUNT_LIMIT__, substituted by the caller).
- */
+/** Rows of `inner` (columns c0…cN) as "row" (the JSON object and a comma) and "recode", at most __WIREHUNT_LIMIT__ (the caller substitutes it). */
 export function rowsJsonSql(columns: Column[], inner: string, nameLiteral: (name: string) => string): string {
   const pairs: string[] = [];
   const checks: string[] = [];
@@ -58,5 +55,7 @@ export function rowsJsonSql(columns: Column[], inner: string, nameLiteral: (name
     if (check) checks.push(check);
   });
   const recode = namesNotCanonical(columns.map((c) => c.name)) ? 'TRUE' : checks.length ? `coalesce(${checks.join(' OR ')}, FALSE)` : 'FALSE';
-  return `SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) || ',' AS row, ${recode} AS recode FROM (SELECT * FROM (${inner}) LIMIT __WIREHUNT_LIMIT__) AS q`;
+  // a LIMIT on the outer SELECT streams (rows are encoded in parallel, the scan stops at the limit); inside the
+  // subquery it became a blocking step before the encoding and ran 2.7x slower (Q2, measured)
+  return `SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) || ',' AS row, ${recode} AS recode FROM (${inner}) AS q LIMIT __WIREHUNT_LIMIT__`;
 }
