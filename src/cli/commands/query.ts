@@ -152,7 +152,10 @@ export const command: Command = {
       store.close();
     }
     if (a.format === 'json') {
-      process.stdout.write(JSON.stringify({ Schema: r.schema, Results: r.rows }) + '\n');
+      // the engine's Results text as is (no parse and re-serialize)
+      process.stdout.write(`{"Schema":${JSON.stringify(r.schema)},"Results":`);
+      for (const p of r.resultsJson.parts) process.stdout.write(p);
+      process.stdout.write('}\n');
     } else if (a.format === 'csv') {
       const names = r.schema.map((s) => s.Name);
       const lines = [names.map(csvCell).join(','), ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(','))];

@@ -11,6 +11,8 @@ import { ExternalDataError } from '../external/fetch.js';
 import { externalDataOptions, type ExternalDataOptions } from '../external/options.js';
 import { duckdb } from '../sql/duckdb/dialect.js';
 import { resolveProbes, ProbeStopped } from './probe.js';
+import { readJsonRows, parseJsonRows, type JsonRows } from './json-rows.js';
+import { isOutOfMemory, MEMORY_ENV } from './limits.js';
 
 export const MAX_ROWS = 100_000;
 
@@ -31,8 +33,10 @@ export interface SchemaField { Name: string; Type: string }
 export interface QueryResult {
   schema: SchemaField[];
   columns: Column[];
-  /** Rows as Defender's API returns them: objects keyed by column name, values JSON-encoded per type. */
-  rows: Record<string, unknown>[];
+  /** Rows as Defender's API returns them: objects keyed by column name, values JSON-encoded per type (parsed on first use). */
+  readonly rows: Record<string, unknown>[];
+  /** The same rows as the API's Results array text, JSON.stringify(rows), in pieces: write these where text is all a client needs. */
+  readonly resultsJson: JsonRows;
   truncated: boolean;
   render: Compiled['render'];
   /** typeMismatches: result columns whose SQL type does not carry the binder's type (should be empty). */
@@ -97,30 +101,35 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   const sql = baseSql!.replaceAll('__WIREHUNT_NOW__', nowText);
   const jsonRows = !opts.typeCheck && rowsSql !== null;
   // at most maxRows + 1 rows are computed (the extra one says the result was truncated)
-  const runSql = jsonRows ? `${rowsSql!.replaceAll('__WIREHUNT_NOW__', nowText)}\nLIMIT ${maxRows + 1}` : `SELECT * FROM (${sql}) LIMIT ${maxRows + 1}`;
+  const runSql = jsonRows ? rowsSql!.replaceAll('__WIREHUNT_NOW__', nowText).replaceAll('__WIREHUNT_LIMIT__', String(maxRows + 1)) : `SELECT * FROM (${sql}) LIMIT ${maxRows + 1}`;
   const t0 = performance.now();
   let timer: NodeJS.Timeout | null = null;
   let timedOut = false;
   const onAbort = () => conn.interrupt();
   if (opts.timeoutMs) timer = setTimeout(() => { timedOut = true; conn.interrupt(); }, opts.timeoutMs);
   opts.signal?.addEventListener('abort', onAbort);
-  let raw: unknown[][];
+  let text: JsonRows | null = null;
+  let raw: unknown[][] = [];
   let sqlTypes: string[] = [];
+  let truncated: boolean;
   try {
     if (opts.signal?.aborted) throw new Error('cancelled');
-    const reader = await conn.runAndReadUntil(runSql, maxRows + 1);
     if (jsonRows) {
-      // rows come back as JSON text encoded by DuckDB (vectorized), far cheaper than converting values here
-      const col = reader.getColumns()[0] ?? [];
-      raw = [col as unknown[]];
+      // rows come back as JSON text encoded by DuckDB (vectorized, in parallel) and stay bytes
+      const result = await conn.run(runSql);
+      truncated = result.rowCount > maxRows;
+      text = readJsonRows(result, maxRows);
     } else {
+      const reader = await conn.runAndReadUntil(runSql, maxRows + 1);
       raw = reader.getRows() as unknown[][];
       sqlTypes = reader.columnTypes().map((t) => String((t as { alias?: string }).alias ?? t.toString()));
+      truncated = raw.length > maxRows;
     }
   } catch (err) {
     const msg = String((err as Error).message ?? err).split('\n')[0];
     if (timedOut) throw new KqlError([], `query timed out after ${opts.timeoutMs} ms`);
     if (opts.signal?.aborted) throw new KqlError([], 'query cancelled');
+    if (isOutOfMemory(msg)) throw new KqlError([], `query needs more memory than the cap allows (${msg.replace(/^Out of Memory Error:\s*/i, '')}); narrow it (a time range, fewer columns or groups) or raise the cap (--max-memory, ${MEMORY_ENV})`);
     throw new KqlError([], `query failed: ${msg}`);
   } finally {
     if (timer) clearTimeout(timer);
@@ -128,15 +137,8 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   }
   const cols = c.columns;
   const typeMismatches: string[] = [];
-  let rows: Record<string, unknown>[];
-  let truncated: boolean;
-  if (jsonRows) {
-    let texts = raw[0] as string[];
-    truncated = texts.length > maxRows;
-    if (truncated) texts = texts.slice(0, maxRows);
-    rows = texts.map((t) => JSON.parse(t) as Record<string, unknown>);
-  } else {
-    truncated = raw.length > maxRows;
+  let rows: Record<string, unknown>[] | null = null;
+  if (!text) {
     if (sqlTypes.length !== c.columns.length && c.columns.length) typeMismatches.push(`${sqlTypes.length} SQL columns for ${c.columns.length} result columns`);
     else c.columns.forEach((col, i) => { if (!SQL_OK[col.type]?.includes(sqlTypes[i]!)) typeMismatches.push(`${col.name}: ${col.type} came back as ${sqlTypes[i]}`); });
     if (truncated) raw = raw.slice(0, maxRows);
@@ -146,13 +148,15 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
       return o;
     });
   }
+  const rowCount = text ? text.count : rows!.length;
   return {
     schema: cols.map((x) => ({ Name: x.name, Type: API_TYPES[x.type] })),
     columns: cols,
-    rows,
+    get rows() { return (rows ??= parseJsonRows(text!)); },
+    get resultsJson() { return (text ??= jsonOf(rows!)); },
     truncated,
     render: c.render,
-    stats: { bindMs: c.timings.bindMs, compileMs: c.timings.compileMs, execMs: performance.now() - t0, rowCount: rows.length, sql, typeMismatches },
+    stats: { bindMs: c.timings.bindMs, compileMs: c.timings.compileMs, execMs: performance.now() - t0, rowCount, sql, typeMismatches },
   };
 }
 
@@ -165,6 +169,11 @@ async function externalSql(c: Compiled, opts: RunOptions): Promise<(string | nul
     if (err instanceof ExternalDataError) throw new KqlError([], err.message);
     throw new KqlError([], `externaldata: ${String((err as Error).message ?? err).split('\n')[0]}`);
   }
+}
+
+function jsonOf(rows: Record<string, unknown>[]): JsonRows {
+  const all = Buffer.from(JSON.stringify(rows));
+  return { parts: [all], byteLength: all.length, count: rows.length };
 }
 
 /** ISO 8601 UTC with 7 fraction digits, as Defender prints datetimes. */

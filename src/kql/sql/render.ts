@@ -5,6 +5,7 @@ import { applyTemplate, type Dialect, type RenderedArg } from './dialect.js';
 import type { Column, IRExpr, KType, Plan } from '../ir/plan.js';
 import { Unsupported } from '../frontend/ast.js';
 import { placeholder } from '../external/resolve.js';
+import { rowsJsonSql } from './row-json.js';
 
 interface Rel {
   from: string;
@@ -23,16 +24,6 @@ const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
 
 const NO_FOLD = Symbol('no-fold');
 
-/** SQL encoding one value for Defender's API: datetimes ISO 8601 with 7 digits, timespans d.hh:mm:ss, NaN as a string. */
-function encodeJson(v: string, t: KType): string {
-  switch (t) {
-    case 'datetime': return `strftime(${v}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`;
-    case 'timespan': return `kql_timespan_str(${v})`;
-    case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) ELSE to_json(${v}) END`;
-    case 'string': case 'guid': return `coalesce(${v}, '')`;
-    default: return v;
-  }
-}
 const FINAL_CAST = new Set<KType>(['int', 'long', 'real', 'decimal', 'bool', 'timespan']);
 
 export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
@@ -43,20 +34,15 @@ export class SqlRenderer {
   private contexts = new Map<string, string>();
   constructor(readonly d: Dialect, readonly names: TableNames) {}
 
-  /** The query's SQL; `rowsAsJson`: one VARCHAR column holding each row as a JSON object, encoded as Defender's API encodes values. */
+  /**
+   * The query's SQL; `rowsAsJson`: each row as a JSON object followed by a comma (VARCHAR "row"), encoded as
+   * Defender's API encodes values, and "recode" (BOOLEAN), true where the text may differ from JavaScript's
+   * JSON.stringify of the parsed row; at most __WIREHUNT_LIMIT__ rows (the caller substitutes it).
+   */
   render(plan: Plan, rowsAsJson = false): string {
     const top = (r: Rel): string => {
       if (!rowsAsJson) return this.finalize(r, false);
-      const cols = new Map<string, string>();
-      const pairs: string[] = [];
-      r.columns.forEach((c, i) => {
-        let v = r.cols.get(c.name) ?? 'NULL';
-        if (FINAL_CAST.has(c.type)) v = `CAST(${v} AS ${this.d.sqlType(c.type)})`;
-        cols.set(c.name, v);
-        pairs.push(`${this.d.literal('string', c.name)}, ${encodeJson(`q.c${i}`, c.type)}`);
-      });
-      const inner = this.finalize({ ...r }, true);
-      return `SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) AS row FROM (${inner}) AS q`;
+      return rowsJsonSql(r.columns, this.finalize({ ...r }, true), (name) => this.d.literal('string', name));
     };
     if (plan.op === 'with') {
       const ctes = plan.ctes.map((c) => `${this.d.quoteIdent(c.name)} AS (${this.finalize(this.rel(c.plan), true)})`);

@@ -3,8 +3,9 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KqlError, formatDiagnostic, type QueryResult } from '../../kql/index.js';
+import type { JsonRows } from '../../kql/index.js';
 import { QueryTimeoutError, type QueryService } from '../query-service.js';
-import { HttpError, prop, readJsonBody, sendJson } from '../http.js';
+import { HttpError, prop, readJsonBody } from '../http.js';
 
 async function runFromBody(service: QueryService, req: IncomingMessage, allowTimespan: boolean): Promise<QueryResult> {
   const body = await readJsonBody(req);
@@ -30,17 +31,30 @@ async function runFromBody(service: QueryService, req: IncomingMessage, allowTim
   }
 }
 
+/**
+ * Sends `head` with the rows as its last member `key`, the rows written as the engine's JSON text (the same
+ * bytes as sendJson would write, without parsing and re-serializing them).
+ */
+function sendWithRows(res: ServerResponse, head: Record<string, unknown>, key: string, rows: JsonRows, headers: Record<string, string> = {}): void {
+  const open = Buffer.from(`${JSON.stringify(head).slice(0, -1)},${JSON.stringify(key)}:`);
+  const close = Buffer.from('}');
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': open.length + rows.byteLength + close.length, ...headers });
+  res.cork();
+  res.write(open);
+  for (const p of rows.parts) res.write(p);
+  res.end(close);
+}
+
 export async function advancedQueriesRun(service: QueryService, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const r = await runFromBody(service, req, false);
   const headers: Record<string, string> = r.truncated ? { 'x-wirehunt-truncated': 'true' } : {};
-  sendJson(res, 200, { Schema: r.schema, Results: r.rows }, headers);
+  sendWithRows(res, { Schema: r.schema }, 'Results', r.resultsJson, headers);
 }
 
 export async function graphRunHuntingQuery(service: QueryService, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const r = await runFromBody(service, req, true);
-  sendJson(res, 200, {
+  sendWithRows(res, {
     '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults',
     schema: r.schema.map((s) => ({ name: s.Name, type: s.Type })),
-    results: r.rows,
-  });
+  }, 'results', r.resultsJson);
 }

@@ -1,0 +1,119 @@
+// The rows' JSON text (what the API and `wirehunt query --format json` write) against the encoding it has
+// always had: JSON.stringify of the parsed rows, Defender's formats per Kusto type. The fast path copies
+// DuckDB's text; these pin the cases where DuckDB and JavaScript write JSON differently.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { openStore, type Store } from '../../src/store/index.js';
+import { runQuery, type QueryResult } from '../../src/kql/index.js';
+import { memoryOwner } from '../../src/kql/exec/json-rows.js';
+
+let store: Store;
+before(async () => { store = await openStore(':memory:'); });
+after(() => store.close());
+const now = new Date('2024-05-01T12:00:00Z');
+
+const textOf = (r: QueryResult): string => Buffer.concat(r.resultsJson.parts).toString('utf8');
+
+/** Runs on the fast path and on the typed path (values fetched and encoded one by one in JS); both must agree. */
+async function both(q: string, maxRows?: number): Promise<{ fast: QueryResult; text: string }> {
+  const fast = await runQuery(store, q, { now, maxRows });
+  const typed = await runQuery(store, q, { now, maxRows, typeCheck: true });
+  assert.deepEqual(typed.stats.typeMismatches, []);
+  const text = textOf(fast);
+  assert.equal(fast.resultsJson.byteLength, Buffer.byteLength(text));
+  assert.equal(text, JSON.stringify(typed.rows), 'fast text = JSON.stringify of the typed rows');
+  // rows are the text parsed (so a -0 reads back as 0, as every API client reads it)
+  assert.deepEqual(fast.rows, JSON.parse(text));
+  assert.equal(fast.stats.rowCount, typed.rows.length);
+  assert.equal(fast.truncated, typed.truncated);
+  return { fast, text };
+}
+
+// Row 1: values DuckDB writes differently from JavaScript (re-encoded); row 2: every type on the copy path; row 3: nulls.
+const EVERY_TYPE = `range id from 1 to 3 step 1
+| extend d = case(id == 1, datetime(2024-05-01T12:34:56.1234567Z), id == 2, datetime(1969-12-31T23:59:59.999999Z), datetime(null)),
+  t = case(id == 1, time(1.02:03:04.5), id == 2, -time(00:00:01), timespan(null)),
+  b = case(id == 1, true, id == 2, false, bool(null)),
+  i = case(id == 1, int(42), id == 2, int(-7), int(null)),
+  l = case(id == 1, 9007199254740993, id == 2, -5, long(null)),
+  r = case(id == 1, 1e20, id == 2, 3.0, real(null)),
+  r2 = case(id == 1, real(nan), id == 2, 0.1, real(-inf)),
+  r3 = case(id == 1, 1e-7, id == 2, -0.0, real(+inf)),
+  g = iff(id == 3, toguid(''), guid(3d2a6f1c-1b2a-4c3d-9e8f-0a1b2c3d4e5f)),
+  s = case(id == 1, 'q"b\\\\\\t\\u001f\\u000b é 😀', id == 2, 'plain "quoted" \\\\ é', ''),
+  j = case(id == 1, todynamic('{"b":1.0,"1":2,"a":1e2,"s":"\\\\u001F"}'), id == 2, todynamic('{ "x": "y", "n": [1, 2.5, null, true], "e": "\\\\u00e9\\\\/" }'), todynamic(''))`;
+
+test('every Kusto type is encoded as the API always encoded it', async () => {
+  const { text } = await both(EVERY_TYPE);
+  const expected = [
+    String.raw`{"id":1,"d":"2024-05-01T12:34:56.1234560Z","t":"1.02:03:04.5000000","b":true,"i":42,"l":9007199254740992,"r":100000000000000000000,"r2":"NaN","r3":1e-7,"g":"3d2a6f1c-1b2a-4c3d-9e8f-0a1b2c3d4e5f","s":"q\"b\\\t\u001f\u000b é 😀","j":{"1":2,"b":1,"a":100,"s":"\u001f"}}`,
+    String.raw`{"id":2,"d":"1969-12-31T23:59:59.9999990Z","t":"-00:00:01","b":false,"i":-7,"l":-5,"r":3,"r2":0.1,"r3":0,"g":"3d2a6f1c-1b2a-4c3d-9e8f-0a1b2c3d4e5f","s":"plain \"quoted\" \\ é","j":{"x":"y","n":[1,2.5,null,true],"e":"é/"}}`,
+    String.raw`{"id":3,"d":null,"t":null,"b":null,"i":null,"l":null,"r":null,"r2":"-Infinity","r3":"Infinity","g":"","s":"","j":null}`,
+  ];
+  assert.equal(text, `[${expected.join(',')}]`);
+});
+
+test('each value DuckDB and JavaScript write differently, alone in its row, comes out as JavaScript writes it', async () => {
+  // one trigger per row, the rest of the row copied as DuckDB wrote it
+  const q = `datatable(k:string, raw:string)[
+    "exp", '{"v":1e3}', "zero-frac", '{"v":[2.0,-0.0,-10.000,1.0e2,"7.0"]}', "long-digits", '{"v":1234567890123456789}', "int-key", '{"z":1,"7":2}',
+    "escape", '{"v":"\\\\u001B"}', "plain", '{"v":[1.25,-3,"1.0e5 stays a string"]}']
+    | extend j = todynamic(raw), s = iff(k == "escape", "\\u001e", k), big = iff(k == "long-digits", 123456789012345678, 1), whole = iff(k == "zero-frac", 1e16, 2.5)`;
+  const { text } = await both(q);
+  assert.match(text, /"k":"exp","raw":"\{\\"v\\":1e3\}","j":\{"v":1000\}/);
+  assert.match(text, /"j":\{"v":\[2,0,-10,100,"7\.0"\]\}/);
+  assert.match(text, /"j":\{"v":1234567890123456800\}/);
+  assert.match(text, /"j":\{"7":2,"z":1\}/);
+  assert.match(text, /"s":"\\u001e"/);
+  assert.match(text, /"s":"long-digits","big":123456789012345680,/);
+  assert.match(text, /"s":"zero-frac","big":1,"whole":10000000000000000\}/);
+  assert.match(text, /"j":\{"v":\[1\.25,-3,"1\.0e5 stays a string"\]\}/);
+});
+
+test('thousands of rows over several chunks: re-encoded rows in between, short rows, truncation', async () => {
+  const q = `range i from 1 to 5000 step 1
+    | extend s = strcat('row', i, iff(i % 997 == 0, '\\u001f', '')), r = iff(i % 1500 == 0, 1e20, i * 0.5),
+      j = todynamic(iff(i % 1234 == 0, '{"a":1.0}', strcat('{"i":', i, '}')))`;
+  const full = await both(q);
+  assert.equal(full.fast.stats.rowCount, 5000);
+  assert.equal(full.fast.truncated, false);
+  const cut = await both(q, 4000);
+  assert.equal(cut.fast.stats.rowCount, 4000);
+  assert.equal(cut.fast.truncated, true);
+  assert.ok(cut.text.endsWith('"j":{"i":4000}}]'));
+  // rows of at most 12 bytes are stored inside DuckDB's vector, not in its string heap
+  const short = await both('range i from 1 to 3000 step 1 | where i % 1000 != 0');
+  assert.equal(short.text, JSON.stringify(Array.from({ length: 3000 }, (_, k) => k + 1).filter((i) => i % 1000 !== 0).map((i) => ({ i }))));
+});
+
+test('empty and sorted results', async () => {
+  assert.equal((await both('range i from 1 to 10 step 1 | where i > 10')).text, '[]');
+  const sorted = await both('range i from 1 to 3000 step 1 | extend k = i % 7 | sort by k desc, i asc | take 2500');
+  const rows = sorted.fast.rows as { i: number; k: number }[];
+  assert.equal(rows.length, 2500);
+  for (let n = 1; n < rows.length; n++) assert.ok(rows[n - 1]!.k > rows[n]!.k || (rows[n - 1]!.k === rows[n]!.k && rows[n - 1]!.i < rows[n]!.i), `row ${n} out of order`);
+});
+
+test('pieces viewing DuckDB memory keep its chunk and result alive after the result object is dropped', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const q = `range i from 1 to 20000 step 1 | extend s = strcat('value number ', i, ' padded to a longer row text'), j = todynamic(strcat('{"k":', i, '}'))`;
+  let r: QueryResult | null = await runQuery(store, q, { now });
+  const { parts } = r.resultsJson;
+  const before = Buffer.concat(parts).toString('utf8');
+  const owned = parts.filter((p) => memoryOwner(p) !== undefined);
+  assert.ok(owned.length >= 10, `${owned.length} of ${parts.length} pieces view DuckDB memory`);
+  const owners = owned.map((p) => new WeakRef(memoryOwner(p)!));
+  r = null;
+  for (let k = 0; k < 3; k++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // finalizers of native objects run after the GC
+    await runQuery(store, `range i from 1 to 20000 step 1 | extend s = strcat('other text ', i * 7, ' of another result')`, { now });
+  }
+  gc();
+  assert.ok(owners.every((w) => w.deref() !== undefined), 'owners collected while their pieces live');
+  assert.equal(Buffer.concat(parts).toString('utf8'), before);
+  assert.ok(before.endsWith('"s":"value number 20000 padded to a longer row text","j":{"k":20000}}]'));
+});
