@@ -5,6 +5,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Store } from '../store/index.js';
 import { compileQuery, runCompiled, KqlError, MAX_ROWS, type QueryResult } from '../kql/index.js';
 import type { ExternalDataOptions } from '../kql/external/options.js';
+import { applyMemoryCap, parseMemorySize, queryMemoryCap } from '../kql/exec/limits.js';
+import { UserError } from '../cli/types.js';
 
 export interface QueryServiceOptions {
   /** Connections, i.e. queries running at the same time; more wait in line. */
@@ -15,6 +17,8 @@ export interface QueryServiceOptions {
   now?: Date;
   /** externaldata settings over the environment's WIREHUNT_EXTERNALDATA_* (src/kql/external/options.ts). */
   externalData?: Partial<ExternalDataOptions>;
+  /** Memory cap of the store's DuckDB instance while serving (default: $WIREHUNT_QUERY_MEMORY, else 4GiB). */
+  memoryLimit?: string;
 }
 
 export class QueryTimeoutError extends Error {
@@ -30,6 +34,8 @@ export class QueryService {
   private readonly concurrency: number;
   private readonly fixedNow: Date | undefined;
   private readonly externalData: Partial<ExternalDataOptions> | undefined;
+  private readonly memoryLimit: string;
+  private capped: Promise<void> | null = null;
 
   constructor(readonly store: Store, opts: QueryServiceOptions = {}) {
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
@@ -37,6 +43,8 @@ export class QueryService {
     this.maxRows = Math.min(opts.maxRows ?? MAX_ROWS, MAX_ROWS);
     this.fixedNow = opts.now;
     this.externalData = opts.externalData;
+    this.memoryLimit = queryMemoryCap(opts.memoryLimit);
+    if (parseMemorySize(this.memoryLimit) === null) throw new UserError(`query memory cap: expected a size such as 512MiB or 8GB, got '${this.memoryLimit}' ($WIREHUNT_QUERY_MEMORY)`);
   }
 
   private async acquire(): Promise<DuckDBConnection> {
@@ -44,7 +52,10 @@ export class QueryService {
     if (c) return c;
     if (this.opened < this.concurrency) {
       this.opened++;
-      return this.store.instance.connect();
+      const conn = await this.store.instance.connect();
+      // the cap is the instance's: set once, before the first query runs
+      await (this.capped ??= applyMemoryCap(conn, this.memoryLimit));
+      return conn;
     }
     return new Promise((resolve) => this.waiting.push(resolve));
   }

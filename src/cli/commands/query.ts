@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { UserError, type Command } from '../types.js';
 import { openStore, resolveStorePath } from '../../store/index.js';
 import { compileQuery, runCompiled, formatDiagnostic, KqlError, type QueryResult } from '../../kql/index.js';
+import { applyMemoryCap, parseMemorySize, queryMemoryCap, MEMORY_ENV } from '../../kql/exec/limits.js';
 import { parseAllowList, type ExternalDataOptions } from '../../kql/external/options.js';
 
-const USAGE = `usage: wirehunt query [--db <file>] [--format table|json|csv] [--now <iso>] [--dry-run] [--max-rows <n>] [--timeout <s>] [--sql] [--externaldata-* …] (<kql> | -f <file.kql>)
+const USAGE = `usage: wirehunt query [--db <file>] [--format table|json|csv] [--now <iso>] [--dry-run] [--max-rows <n>] [--timeout <s>] [--max-memory <size>] [--sql] [--externaldata-* …] (<kql> | -f <file.kql>)
 
 Runs a KQL hunting query (Defender advanced-hunting dialect) against the store.
 
@@ -16,6 +17,7 @@ Runs a KQL hunting query (Defender advanced-hunting dialect) against the store.
   --dry-run         parse, bind and compile only; non-zero exit with diagnostics on error
   --max-rows <n>    at most n result rows (default and maximum 100000, as Defender)
   --timeout <s>     stop the query after s seconds (default 600)
+  --max-memory <size>  memory cap for the query, e.g. 512MiB or 8GB (default: $WIREHUNT_QUERY_MEMORY, else 4GiB)
   --sql             print the generated SQL (with --dry-run: instead of running)
   -f <file.kql>     read the query from a file ('-' for standard input)
 
@@ -29,7 +31,7 @@ externaldata (defaults from WIREHUNT_EXTERNALDATA_ALLOW, _TIMEOUT_MS, _MAX_BYTES
                                 default ~/.cache/wirehunt/externaldata)
   --externaldata-ttl <s>        how long a cached document is reused (default 3600)`;
 
-interface Args { db?: string; format: 'table' | 'json' | 'csv'; now?: Date; dryRun: boolean; maxRows: number; timeoutS: number; sql: boolean; text?: string; externalData: Partial<ExternalDataOptions> }
+interface Args { db?: string; format: 'table' | 'json' | 'csv'; now?: Date; dryRun: boolean; maxRows: number; timeoutS: number; maxMemory?: string; sql: boolean; text?: string; externalData: Partial<ExternalDataOptions> }
 
 function parse(argv: string[]): Args {
   const a: Args = { format: 'table', dryRun: false, maxRows: 100_000, timeoutS: 600, sql: false, externalData: {} };
@@ -73,6 +75,12 @@ function parse(argv: string[]): Args {
         const v = Number(val());
         if (!(v > 0)) throw new UserError('--timeout: expected a positive number of seconds');
         a.timeoutS = v;
+        break;
+      }
+      case '--max-memory': {
+        const v = val();
+        if (parseMemorySize(v) === null) throw new UserError(`--max-memory: expected a size such as 512MiB or 8GB, got '${v}'`);
+        a.maxMemory = v;
         break;
       }
       case '--externaldata-allow': a.externalData.allow = parseAllowList(val()); break;
@@ -144,6 +152,8 @@ export const command: Command = {
     const store = await openStore(resolveStorePath(a.db), { readOnly: true });
     let r: QueryResult;
     try {
+      const cap = queryMemoryCap(a.maxMemory);
+      await applyMemoryCap(store.connection, cap).catch((err: Error) => { throw new UserError(`${err.message} (from ${MEMORY_ENV})`); });
       r = await runCompiled(store.connection, c, { now: a.now, maxRows: a.maxRows, timeoutMs: a.timeoutS * 1000, externalData: a.externalData });
     } catch (err) {
       if (err instanceof KqlError) throw new UserError(err.message, 1);
