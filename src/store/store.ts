@@ -577,12 +577,7 @@ export class BatchStager {
     closeSync(this.fd!);
     this.fd = undefined;
     const b: StagedBatch = { file: this.file, rows: this.n, dup: this.dup, tsMin: this.tsOk ? this.tsMin : 1, tsMax: this.tsOk ? this.tsMax : 0 };
-    this.n = 0;
-    this.ids.clear();
-    this.dup = false;
-    this.tsOk = true;
-    this.tsMin = Infinity;
-    this.tsMax = -Infinity;
+    this.resetBatch();
     return b;
   }
 
@@ -592,6 +587,10 @@ export class BatchStager {
     this.fd = undefined;
     if (this.file) rmSync(this.file, { force: true });
     this.text = '';
+    this.resetBatch();
+  }
+
+  private resetBatch(): void {
     this.n = 0;
     this.ids.clear();
     this.dup = false;

@@ -171,16 +171,18 @@ export class Converter {
   private subqueries = 0;
   constructor(readonly text: string) {}
 
+  /** One item of mv-expand / mv-apply: `[name =] expr [to typeof(t)]`. */
+  private expandItem(e: Bridged): { expr: Expr; name: string | null; toType: KType | null } {
+    const inner = e.Expression;
+    const named = kindName(inner) === 'SimpleNamedExpression';
+    const expr = this.expr(named ? inner.Expression : inner);
+    const toType = e.ToTypeOf ? ktypeFromText(String(e.ToTypeOf.TypeOf.ToString()).replace(/typeof\s*\(|\)/g, '').trim()) : null;
+    return { expr, name: named ? nameOf(inner.Name) : null, toType };
+  }
+
   private mvApply(n: Bridged): Operator {
     const params = namedParams(n.Parameters);
-    const exprs = items(n.Expressions).map((e: Bridged) => {
-      const inner = e.Expression;
-      let name: string | null = null;
-      let ex: Expr;
-      if (kindName(inner) === 'SimpleNamedExpression') { name = nameOf(inner.Name); ex = this.expr(inner.Expression); } else ex = this.expr(inner);
-      const toType = e.ToTypeOf ? ktypeFromText(String(e.ToTypeOf.TypeOf.ToString()).replace(/typeof\s*\(|\)/g, '').trim()) : null;
-      return { expr: ex, name, toType };
-    });
+    const exprs = items(n.Expressions).map((e: Bridged) => this.expandItem(e));
     if (n.ContextIdClause) throw new Unsupported('mv-apply id=', span(n.ContextIdClause));
     this.subqueries++;
     try {
@@ -377,15 +379,7 @@ export class Converter {
       case 'UnionOperator': return { kind: 'UnionOperator', sources: items(n.Expressions).map((e: Bridged) => this.query(e)), params: namedParams(n.Parameters) };
       case 'MvExpandOperator': {
         const params = namedParams(n.Parameters);
-        const exprs = items(n.Expressions).map((e: Bridged) => {
-          const inner = e.Expression;
-          let name: string | null = null;
-          let ex: Expr;
-          if (kindName(inner) === 'SimpleNamedExpression') { name = nameOf(inner.Name); ex = this.expr(inner.Expression); } else ex = this.expr(inner);
-          let toType: KType | null = null;
-          if (e.ToTypeOf) toType = ktypeFromText(String(e.ToTypeOf.TypeOf.ToString()).replace(/typeof\s*\(|\)/g, '').trim());
-          return { expr: ex, name, toType };
-        });
+        const exprs = items(n.Expressions).map((e: Bridged) => this.expandItem(e));
         return { kind: 'MvExpandOperator', exprs, itemIndex: params['with_itemindex'] ?? null, limit: n.RowLimitClause ? this.expr(n.RowLimitClause.RowLimit) : null };
       }
       case 'SerializeOperator': return { kind: 'SerializeOperator', exprs: this.exprs(n.Expressions) };
