@@ -104,10 +104,10 @@ export const INNER_ETHERNET = K_ETH;
 export const INNER_IP = K_IP;
 export const INNER_80211 = K_80211;
 
-function u16(b: Buffer, o: number): number {
+export function u16(b: Buffer, o: number): number {
   return (b[o] << 8) | b[o + 1];
 }
-function u32(b: Buffer, o: number): number {
+export function u32(b: Buffer, o: number): number {
   return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }
 
@@ -124,6 +124,13 @@ function etherKind(t: number, fromVlan: boolean): number {
     case 0x8926: return K_VNTAG;
     default: return K_NONE;
   }
+}
+
+/** An Ethernet ethertype under which the decoder finds no IP (ARP and the like, or one it does not know). */
+export function endsBelowEthernet(t: number): boolean {
+  if (t < 1536 || t === 0x8903) return false; // 802.3 length field (LLC), Cisco FabricPath
+  const k = etherKind(t, false);
+  return k === K_NONE || k === K_ARP;
 }
 
 const IPPROTO_HOPOPTS = 0;

@@ -5,7 +5,7 @@
 // ports, l4Offset / l4Len / l4CapLen, buf. It mirrors the decoder's checks (src/decode/decoder.ts) so
 // that a frame the decoder would reject is never classified here: such frames are left to the decoder.
 import type { RawPacket } from '../capture/types.js';
-import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, linkKind } from '../decode/decoder.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, endsBelowEthernet, linkKind, u16, u32 } from '../decode/decoder.js';
 import { DecodedPacket, L3 } from '../decode/packet.js';
 
 /** Result of fastParse: not classified (use the full decoder), an IP packet to route, or certainly not IP. */
@@ -13,19 +13,6 @@ export const enum Fast { Unknown = 0, Routed = 1, NotIP = 2 }
 
 /** The decoder's layer kind for raw IP link types (and unknown ones, which it reads as raw IP). */
 const K_IP = linkKind(-1);
-
-function u16(b: Buffer, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-function u32(b: Buffer, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-/** Ethertypes the decoder turns into NotIP or a weird at once (ARP, RARP, LLDP, …): dropped either way. */
-function isDeadEnd(t: number): boolean {
-  return t >= 1536 && t !== 0x0800 && t !== 0x86dd && t !== 0x8100 && t !== 0x88a8 && t !== 0x9100 &&
-    t !== 0x8847 && t !== 0x88e7 && t !== 0x8864 && t !== 0x8926 && t !== 0x8903;
-}
 
 export function fastParse(raw: RawPacket, out: DecodedPacket): Fast {
   const b = raw.data;
@@ -52,7 +39,7 @@ export function fastParse(raw: RawPacket, out: DecodedPacket): Fast {
         if (t !== 0x0800 && t !== 0x86dd) return Fast.Unknown;
       } else if (t !== 0x0800 && t !== 0x86dd) return Fast.Unknown;
     } else if (t !== 0x0800 && t !== 0x86dd) {
-      return isDeadEnd(t) ? Fast.NotIP : Fast.Unknown;
+      return endsBelowEthernet(t) ? Fast.NotIP : Fast.Unknown;
     }
   } else if (lt === LINKTYPE_LINUX_SLL) {
     if (len <= 16) return Fast.Unknown;
