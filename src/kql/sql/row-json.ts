@@ -3,11 +3,12 @@
 // served that): where DuckDB writes a value differently and SQL cannot cheaply fix it, "recode" is true and the
 // row is re-encoded in JS.
 import type { Column, KType } from '../ir/plan.js';
+import { datetimeText } from './duckdb/dialect.js';
 
 /** SQL encoding one value for Defender's API: datetimes ISO 8601 with 7 digits, timespans d.hh:mm:ss, NaN as a string. */
 function encodeJson(v: string, t: KType): string {
   switch (t) {
-    case 'datetime': return `strftime(${v}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`;
+    case 'datetime': return datetimeText(v);
     case 'timespan': return `kql_timespan_str(${v})`;
     // whole numbers as integers: DuckDB writes 3.0 where JavaScript writes 3
     case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN ${v} = trunc(${v}) AND abs(${v}) < 1e15 THEN to_json(CAST(${v} AS BIGINT)) ELSE to_json(${v}) END`;

@@ -10,6 +10,11 @@ export function quoteIdent(name: string): string {
 }
 
 /** A SQL string literal; control characters (NUL included, which SQL text cannot carry) become chr(n). */
+/** A datetime as Kusto prints it: ISO 8601 UTC with 7 fraction digits (DuckDB keeps 6, the 7th is 0). */
+export function datetimeText(sql: string): string {
+  return `strftime(${sql}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`;
+}
+
 export function sqlString(s: string): string {
   if (!/[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(s)) return `'${s.replace(/'/g, "''")}'`;
   const parts = s.split(/([\x00-\x08\x0b\x0c\x0e-\x1f])/).filter((x) => x !== '');
@@ -59,7 +64,7 @@ function convert(sql: string, from: KType, to: KType): string {
     case 'string': case 'guid':
       switch (from) {
         case 'dynamic': return `coalesce(json_extract_string(${sql}, '$'), '')`;
-        case 'datetime': return `coalesce(strftime(${sql}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z', '')`;
+        case 'datetime': return `coalesce(${datetimeText(sql)}, '')`;
         case 'timespan': return `coalesce(kql_timespan_str(${sql}), '')`;
         case 'real': case 'decimal': return `coalesce(CASE WHEN ${sql} = trunc(${sql}) AND abs(${sql}) < 1e15 THEN CAST(CAST(${sql} AS BIGINT) AS VARCHAR) ELSE CAST(${sql} AS VARCHAR) END, '')`;
         case 'string': case 'guid': return sql;

@@ -2,7 +2,7 @@
 // arrays are read as JSON lists, results are JSON again.
 import { Unsupported } from '../../frontend/ast.js';
 import type { FnTemplate, RenderedArg } from '../dialect.js';
-import { sqlString as q, jsonPath } from './dialect.js';
+import { sqlString as q, jsonPath, datetimeText } from './dialect.js';
 
 const items = (x: string) => `CAST(json_extract(${x}, '$[*]') AS JSON[])`;
 /** `body` with `name` bound to the SQL `value` (computed once). */
@@ -12,7 +12,7 @@ const elementOr = (x: string, i: string) => `(CASE WHEN json_type(${x}) = 'ARRAY
 /** A value as a JSON element (strings stay strings: not parsed as todynamic() would). */
 function asJson(sql: string, t: string): string {
   if (t === 'dynamic') return sql;
-  if (t === 'datetime') return `to_json(strftime(${sql}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z')`;
+  if (t === 'datetime') return `to_json(${datetimeText(sql)})`;
   if (t === 'timespan') return `to_json(kql_timespan_str(${sql}))`;
   return `to_json(${sql})`;
 }

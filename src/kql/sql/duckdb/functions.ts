@@ -4,7 +4,7 @@ import type { FnTemplate, RenderedArg } from '../dialect.js';
 
 const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'datetime' as const, T = 'timespan' as const, B = 'bool' as const, J = 'dynamic' as const;
 
-import { sqlString as q } from './dialect.js';
+import { sqlString as q, datetimeText } from './dialect.js';
 import { captureGroups } from '../../ir/regex.js';
 import { SERIES_FUNCTIONS } from './series-functions.js';
 import { DYNAMIC_FUNCTIONS } from './dynamic-functions.js';
@@ -369,7 +369,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   series_fill: { sql: 'to_json(list_transform(range({2}), i -> coalesce({1}[list_position({0}, i)], {3})))' },
   series_axis: {
     sql: (a, raw) => (raw[0]!.t === 'datetime'
-      ? `to_json(list_transform(range(${a[2]}), i -> strftime(${a[0]} + to_microseconds(i * (${a[1]} // 10)), '%Y-%m-%dT%H:%M:%S.%f') || '0Z'))`
+      ? `to_json(list_transform(range(${a[2]}), i -> ${datetimeText(`${a[0]} + to_microseconds(i * (${a[1]} // 10))`)}))`
       : `to_json(list_transform(range(${a[2]}), i -> ${a[0]} + i * ${a[1]}))`),
   },
   series_nonempty: { sql: '(len({0}) > 0)' },
@@ -392,7 +392,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
     sql: (a, raw) => `json_array(${a.map((x, i) => {
       const t = raw[i]!.t;
       if (t === 'timespan') return `kql_timespan_str(${x})`;
-      if (t === 'datetime') return `(strftime(${x}, '%Y-%m-%dT%H:%M:%S.%f') || '0Z')`;
+      if (t === 'datetime') return `(${datetimeText(x)})`;
       return x;
     }).join(', ')})`,
     rest: null,

@@ -1,6 +1,6 @@
 // DuckDB templates for the parse-kv lowering (src/kql/ir/parse-kv.ts) and for range(start, stop, step).
 import type { FnTemplate, RenderedArg } from '../dialect.js';
-import { sqlString } from './dialect.js';
+import { sqlString, datetimeText } from './dialect.js';
 
 const S = 'string' as const;
 
@@ -25,7 +25,7 @@ function rangeSql(a: string[], raw: RenderedArg[]): string {
   let n: string, item: string;
   if (t === 'datetime') {
     n = `floor((epoch_us(${a[1]}) - epoch_us(${a[0]})) * 10 / (${step}))`;
-    item = `strftime(make_timestamp(epoch_us(${a[0]}) + i * (${step}) // 10), '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`;
+    item = datetimeText(`make_timestamp(epoch_us(${a[0]}) + i * (${step}) // 10)`);
   } else if (t === 'timespan') {
     n = `floor((${a[1]} - ${a[0]}) / (${step}))`;
     item = `kql_timespan_str(${a[0]} + i * (${step}))`;
