@@ -177,6 +177,11 @@ export class DeviceRegistry {
     }
   }
 
+  /** Whether a listed device owns an address discovery would not find (lookupOutside can find a device). */
+  get ownsOutside(): boolean {
+    return this.outsideOwned > 0;
+  }
+
   /**
    * lookup() for an address discovery never claims (not private, loopback or link-local): only a
    * listed device can own it; no map lookup at all when no device owns such an address.

@@ -17,6 +17,7 @@ import { DNE_COLUMNS, EventModel, type EventStats } from './model.js';
 import { StoreSink } from './sink.js';
 import { importDefenderFile, type ImportStats } from './import.js';
 import { IngestPool, JobError, LEARNING_PATHS, type JobResult } from './pool.js';
+import { mapLogInSql, NotForSql, planSqlLog, type SqlLogPlan } from './sql-map.js';
 
 export type InputKind = 'capture' | 'zeek' | 'defender';
 
@@ -42,6 +43,12 @@ export interface IngestOptions {
    * logs that can go to workers hold at least 32 MiB (starting workers costs more on small inputs).
    */
   workers?: number;
+  /**
+   * Where Zeek TSV logs become rows (events/sql-map.ts): 'auto' (default; $WIREHUNT_INGEST_SQL
+   * overrides) maps a log of at least 4 MiB inside DuckDB when it can, 'always' whatever its size,
+   * 'never' always in JavaScript.
+   */
+  sqlMapping?: 'auto' | 'always' | 'never';
   /** Smallest byte range of one log a worker reads (default 16 MiB); tests make it small. */
   chunkBytes?: number;
   onProgress?: (p: IngestProgress) => void;
@@ -71,9 +78,14 @@ export interface IngestResult {
   malformed: number;
   masked: number;
   shiftSeconds: number;
+  /** Zeek log records mapped to rows inside DuckDB (the rest went through the JavaScript model). */
+  sqlMapped: number;
 }
 
 let jobSeq = 0;
+
+/** Smallest Zeek log mapped inside DuckDB by default (below it, JavaScript is as fast: fewer queries). */
+const SQL_MIN_BYTES = 4 << 20;
 
 /**
  * Workers by default: one per CPU beyond two (one CPU for DuckDB's insert, one for this thread).
@@ -267,7 +279,7 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
 
   const result: IngestResult = {
     inputs, events: undefined as unknown as EventStats, networkRows: 0, networkInserted: 0, deviceRows: 0, devices: 0,
-    imports: [], zeek: [], malformed: 0, masked: 0, shiftSeconds,
+    imports: [], zeek: [], malformed: 0, masked: 0, shiftSeconds, sqlMapped: 0,
   };
 
   let writer: BatchWriter | undefined;
@@ -288,6 +300,35 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
   // when large; each gets the devices and certificates known where it stands in the input order.
   // Logs that teach, and every other input, wait for the workers' earlier files (a barrier) and
   // are read here, in order: the rows are the ones a single thread writes.
+  // Zeek TSV logs mapped inside DuckDB (not with --legacy-signatures: those rows are the model's).
+  const envSql = process.env.WIREHUNT_INGEST_SQL;
+  const sqlMode = opts.sqlMapping ?? (envSql === 'always' || envSql === 'never' || envSql === 'auto' ? envSql : 'auto');
+  const sqlPlans = new Map<string, SqlLogPlan>();
+  if (model && sqlMode !== 'never' && !opts.legacySignatures) {
+    for (const x of inputs) {
+      if (x.kind !== 'zeek' || (sqlMode === 'auto' && statSync(x.file).size < SQL_MIN_BYTES)) continue;
+      const p = planSqlLog(x.file);
+      if (p) sqlPlans.set(x.file, p);
+    }
+  }
+  let sqlStaged = 0;
+  let sqlInserted = 0;
+  const readWithModel = async (file: string): Promise<ReadStats> => {
+    try {
+      return await readZeekLog(
+        file,
+        (schema, rec) => {
+          model!.write(schema, rec);
+          if (writer!.full) return flush();
+        },
+        { maskedTime, onMalformed: (f, l, r) => warn(`${f}:${l}: ${r}; line skipped`) },
+      );
+    } catch (err) {
+      if (err instanceof ReaderError) throw new UserError(err.message, 1);
+      throw err;
+    }
+  };
+
   const plans = new Map<string, TsvChunks>();
   let pool: IngestPool | undefined;
   const envWorkers = process.env.WIREHUNT_INGEST_WORKERS ? Number(process.env.WIREHUNT_INGEST_WORKERS) : NaN;
@@ -297,7 +338,7 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
     const chunkBytes = opts.chunkBytes ?? 16 << 20;
     let bytes = 0;
     for (const x of inputs) {
-      if (x.kind !== 'zeek') continue;
+      if (x.kind !== 'zeek' || sqlPlans.has(x.file)) continue;
       const plan = planTsvChunks(x.file, workers, chunkBytes);
       if (plan && !LEARNING_PATHS.has(plan.path)) {
         plans.set(x.file, plan);
@@ -371,22 +412,28 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
         continue;
       }
       await barrier();
-      if (x.kind === 'zeek') {
-        let st: ReadStats;
+      const sqlPlan = sqlPlans.get(x.file);
+      if (sqlPlan) {
+        // earlier rows committed first: one writer at a time
+        await flush();
+        await writer!.settled();
         try {
-          st = await readZeekLog(
-            x.file,
-            (schema, rec) => {
-              model!.write(schema, rec);
-              if (writer!.full) return flush();
-            },
-            { maskedTime, onMalformed: (f, l, r) => warn(`${f}:${l}: ${r}; line skipped`) },
-          );
+          const r = await mapLogInSql(sqlPlan, { conn: store.connection, model: model!, maskedTime, warn, readWithModel });
+          zeekDone(x.file, r.stats);
+          sqlStaged += r.staged;
+          sqlInserted += r.inserted;
+          result.sqlMapped += r.mapped;
+          rowsHanded += r.staged;
+          bytesDone += statSync(x.file).size;
+          progress();
+          continue;
         } catch (err) {
-          if (err instanceof ReaderError) throw new UserError(err.message, 1);
-          throw err;
+          if (!(err instanceof NotForSql)) throw err;
+          // read by JavaScript below, which reports what is wrong with the file
         }
-        zeekDone(x.file, st);
+      }
+      if (x.kind === 'zeek') {
+        zeekDone(x.file, await readWithModel(x.file));
       } else if (x.kind === 'capture') {
         const sink = new StoreSink(registry, writer!, modelOpts, false, (n) => {
           rowsHanded += n;
@@ -417,8 +464,8 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
       const n = writer.pending;
       await writer.close();
       rowsHanded += n;
-      result.networkRows = writer.staged;
-      result.networkInserted = writer.inserted;
+      result.networkRows = writer.staged + sqlStaged;
+      result.networkInserted = writer.inserted + sqlInserted;
     }
   } catch (err) {
     if (err instanceof JobError) throw err.user ? new UserError(err.message, 1) : new Error(err.message);

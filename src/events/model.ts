@@ -62,15 +62,15 @@ export interface EventStats {
   minTs: number;
 }
 
-const ID_FIELDS = new Set(['ts', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p']);
+export const ID_FIELDS: ReadonlySet<string> = new Set(['ts', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p']);
 
 /** conn.log fields kept for ICMP rows (DESIGN.md) and for the Connection* rows of TCP/UDP. */
-const ICMP_FIELDS = ['uid', 'duration', 'orig_bytes', 'resp_bytes', 'conn_state', 'missed_bytes', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes'];
-const CONN_FIELDS = ['uid', 'service', 'duration', 'orig_bytes', 'resp_bytes', 'conn_state', 'missed_bytes', 'history', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes'];
+export const ICMP_FIELDS: readonly string[] = ['uid', 'duration', 'orig_bytes', 'resp_bytes', 'conn_state', 'missed_bytes', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes'];
+export const CONN_FIELDS: readonly string[] = ['uid', 'service', 'duration', 'orig_bytes', 'resp_bytes', 'conn_state', 'missed_bytes', 'history', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes'];
 
 interface Plan {
   /** Fields to render, in order. */
-  fields: string[];
+  fields: readonly string[];
   /** Whether to also render record keys not listed (protocol logs: yes; conn: no). */
   extras: boolean;
   exclude: Set<string>;
@@ -78,7 +78,7 @@ interface Plan {
   render: (rec: ZeekRecord) => string;
 }
 
-function makePlan(fields: string[], extras: boolean, exclude: Set<string>): Plan {
+function makePlan(fields: readonly string[], extras: boolean, exclude: Set<string>): Plan {
   return { fields, extras, exclude, render: fieldRenderer(fields) };
 }
 
@@ -121,7 +121,7 @@ function jsonValue(v: ZeekValue): string | undefined {
   }
 }
 
-function jsonString(s: string): string {
+export function jsonString(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 32 || c > 126 || c === 34 || c === 92) return JSON.stringify(byteStringToText(s));
@@ -213,6 +213,25 @@ export class EventModel {
   private readonly scratchO = { type: '', dev: undefined as Device | undefined };
   private readonly scratchR = { type: '', dev: undefined as Device | undefined };
 
+  /** An address's IP type and onboarded device, looked up (and discovered) as a record's rows do. */
+  addressInfo(ip: string): { type: string; dev: Device | undefined } {
+    const a = this.addr(ip, this.scratchO);
+    return { type: a.type, dev: a.dev };
+  }
+
+  /** Whether dns records teach device names (off while records already learned from are written: sql-map.ts). */
+  learnsFromDns = true;
+
+  /** Microseconds --rebase-time adds to every timestamp. */
+  get shift(): number {
+    return this.shiftMicros;
+  }
+
+  /** Whether the deprecated NetworkSignatureInspected rows are emitted. */
+  get legacySignatures(): boolean {
+    return this.legacy;
+  }
+
   private addr(ip: string, scratch: { type: string; dev: Device | undefined }): { type: string; dev: Device | undefined } {
     const n = parseIPv4(ip);
     if (n >= 0 && !isInsideV4(n)) {
@@ -263,7 +282,7 @@ export class EventModel {
     switch (path) {
       case 'conn': return this.conn(rec);
       case 'http': case 'ssh': case 'ssl': case 'dns': case 'ftp': case 'ntlm':
-        if (path === 'dns') this.learnFromDns(rec);
+        if (path === 'dns' && this.learnsFromDns) this.learnFromDns(rec);
         return this.protocol(path, schema, rec);
       case 'x509': return this.x509(rec);
       case 'dhcp': return this.dhcp(rec);
@@ -286,11 +305,13 @@ export class EventModel {
     if (!ip) return;
     const name = typeof rec.host_name === 'string' ? rec.host_name : typeof rec.client_fqdn === 'string' ? rec.client_fqdn : '';
     const domain = typeof rec.domain === 'string' ? rec.domain : '';
-    if (name) this.devices.learnName(ip, name.includes('.') || !domain ? name : `${name}.${domain}`, 'dhcp');
+    // names are byte strings (UTF-8 bytes as latin1 chars): stored as text
+    if (name) this.devices.learnName(ip, byteStringToText(name.includes('.') || !domain ? name : `${name}.${domain}`), 'dhcp');
     if (typeof rec.mac === 'string') this.devices.learnMac(ip, rec.mac);
   }
 
-  private learnFromDns(rec: ZeekRecord): void {
+  /** Device names from a dns record's answers (PTR of an onboarded address, A/AAAA answers that are one). */
+  learnFromDns(rec: ZeekRecord): void {
     const q = rec.query;
     const answers = rec.answers;
     if (typeof q !== 'string' || !Array.isArray(answers) || !answers.length) return;
@@ -300,9 +321,9 @@ export class EventModel {
       if (parts.length !== 4) return;
       const ip = parts.reverse().join('.');
       const name = answers.find((a) => typeof a === 'string' && /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(a));
-      if (typeof name === 'string' && this.devices.get(ip)) this.devices.learnName(ip, name, 'dns');
+      if (typeof name === 'string' && this.devices.get(ip)) this.devices.learnName(ip, byteStringToText(name), 'dns');
     } else if (qt === 'A' || qt === 'AAAA') {
-      for (const a of answers) if (typeof a === 'string' && this.devices.get(a)) this.devices.learnName(a, q, 'dns');
+      for (const a of answers) if (typeof a === 'string' && this.devices.get(a)) this.devices.learnName(a, byteStringToText(q), 'dns');
     }
   }
 
