@@ -21,6 +21,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { planTsvChunks, readZeekLog, unescapeZeek, type ReadStats } from '../zeek/reader.js';
 import { quoteIdent, getTable } from '../store/types.js';
 import { storageTable } from '../store/store.js';
+import { hash53 } from './hash.js';
 import { ACTION_TYPES, CONN_FIELDS, DNE_COLUMNS, ICMP_FIELDS, ID_FIELDS, jsonString, type EventModel } from './model.js';
 
 /** Logs whose rows SQL can build (learning logs other than dns, and unknown ones, stay in JavaScript). */
@@ -151,6 +152,8 @@ export class LogSql {
   readonly records: string;
   /** The line's text again (its fields joined by tabs), for the line-wide checks. */
   readonly line: string;
+  /** The log's record lines as one column `line` (cheaper than rebuilding them when only the text is needed). */
+  readonly lines: string;
   /** All columns, in order (for hash()). */
   readonly all: string;
   readonly kinds: Kind[];
@@ -162,8 +165,11 @@ export class LogSql {
     const cols = plan.names.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
     // A short line is padded with NULLs (cls() finds it); a long one is an error (the file goes to JavaScript).
     this.records = `(SELECT * FROM read_csv(${lit(plan.file)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false,
-      new_line = '\\n', skip = ${plan.headerLines}, null_padding = true, columns = {${cols}}) WHERE NOT starts_with(coalesce(c0, ''), '#'))`;
+      new_line = '\\n', skip = ${plan.headerLines}, null_padding = true, columns = {${cols}}) WHERE c0 IS NOT NULL AND NOT starts_with(c0, '#'))`;
     this.line = `concat_ws(chr(9), ${plan.names.map((_, i) => `coalesce(c${i}, '')`).join(', ')})`;
+    // \x01 never occurs in a Zeek log (it escapes control bytes); if it does, DuckDB finds a second column and the file goes to JavaScript
+    this.lines = `(SELECT line FROM read_csv(${lit(plan.file)}, delim = '\u0001', quote = '', escape = '', header = false, auto_detect = false,
+      new_line = '\\n', skip = ${plan.headerLines}, columns = {'line': 'VARCHAR'}) WHERE NOT starts_with(line, '#'))`;
     this.all = plan.names.map((_, i) => `c${i}`).join(', ');
   }
 
@@ -176,6 +182,11 @@ export class LogSql {
     const last = `c${this.plan.names.length - 1}`;
     return `CASE WHEN regexp_full_match(${this.line}, ${this.lineRegex(strictValue)}) THEN 0
       WHEN ${last} IS NOT NULL AND regexp_full_match(${this.line}, ${this.lineRegex(looseValue)}) THEN 1 ELSE 2 END`;
+  }
+
+  /** cls over `line` of `lines` (a line whose field count differs matches neither regex: 2). */
+  get lineCls(): string {
+    return `CASE WHEN regexp_full_match(line, ${this.lineRegex(strictValue)}) THEN 0 WHEN regexp_full_match(line, ${this.lineRegex(looseValue)}) THEN 1 ELSE 2 END`;
   }
 
   /** A field's column, or undefined when the log lacks it (never NULL in a record of class 0). */
@@ -290,7 +301,13 @@ export interface SqlMapResult {
 /** Thrown when the file is to be read by JavaScript after all (a malformed line, a reader error). */
 export class NotForSql extends Error {}
 
-const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+/** Streams a query's rows (bounded memory however large the log); `fn` returning false stops early. */
+async function eachRow(conn: DuckDBConnection, sql: string, fn: (row: unknown[]) => boolean): Promise<void> {
+  const res = await conn.stream(sql);
+  for await (const rows of res.yieldRows()) {
+    for (const row of rows) if (!fn(row)) return;
+  }
+}
 
 /** Maps one planned log into the store; the model's stats, devices and the store get its rows. */
 export async function mapLogInSql(plan: SqlLogPlan, ctx: SqlMapContext): Promise<SqlMapResult> {
@@ -326,8 +343,6 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
   const rh = q.text('id.resp_h');
   const out = q.outAction();
   const inAction = (a: string) => (a === 'ConnectionSuccess' ? 'InboundConnectionAccepted' : a);
-  // Per line: its class, whether it gives rows, its time, addresses and Out action, a hash of its text.
-  const perLine = `SELECT ${q.cls} AS cls, ${q.emits} AS emits, ${q.micros} AS us, ${oh} AS oh, ${rh} AS rh, hash(${q.all}) AS h, * FROM ${q.records}`;
 
   // 1. Classify the lines; look up each address once (dns: every line in file order, as the model
   //    learns names from answers between lookups); count the rows each action will get.
@@ -370,46 +385,54 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
   };
   try {
     if (plan.path === 'dns') {
-      // One text per line (faster to hand over than its values): class, emits, µs, addresses, hash, question and answers.
-      const fields = [`CAST(cls AS VARCHAR)`, `CASE WHEN emits THEN '1' ELSE '0' END`, `coalesce(CAST(us AS VARCHAR), '')`, 'oh', 'rh', 'CAST(h AS VARCHAR)',
-        q.text('query'), q.text('qtype_name'), q.col('answers') ?? `'-'`, `coalesce(${q.col('ts')!}, '')`];
-      const r = await conn.runAndReadAll(`SELECT concat_ws(chr(9), ${fields.join(', ')}) FROM (${perLine})`);
-      const hashes = new Set<string>();
-      for (const [v] of r.getRows()) {
-        const [k, em, us, o, rr, h, qq, qt, answers] = (v as string).split('\t') as [string, string, string, string, string, string, string, string, string];
-        byClass[Number(k)]!++;
-        if (k === '1') {
+      // Each line's text and class, streamed in file order; the model's reading of the fields is done here.
+      const at = (name: string) => plan.names.indexOf(name);
+      const [iTs, iO, iR, iQ, iQt, iAn] = [at('ts'), at('id.orig_h'), at('id.resp_h'), at('query'), at('qtype_name'), at('answers')];
+      const text = (f: string[], i: number) => (i < 0 || f[i] === '-' || f[i] === '(empty)' ? '' : f[i]!);
+      const hashes = new Set<number>();
+      await eachRow(conn, `SELECT ${q.lineCls}, line FROM ${q.lines}`, (row) => {
+        const k = Number(row[0]);
+        byClass[k]!++;
+        if (k === 2) return false; // malformed: the whole file goes to the model
+        const line = row[1] as string;
+        const f = line.split('\t');
+        const ts = f[iTs]!;
+        const emits = ts !== '-' && ts !== '(empty)' && f[iO] !== '-' && f[iR] !== '-';
+        const answers = iAn < 0 ? '-' : f[iAn]!;
+        if (k === 1) {
           // Written by the model later; what it learns and discovers happens here, in file order.
-          learnInOrder((v as string).slice((v as string).lastIndexOf('	') + 1), em === '1', o, rr, qq, qt, answers);
-          continue;
+          learnInOrder(ts, emits, text(f, iO), text(f, iR), text(f, iQ), text(f, iQt), answers);
+          return true;
         }
-        if (k !== '0') continue;
-        const t = us === '' ? NaN : Number(us) / 1e6;
-        if (!(t <= maxTs)) maxTs = t;
-        if (answers !== '-' && answers !== '(empty)') model.learnFromDns({ query: qq, qtype_name: qt, answers: answers.split(',') });
-        if (em !== '1') {
+        const us = ts === '-' || ts === '(empty)' ? NaN : Math.round(Number(ts) * 1e6);
+        if (!(us / 1e6 <= maxTs)) maxTs = us / 1e6;
+        if (answers !== '-' && answers !== '(empty)') model.learnFromDns({ query: text(f, iQ), qtype_name: text(f, iQt), answers: answers.split(',') });
+        if (!emits) {
           skipped++;
-          continue;
+          return true;
         }
         if (!dup) {
-          if (hashes.has(h)) dup = true;
+          // a repeated line repeats its rows; past a bound, assume it may (DISTINCT ON is only slower)
+          const h = hash53(line);
+          if (hashes.has(h) || hashes.size >= 4_000_000) dup = true;
           else hashes.add(h);
         }
-        const u = Number(us);
-        if (lookup(o)) count(ACTION_TYPES.dns, 1, u, u);
-        if (lookup(rr)) count(ACTION_TYPES.dns, 1, u, u);
-      }
+        if (lookup(text(f, iO))) count(ACTION_TYPES.dns, 1, us, us);
+        if (lookup(text(f, iR))) count(ACTION_TYPES.dns, 1, us, us);
+        return true;
+      });
+      if (byClass[2]) throw new NotForSql('a malformed line');
     } else {
-      for (const [k, em, n, hs, mx] of (await conn.runAndReadAll(
-        `SELECT cls, emits, count(*), count(DISTINCT h) FILTER (cls = 0 AND emits), max(us) FILTER (cls = 0) FROM (${perLine}) GROUP BY ALL`,
-      )).getRows()) {
+      // Classes from the lines' text; lines that give no rows and the latest time from the fields.
+      for (const [k, n, hs] of (await conn.runAndReadAll(`SELECT cls, count(*), count(DISTINCT hash(line)) FROM (SELECT ${q.lineCls} AS cls, line FROM ${q.lines}) GROUP BY ALL`)).getRows()) {
         byClass[Number(k)]! += Number(n);
-        if (Number(k) !== 0) continue;
-        const t = mx === null ? NaN : Number(mx) / 1e6;
-        if (!(t <= maxTs)) maxTs = t;
-        if (!em) skipped += Number(n);
-        else if (Number(hs) < Number(n)) dup = true;
+        if (Number(k) === 0 && Number(hs) < Number(n)) dup = true;
       }
+      if (byClass[2]) throw new NotForSql('a malformed line');
+      const only0 = byClass[1] ? ` WHERE ${q.cls} = 0` : '';
+      const [quiet, mx] = (await conn.runAndReadAll(`SELECT count(*) FILTER (NOT (${q.emits})), max(${q.micros}) FROM ${q.records}${only0}`)).getRows()[0]!;
+      skipped = Number(quiet);
+      maxTs = mx === null ? NaN : Number(mx) / 1e6;
       debug('classes');
       if (byClass[2]) throw new NotForSql('a malformed line');
       // The lines that give rows, per (address, side, Out action).
@@ -527,20 +550,20 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
   // 4. The lines only JavaScript writes exactly: through the model, from a log of just those lines.
   const st: ReadStats = { file: plan.file, path: plan.path, format: 'tsv', records: byClass[0]!, malformed: 0, masked: 0, maxTs, bytes: 0, lines: plan.headerLines + byClass[0]! + byClass[1]! };
   if (byClass[1]) {
-    const r = await conn.runAndReadAll(`SELECT ${q.line} FROM ${q.records} WHERE ${q.cls} = 1`);
     const tmp = join(tmpdir(), `wirehunt-${process.pid}-sqlrest-${Date.now().toString(36)}.log`);
     try {
       const fd = openSync(tmp, 'w');
       try {
         writeSync(fd, plan.preamble, null, 'latin1');
         let text = '';
-        for (const [l] of r.getRows()) {
-          text += String(l) + '\n';
+        await eachRow(conn, `SELECT line FROM (SELECT ${q.lineCls} AS cls, line FROM ${q.lines}) WHERE cls = 1`, (row) => {
+          text += String(row[0]) + '\n';
           if (text.length > 1 << 20) {
             writeSync(fd, text, null, 'utf8');
             text = '';
           }
-        }
+          return true;
+        });
         writeSync(fd, text, null, 'utf8');
       } finally {
         closeSync(fd);
