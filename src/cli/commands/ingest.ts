@@ -15,6 +15,9 @@ Loads into the store:
     (the table comes from --table, the file name, or the columns)
   A folder is read for its Zeek logs, or, when it has none, for its captures.
 Ingesting the same input twice leaves the store unchanged; each batch is committed atomically.
+Uncompressed Zeek TSV logs of 4 MiB and more are mapped to rows inside DuckDB, one log per batch, on
+every CPU; other inputs, and lines DuckDB cannot map exactly, go through the event model in JavaScript
+($WIREHUNT_INGEST_SQL=never: always; =always: whatever the size).
 
 options:
   --db <file>             the store (default: $${STORE_ENV}, else $XDG_DATA_HOME/wirehunt/wirehunt.duckdb,
@@ -27,8 +30,9 @@ options:
   --masked-time <m>       Zeek test baselines mask ts as XXXXXXXXXX.XXXXXX: skip such records (default)
                           or read them as time 0
   --batch-size <n>        rows per committed batch (default 100000)
-  --workers <n>           threads mapping Zeek logs to rows (default: one per CPU beyond two, for
-                          32 MiB of logs or more; $WIREHUNT_INGEST_WORKERS); 0: all in one thread
+  --workers <n>           threads of the JavaScript event model for Zeek logs not mapped in DuckDB
+                          (default: one per CPU beyond two, for 32 MiB of such logs or more;
+                          $WIREHUNT_INGEST_WORKERS); 0: all in one thread
   --quiet                 no progress or summary
   --no-detect             do not run the continuous (NRT) detection rules on the new rows afterwards`;
 
@@ -123,7 +127,7 @@ export const command: Command = {
           `ingested ${r.inputs.length} input(s) into ${path} in ${secs.toFixed(1)} s`,
         ];
         if (r.events.records || r.events.rows) {
-          lines.push(`  DeviceNetworkEvents: ${r.networkRows} rows (${r.networkInserted} new) from ${r.events.records} Zeek records${acts ? `: ${acts}` : ''}`);
+          lines.push(`  DeviceNetworkEvents: ${r.networkRows} rows (${r.networkInserted} new) from ${r.events.records} Zeek records${r.sqlMapped ? ` (${r.sqlMapped} mapped in DuckDB)` : ''}${acts ? `: ${acts}` : ''}`);
         }
         if (r.devices) lines.push(`  devices: ${r.devices} (${r.deviceRows} new DeviceInfo/DeviceNetworkInfo rows)`);
         for (const im of r.imports) lines.push(`  ${im.table}: ${im.rows} rows (${im.inserted} new) from ${im.file}`);
