@@ -307,7 +307,7 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
   if (model && sqlMode !== 'never' && !opts.legacySignatures) {
     for (const x of inputs) {
       if (x.kind !== 'zeek' || (sqlMode === 'auto' && statSync(x.file).size < SQL_MIN_BYTES)) continue;
-      const p = planSqlLog(x.file);
+      const p = planSqlLog(x.file, () => headText(x.file));
       if (p) sqlPlans.set(x.file, p);
     }
   }

@@ -18,7 +18,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, tmpdir } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { planTsvChunks, readZeekLog, unescapeZeek, type ReadStats } from '../zeek/reader.js';
+import { isGzip, logPathOf, planTsvChunks, unescapeZeek, SCHEMA_KEYS, type ReadStats } from '../zeek/reader.js';
 import { quoteIdent, getTable } from '../store/types.js';
 import { storageTable } from '../store/store.js';
 import { hash53 } from './hash.js';
@@ -35,30 +35,47 @@ export interface SqlLogPlan {
   /** Lines before the first record. */
   headerLines: number;
   preamble: string;
+  /** gzip-compressed (DuckDB decompresses it; a header line after the first record is found while reading). */
+  gzip: boolean;
 }
 
 /**
- * Whether a log can be mapped in SQL: an uncompressed TSV log with Zeek's default separators, one
+ * Whether a log can be mapped in SQL: a TSV log (plain or gzip) with Zeek's default separators, one
  * header (no schema line after the first record), unique plain field names including ts and the
- * addresses, of a path with DeviceNetworkEvents rows. Undefined otherwise.
+ * addresses, of a path with DeviceNetworkEvents rows. Undefined otherwise. `head`: the file's first
+ * bytes as text, decompressed.
  */
-export function planSqlLog(file: string): SqlLogPlan | undefined {
-  const chunks = planTsvChunks(file, 1, Infinity);
-  if (!chunks) return undefined;
-  const head = new Map<string, string>();
-  const lines = chunks.preamble.split('\n');
+export function planSqlLog(file: string, head: () => string): SqlLogPlan | undefined {
+  const gzip = isGzip(file);
+  let preamble: string;
+  let fromName: string;
+  if (gzip) {
+    // the header lines, then at least one record in the head (a later header line is found in step 1)
+    const text = head();
+    const m = /^(?:#[^\n]*\n)+(?=[^#])/.exec(text);
+    if (!m) return undefined;
+    preamble = m[0];
+    fromName = logPathOf(file);
+  } else {
+    const chunks = planTsvChunks(file, 1, Infinity);
+    if (!chunks) return undefined;
+    preamble = chunks.preamble;
+    fromName = chunks.path;
+  }
+  const headers = new Map<string, string>();
+  const lines = preamble.split('\n');
   if (lines.pop() !== '') return undefined;
   for (const line of lines) {
     const sp = line.indexOf(line.startsWith('#separator') ? ' ' : '\t');
-    if (sp > 0) head.set(line.slice(0, sp), line.slice(sp + 1));
+    if (sp > 0) headers.set(line.slice(0, sp), line.slice(sp + 1));
   }
-  if (unescapeZeek(head.get('#separator') ?? '') !== '\t' || head.get('#set_separator') !== ',' || head.get('#empty_field') !== '(empty)' || head.get('#unset_field') !== '-') return undefined;
-  const path = head.get('#path') || chunks.path;
-  const names = (head.get('#fields') ?? '').split('\t');
-  const types = (head.get('#types') ?? '').split('\t');
+  if (unescapeZeek(headers.get('#separator') ?? '') !== '\t' || headers.get('#set_separator') !== ',' || headers.get('#empty_field') !== '(empty)' || headers.get('#unset_field') !== '-') return undefined;
+  const path = headers.get('#path') || fromName;
+  const names = (headers.get('#fields') ?? '').split('\t');
+  const types = (headers.get('#types') ?? '').split('\t');
   if (!SQL_PATHS.has(path) || names.length !== types.length || new Set(names).size !== names.length) return undefined;
   if (!names.every((n) => /^[A-Za-z0-9_.]+$/.test(n)) || !names.includes('ts') || !names.includes('id.orig_h') || !names.includes('id.resp_h')) return undefined;
-  return { file, path: path as SqlLogPlan['path'], names, types, headerLines: lines.length, preamble: chunks.preamble };
+  return { file, path: path as SqlLogPlan['path'], names, types, headerLines: lines.length, preamble, gzip };
 }
 
 // ---- How each column is checked and written ----
@@ -152,7 +169,7 @@ export class LogSql {
   readonly records: string;
   /** The line's text again (its fields joined by tabs), for the line-wide checks. */
   readonly line: string;
-  /** The log's record lines as one column `line` (cheaper than rebuilding them when only the text is needed). */
+  /** The log's lines after the header as one column `line` (cheaper than rebuilding them when only the text is needed), '#' lines included. */
   readonly lines: string;
   /** All columns, in order (for hash()). */
   readonly all: string;
@@ -163,13 +180,14 @@ export class LogSql {
     plan.names.forEach((n, i) => this.idx.set(n, i));
     this.kinds = plan.types.map(kindOf);
     const cols = plan.names.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
+    const compression = plan.gzip ? 'gzip' : 'none';
     // A short line is padded with NULLs (cls() finds it); a long one is an error (the file goes to JavaScript).
-    this.records = `(SELECT * FROM read_csv(${lit(plan.file)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false,
+    this.records = `(SELECT * FROM read_csv(${lit(plan.file)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, compression = '${compression}',
       new_line = '\\n', skip = ${plan.headerLines}, null_padding = true, columns = {${cols}}) WHERE c0 IS NOT NULL AND NOT starts_with(c0, '#'))`;
     this.line = `concat_ws(chr(9), ${plan.names.map((_, i) => `coalesce(c${i}, '')`).join(', ')})`;
     // \x01 never occurs in a Zeek log (it escapes control bytes); if it does, DuckDB finds a second column and the file goes to JavaScript
-    this.lines = `(SELECT line FROM read_csv(${lit(plan.file)}, delim = '\u0001', quote = '', escape = '', header = false, auto_detect = false,
-      new_line = '\\n', skip = ${plan.headerLines}, columns = {'line': 'VARCHAR'}) WHERE NOT starts_with(line, '#'))`;
+    this.lines = `(SELECT line FROM read_csv(${lit(plan.file)}, delim = '\u0001', quote = '', escape = '', header = false, auto_detect = false, compression = '${compression}',
+      new_line = '\\n', skip = ${plan.headerLines}, columns = {'line': 'VARCHAR'}) WHERE line IS NOT NULL)`;
     this.all = plan.names.map((_, i) => `c${i}`).join(', ');
   }
 
@@ -184,9 +202,14 @@ export class LogSql {
       WHEN ${last} IS NOT NULL AND regexp_full_match(${this.line}, ${this.lineRegex(looseValue)}) THEN 1 ELSE 2 END`;
   }
 
-  /** cls over `line` of `lines` (a line whose field count differs matches neither regex: 2). */
+  /**
+   * cls over `line` of `lines` (a line whose field count differs matches neither regex: 2); a '#' line
+   * is 3 when it changes the schema (the file goes to JavaScript), else 4 (a comment, skipped).
+   */
   get lineCls(): string {
-    return `CASE WHEN regexp_full_match(line, ${this.lineRegex(strictValue)}) THEN 0 WHEN regexp_full_match(line, ${this.lineRegex(looseValue)}) THEN 1 ELSE 2 END`;
+    const schema = SCHEMA_KEYS.map((k) => `starts_with(line, ${lit(k)})`).join(' OR ');
+    return `CASE WHEN starts_with(line, '#') THEN CASE WHEN ${schema} THEN 3 ELSE 4 END
+      WHEN regexp_full_match(line, ${this.lineRegex(strictValue)}) THEN 0 WHEN regexp_full_match(line, ${this.lineRegex(looseValue)}) THEN 1 ELSE 2 END`;
   }
 
   /** A field's column, or undefined when the log lacks it (never NULL in a record of class 0). */
@@ -346,7 +369,7 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
 
   // 1. Classify the lines; look up each address once (dns: every line in file order, as the model
   //    learns names from answers between lookups); count the rows each action will get.
-  const byClass = [0, 0, 0];
+  const byClass = [0, 0, 0, 0, 0];
   let skipped = 0;
   let maxTs = NaN;
   let dup = false;
@@ -393,7 +416,8 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
       await eachRow(conn, `SELECT ${q.lineCls}, line FROM ${q.lines}`, (row) => {
         const k = Number(row[0]);
         byClass[k]!++;
-        if (k === 2) return false; // malformed: the whole file goes to the model
+        if (k === 2 || k === 3) return false; // malformed, or a new header: the whole file goes to the model
+        if (k === 4) return true;
         const line = row[1] as string;
         const f = line.split('\t');
         const ts = f[iTs]!;
@@ -421,20 +445,19 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
         if (lookup(text(f, iR))) count(ACTION_TYPES.dns, 1, us, us);
         return true;
       });
-      if (byClass[2]) throw new NotForSql('a malformed line');
+      if (byClass[2] || byClass[3]) throw new NotForSql('a malformed line or a header after the first record');
     } else {
       // Classes from the lines' text; lines that give no rows and the latest time from the fields.
       for (const [k, n, hs] of (await conn.runAndReadAll(`SELECT cls, count(*), count(DISTINCT hash(line)) FROM (SELECT ${q.lineCls} AS cls, line FROM ${q.lines}) GROUP BY ALL`)).getRows()) {
         byClass[Number(k)]! += Number(n);
         if (Number(k) === 0 && Number(hs) < Number(n)) dup = true;
       }
-      if (byClass[2]) throw new NotForSql('a malformed line');
+      if (byClass[2] || byClass[3]) throw new NotForSql('a malformed line or a header after the first record');
       const only0 = byClass[1] ? ` WHERE ${q.cls} = 0` : '';
       const [quiet, mx] = (await conn.runAndReadAll(`SELECT count(*) FILTER (NOT (${q.emits})), max(${q.micros}) FROM ${q.records}${only0}`)).getRows()[0]!;
       skipped = Number(quiet);
       maxTs = mx === null ? NaN : Number(mx) / 1e6;
       debug('classes');
-      if (byClass[2]) throw new NotForSql('a malformed line');
       // The lines that give rows, per (address, side, Out action).
       await conn.run(`CREATE OR REPLACE TEMP TABLE __wh_groups AS
         SELECT ip, side, a, count(*) AS n, min(us) AS lo, max(us) AS hi
@@ -452,7 +475,6 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
     throw new NotForSql((err as Error).message.split('\n')[0]);
   }
   debug(`classified ${byClass.join('/')}, ${devRows.length} addresses kept`);
-  if (byClass[2]) throw new NotForSql('a malformed line');
 
   // 2. The addresses' devices and IP types (a missing address is a public one without a device).
   await conn.run(`CREATE OR REPLACE TEMP TABLE __wh_ips (ip VARCHAR, type VARCHAR, DeviceId VARCHAR, DeviceName VARCHAR)`);

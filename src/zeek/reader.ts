@@ -85,7 +85,8 @@ export function listZeekLogFiles(paths: readonly string[]): string[] {
   return out.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
 }
 
-function isGzip(file: string): boolean {
+/** Whether a file starts with gzip's magic bytes. */
+export function isGzip(file: string): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
@@ -108,7 +109,7 @@ export function openLogStream(file: string, start?: number, end?: number): Reada
 }
 
 /** Header keys that change how the lines after them are read. */
-const SCHEMA_KEYS = ['#separator', '#set_separator', '#empty_field', '#unset_field', '#path', '#fields', '#types'];
+export const SCHEMA_KEYS = ['#separator', '#set_separator', '#empty_field', '#unset_field', '#path', '#fields', '#types'];
 
 /** Parts of one uncompressed TSV log that can be read independently (readZeekLog's start/end/preamble). */
 export interface TsvChunks {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { shared } from './helpers.js';
 import { openStore } from '../../src/store/store.js';
@@ -144,7 +145,7 @@ test('lines SQL cannot write exactly go through the model; repeated lines are st
   }
   writeFileSync(join(logs, 'ssl.log'), ssl.join(''));
 
-  for (const f of ['dns.log', 'conn.log', 'ssl.log']) assert.ok(planSqlLog(join(logs, f)), f);
+  for (const f of ['dns.log', 'conn.log', 'ssl.log']) assert.ok(planSqlLog(join(logs, f), () => readFileSync(join(logs, f), 'utf8')), f);
   const db = join(dir, 'sql.duckdb');
   const sql = await ingestRows([logs], { sqlMapping: 'always', maskedTime: 'zero' }, db);
   const js = await ingestRows([logs], { sqlMapping: 'never', maskedTime: 'zero' });
@@ -158,6 +159,23 @@ test('lines SQL cannot write exactly go through the model; repeated lines are st
   const nine = sql.rows.filter((r) => r.startsWith('DeviceNetworkEvents') && r.includes('"LocalIP":"10.0.0.9"'));
   assert.ok(nine.length > 50, String(nine.length));
   assert.ok(nine.every((r) => r.includes('"DeviceName":"printer.corp"')));
+
+  // the same logs gzip-compressed under rotated names: DuckDB decompresses them, same rows
+  const gz = join(dir, 'gz');
+  mkdirSync(gz);
+  for (const f of readdirSync(logs)) writeFileSync(join(gz, f.replace('.log', '.2026-01-05-09-00-00.log.gz')), gzipSync(readFileSync(join(logs, f))));
+  const zipped = await ingestRows([gz], { sqlMapping: 'always', maskedTime: 'zero' });
+  sameIngest({ ...zipped, r: { ...zipped.r, zeek: sql.r.zeek } }, sql, 'gzip');
+  assert.equal(zipped.r.sqlMapped, sql.r.sqlMapped);
+  // a compressed log whose header changes midway (two rotated files joined) goes to the model whole
+  const twice = join(dir, 'twice');
+  mkdirSync(twice);
+  const connText = readFileSync(join(logs, 'conn.log'), 'utf8');
+  const other = connText.replace(/\tlocal_orig/, '\tlocal_resp');
+  writeFileSync(join(twice, 'conn.log.gz'), Buffer.concat([gzipSync(connText), gzipSync(other)]));
+  const joined = await ingestRows([twice], { sqlMapping: 'always' });
+  sameIngest(joined, await ingestRows([twice], { sqlMapping: 'never' }), 'two headers');
+  assert.equal(joined.r.sqlMapped, 0);
 
   const again = await ingestRows([logs], { sqlMapping: 'always', maskedTime: 'zero' }, db);
   assert.equal(again.r.networkInserted, 0);
