@@ -15,7 +15,7 @@ Loads into the store:
     (the table comes from --table, the file name, or the columns)
   A folder is read for its Zeek logs, or, when it has none, for its captures.
 Ingesting the same input twice leaves the store unchanged; each batch is committed atomically.
-Uncompressed Zeek TSV logs of 4 MiB and more are mapped to rows inside DuckDB, one log per batch, on
+Zeek TSV logs (plain or gzip) of 4 MiB and more are mapped to rows inside DuckDB, one log per batch, on
 every CPU; other inputs, and lines DuckDB cannot map exactly, go through the event model in JavaScript
 ($WIREHUNT_INGEST_SQL=never: always; =always: whatever the size).
 
