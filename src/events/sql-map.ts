@@ -334,7 +334,7 @@ async function eachRow(conn: DuckDBConnection, sql: string, fn: (row: unknown[])
 
 /** Maps one planned log into the store; the model's stats, devices and the store get its rows. */
 export async function mapLogInSql(plan: SqlLogPlan, ctx: SqlMapContext): Promise<SqlMapResult> {
-  const { conn, model } = ctx;
+  const { conn } = ctx;
   const q = new LogSql(plan);
   const threads = Number((await conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
   const want = Math.max(threads, availableParallelism());

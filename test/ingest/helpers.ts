@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/store/store.js';
 
@@ -31,3 +33,26 @@ export async function query(db: string, sql: string): Promise<Record<string, unk
     s.close();
   }
 }
+
+export interface CorpusCase { name: string; dir: string; pcap: string; logs: string[] }
+
+/** The cases of shared/corpus/zeek: each one's capture and Zeek's baseline logs of it. */
+export function corpusCases(): CorpusCase[] {
+  const root = join(shared, 'corpus/zeek');
+  const out: CorpusCase[] = [];
+  for (const proto of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    for (const c of readdirSync(join(root, proto.name), { withFileTypes: true }).filter((d) => d.isDirectory())) {
+      const dir = join(root, proto.name, c.name);
+      const meta = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { pcap: string; logs: string[] };
+      out.push({ name: `${proto.name}/${c.name}`, dir, pcap: join(dir, meta.pcap), logs: meta.logs.filter((l) => l.endsWith('.log')).map((l) => join(dir, l)) });
+    }
+  }
+  return out;
+}
+
+/** A Zeek TSV log header as the ASCII writer writes it. */
+export const zeekHeader = (path: string, fields: string[], types: string[]): string =>
+  ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', `#path\t${path}`, '#open\t2026-01-05-09-00-00',
+    `#fields\t${fields.join('\t')}`, `#types\t${types.join('\t')}`].join('\n') + '\n';
+export const ID_FIELDS = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p'];
+export const ID_TYPES = ['time', 'string', 'addr', 'port', 'addr', 'port'];

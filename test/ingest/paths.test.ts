@@ -5,35 +5,20 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shared } from './helpers.js';
+import { corpusCases as cases } from './helpers.js';
 import { openStore } from '../../src/store/store.js';
 import { ingestPaths } from '../../src/events/ingest.js';
 import { readZeekLog } from '../../src/zeek/reader.js';
 import type { ZeekRecord } from '../../src/zeek/types.js';
 
-const root = join(shared, 'corpus/zeek');
 const LOG_ACTIONS: Record<string, string[]> = {
   http: ['HttpConnectionInspected'], ssh: ['SshConnectionInspected'], ssl: ['SslConnectionInspected'], dns: ['DnsConnectionInspected'],
   ftp: ['FtpConnectionInspected'], ntlm: ['NtlmAuthenticationInspected'],
   conn: ['ConnectionSuccess', 'ConnectionFailed', 'ConnectionAttempt', 'InboundConnectionAccepted', 'IcmpConnectionInspected'],
 };
-
-interface Case { name: string; dir: string; pcap: string; logs: string[] }
-
-function cases(): Case[] {
-  const out: Case[] = [];
-  for (const proto of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-    for (const c of readdirSync(join(root, proto.name), { withFileTypes: true }).filter((d) => d.isDirectory())) {
-      const dir = join(root, proto.name, c.name);
-      const meta = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { pcap: string; logs: string[] };
-      out.push({ name: `${proto.name}/${c.name}`, dir, pcap: join(dir, meta.pcap), logs: meta.logs.filter((l) => l.endsWith('.log')).map((l) => join(dir, l)) });
-    }
-  }
-  return out;
-}
 
 /** Rows of the given ActionTypes, uids and file ids renamed by first appearance, Timestamp and ReportId left out. */
 async function rows(paths: string[], actions: string[], maskedTime?: 'zero'): Promise<{ rows: string[]; ts: number[] }> {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSy
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { shared } from './helpers.js';
+import { corpusCases as cases, zeekHeader, ID_FIELDS, ID_TYPES } from './helpers.js';
 import { openStore } from '../../src/store/store.js';
 import { ingestPaths, type IngestOptions, type IngestResult } from '../../src/events/ingest.js';
 import { planSqlLog } from '../../src/events/sql-map.js';
@@ -55,20 +55,6 @@ function sameIngest(a: Awaited<ReturnType<typeof ingestRows>>, b: Awaited<Return
   assert.deepEqual(files(a.r), files(b.r), what);
 }
 
-const root = join(shared, 'corpus/zeek');
-
-function cases(): { name: string; dir: string; pcap: string; logs: string[] }[] {
-  const out = [];
-  for (const proto of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-    for (const c of readdirSync(join(root, proto.name), { withFileTypes: true }).filter((d) => d.isDirectory())) {
-      const dir = join(root, proto.name, c.name);
-      const meta = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { pcap: string; logs: string[] };
-      out.push({ name: `${proto.name}/${c.name}`, dir, pcap: join(dir, meta.pcap), logs: meta.logs.filter((l) => l.endsWith('.log')).map((l) => join(dir, l)) });
-    }
-  }
-  return out;
-}
-
 test('every corpus case: the sensor\'s logs and Zeek\'s baselines give the same rows mapped in SQL as through the model', withDir(async (dir) => {
   const { analyzeCapture } = await import('../../src/sensor/index.js');
   const all = cases();
@@ -93,11 +79,9 @@ test('every corpus case: the sensor\'s logs and Zeek\'s baselines give the same 
   assert.ok(baselineLines > 300);
 }));
 
-const head = (path: string, fields: string[], types: string[]) =>
-  ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', `#path\t${path}`, '#open\t2026-01-05-09-00-00',
-    `#fields\t${fields.join('\t')}`, `#types\t${types.join('\t')}`].join('\n') + '\n';
-const ID = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p'];
-const IDT = ['time', 'string', 'addr', 'port', 'addr', 'port'];
+const head = zeekHeader;
+const ID = ID_FIELDS;
+const IDT = ID_TYPES;
 
 test('lines SQL cannot write exactly go through the model; repeated lines are stored once; re-ingesting adds nothing', withDir(async (dir) => {
   const logs = join(dir, 'logs');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { planTsvChunks, readZeekLog } from '../../src/zeek/reader.js';
 import { openStore } from '../../src/store/store.js';
 import { ingestPaths } from '../../src/events/ingest.js';
-import { cli, tableDigest } from './helpers.js';
+import { cli, tableDigest, zeekHeader, ID_FIELDS, ID_TYPES } from './helpers.js';
 
 function withDir(fn: (dir: string) => Promise<void>) {
   return async () => {
@@ -22,11 +22,9 @@ function withDir(fn: (dir: string) => Promise<void>) {
   };
 }
 
-const head = (path: string, fields: string[], types: string[]) =>
-  ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', `#path\t${path}`, '#open\t2026-01-05-09-00-00',
-    `#fields\t${fields.join('\t')}`, `#types\t${types.join('\t')}`].join('\n') + '\n';
-const ID = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p'];
-const IDT = ['time', 'string', 'addr', 'port', 'addr', 'port'];
+const head = zeekHeader;
+const ID = ID_FIELDS;
+const IDT = ID_TYPES;
 
 /**
  * Logs whose rows depend on what other logs teach: dhcp names 10.0.0.5, dns names 10.0.0.7 (found
