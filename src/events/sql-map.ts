@@ -453,21 +453,20 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
         if (Number(k) === 0 && Number(hs) < Number(n)) dup = true;
       }
       if (byClass[2] || byClass[3]) throw new NotForSql('a malformed line or a header after the first record');
-      const only0 = byClass[1] ? ` WHERE ${q.cls} = 0` : '';
-      const [quiet, mx] = (await conn.runAndReadAll(`SELECT count(*) FILTER (NOT (${q.emits})), max(${q.micros}) FROM ${q.records}${only0}`)).getRows()[0]!;
-      skipped = Number(quiet);
-      maxTs = mx === null ? NaN : Number(mx) / 1e6;
-      debug('classes');
-      // The lines that give rows, per (address, side, Out action).
+      // Per (address, side, Out action, gives rows): the lines, their first and last time.
       await conn.run(`CREATE OR REPLACE TEMP TABLE __wh_groups AS
-        SELECT ip, side, a, count(*) AS n, min(us) AS lo, max(us) AS hi
-          FROM (SELECT ${q.micros} AS us, ${out} AS a, unnest([${oh}, ${rh}]) AS ip, unnest([0, 1]) AS side FROM ${q.records} WHERE ${q.emits}${byClass[1] ? ` AND ${q.cls} = 0` : ''})
+        SELECT ip, side, a, emits, count(*) AS n, min(us) AS lo, max(us) AS hi
+          FROM (SELECT ${q.micros} AS us, ${out} AS a, ${q.emits} AS emits, unnest([${oh}, ${rh}]) AS ip, unnest([0, 1]) AS side
+                  FROM ${q.records}${byClass[1] ? ` WHERE ${q.cls} = 0` : ''})
          GROUP BY ALL`);
+      const [quiet, mx] = (await conn.runAndReadAll(`SELECT sum(n) FILTER (NOT emits), max(hi) FROM temp.main.__wh_groups WHERE side = 0`)).getRows()[0]!;
+      skipped = Number(quiet ?? 0);
+      maxTs = mx === null ? NaN : Number(mx) / 1e6;
       debug('grouped');
       // Public IPv4 addresses have no device and type Public unless a listed device owns one outside.
       const publicV4 = `regexp_full_match(ip, '${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}') AND TRY_CAST(split_part(ip, '.', 1) AS INTEGER) BETWEEN 1 AND 223
         AND TRY_CAST(split_part(ip, '.', 1) AS INTEGER) NOT IN (10, 100, 127, 169, 172, 192, 198, 203)`;
-      const ips = (await conn.runAndReadAll(`SELECT DISTINCT ip FROM temp.main.__wh_groups${model.devices.ownsOutside ? '' : ` WHERE NOT (${publicV4})`}`)).getColumns()[0] ?? [];
+      const ips = (await conn.runAndReadAll(`SELECT DISTINCT ip FROM temp.main.__wh_groups WHERE emits${model.devices.ownsOutside ? '' : ` AND NOT (${publicV4})`}`)).getColumns()[0] ?? [];
       for (const ip of ips) lookup(ip as string);
     }
   } catch (err) {
@@ -494,7 +493,7 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
   }
   if (plan.path !== 'dns') {
     const r = await conn.runAndReadAll(`SELECT g.side, g.a, sum(g.n), min(g.lo), max(g.hi) FROM temp.main.__wh_groups g JOIN temp.main.__wh_ips i ON i.ip = g.ip
-      WHERE i.DeviceId IS NOT NULL GROUP BY ALL`);
+      WHERE g.emits AND i.DeviceId IS NOT NULL GROUP BY ALL`);
     for (const [side, a, n, min, max] of r.getRows()) count(Number(side) === 0 ? String(a) : inAction(String(a)), Number(n), Number(min), Number(max));
   }
   if (plan.path === 'ssl') {
