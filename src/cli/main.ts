@@ -1,4 +1,4 @@
-import { UserError, type Command } from './types.js';
+import { UserError, environmentError, type Command } from './types.js';
 import { CaptureError } from '../capture/types.js';
 
 // Commands load lazily so that `wirehunt zeek` never pays for DuckDB or the Kusto service.
@@ -52,9 +52,13 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
+    const env = environmentError(err);
     if (err instanceof UserError || err instanceof CaptureError) {
       console.error(`wirehunt: ${err.message}`);
       process.exitCode = err instanceof UserError ? err.exitCode : 1;
+    } else if (env) {
+      console.error(`wirehunt: ${env}`);
+      process.exitCode = 1;
     } else {
       console.error('wirehunt: internal error (please report):', err);
       process.exitCode = 70;

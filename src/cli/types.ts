@@ -16,3 +16,16 @@ export class UserError extends Error {
     super(message);
   }
 }
+
+/**
+ * DuckDB's errors about the machine rather than the program (a full disk, memory), as one line: the
+ * statement that met them was rolled back and everything committed before it is kept.
+ */
+export function environmentError(err: unknown): string | undefined {
+  const msg = err instanceof Error ? err.message.split('\n')[0]! : '';
+  let m = /^IO Error: (.*)$/.exec(msg);
+  if (m) return `${m[1]} (the store keeps what was committed before; free space or fix the file, then run the same command again)`;
+  m = /^Out of Memory Error: (.*)$/.exec(msg);
+  if (m) return `out of memory: ${m[1]}`;
+  return undefined;
+}
