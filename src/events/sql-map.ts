@@ -337,7 +337,9 @@ export async function mapLogInSql(plan: SqlLogPlan, ctx: SqlMapContext): Promise
   const { conn } = ctx;
   const q = new LogSql(plan);
   const threads = Number((await conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
-  const want = Math.max(threads, availableParallelism());
+  // JavaScript waits while DuckDB maps a log: DuckDB gets every CPU ($WIREHUNT_INGEST_THREADS still caps it)
+  const env = Number(process.env.WIREHUNT_INGEST_THREADS);
+  const want = Number.isInteger(env) && env > 0 ? env : Math.max(threads, availableParallelism());
   if (want !== threads) await conn.run(`SET threads = ${want}`);
   // The rows' order in storage means nothing (KQL promises none): DuckDB may insert in parallel.
   // Reading a dns log in file order (step 1) needs the order kept: only the INSERT goes without.
