@@ -418,7 +418,7 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
         await flush();
         await writer!.settled();
         try {
-          const r = await mapLogInSql(sqlPlan, { conn: store.connection, model: model!, maskedTime, warn, readWithModel });
+          const r = await mapLogInSql(sqlPlan, { conn: store.connection, model: model!, maskedTime, readWithModel });
           zeekDone(x.file, r.stats);
           sqlStaged += r.staged;
           sqlInserted += r.inserted;

@@ -9,8 +9,8 @@
 // 15 digits, non-negative decimals of at most 6 places and 10 integer digits (their JSON text is the
 // log's text without trailing zeros), T/F booleans. Other valid lines (escapes, UTF-8, masked or odd
 // numbers) go through the JavaScript model; a file with any malformed line, a header that changes,
-// a non-default separator, or compression is read by JavaScript as a whole (it reports each
-// malformed line with its number). ReportId is DuckDB's hash of the line's fields with the row's
+// or non-default separators is read by JavaScript as a whole (it reports each malformed line with
+// its number). gzip-compressed logs are decompressed by DuckDB. ReportId is DuckDB's hash of the line's fields with the row's
 // device, action and side: deterministic, so re-ingesting the same log adds nothing
 // (test/ingest/sql-map.test.ts pins its value, so a DuckDB release that changes hash() is caught).
 
@@ -306,7 +306,6 @@ export interface SqlMapContext {
   conn: DuckDBConnection;
   model: EventModel;
   maskedTime: 'skip' | 'zero';
-  warn: (line: string) => void;
   /** Reads a log of the lines SQL left to JavaScript (through the model, into the batch writer). */
   readWithModel: (file: string) => Promise<ReadStats>;
 }
