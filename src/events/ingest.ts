@@ -17,7 +17,7 @@ import { DNE_COLUMNS, EventModel, type EventStats } from './model.js';
 import { StoreSink } from './sink.js';
 import { importDefenderFile, type ImportStats } from './import.js';
 import { IngestPool, JobError, LEARNING_PATHS, type JobResult } from './pool.js';
-import { mapLogInSql, NotForSql, planSqlLog, type SqlLogPlan } from './sql-map.js';
+import { latestTimeInSql, mapLogInSql, NotForSql, planSqlLog, type SqlLogPlan } from './sql-map.js';
 
 export type InputKind = 'capture' | 'zeek' | 'defender';
 
@@ -258,6 +258,17 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
   const inventory: Device[] | undefined = opts.devices ?? (opts.devicesFile ? loadInventory(opts.devicesFile) : undefined);
   const registry = inventory ? new DeviceRegistry(inventory, false) : new DeviceRegistry(await loadStoredDevices(store), true);
 
+  // Zeek TSV logs mapped inside DuckDB (not with --legacy-signatures: those rows are the model's).
+  const envSql = process.env.WIREHUNT_INGEST_SQL;
+  const sqlMode = opts.sqlMapping ?? (envSql === 'always' || envSql === 'never' || envSql === 'auto' ? envSql : 'auto');
+  const sqlPlans = new Map<string, SqlLogPlan>();
+  if (sqlMode !== 'never' && !opts.legacySignatures) {
+    for (const x of inputs) {
+      if (x.kind !== 'zeek' || (sqlMode === 'auto' && statSync(x.file).size < SQL_MIN_BYTES)) continue;
+      const p = planSqlLog(x.file, () => headText(x.file));
+      if (p) sqlPlans.set(x.file, p);
+    }
+  }
   // --rebase-time: find the input's last event first.
   let shiftSeconds = 0;
   const maskedTime = opts.maskedTime ?? 'skip';
@@ -266,7 +277,9 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
     let last = NaN;
     for (const x of traffic) {
       let t: number;
+      const plan = sqlPlans.get(x.file);
       if (x.kind === 'capture') t = await captureLastTs(x.file);
+      else if (plan) t = await latestTimeInSql(plan, store.connection, maskedTime).catch(() => readZeekLog(x.file, () => {}, { maskedTime, onMalformed: () => {} }).then((st) => st.maxTs));
       else {
         const st = await readZeekLog(x.file, () => {}, { maskedTime, onMalformed: () => {} });
         t = st.maxTs;
@@ -300,17 +313,6 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
   // when large; each gets the devices and certificates known where it stands in the input order.
   // Logs that teach, and every other input, wait for the workers' earlier files (a barrier) and
   // are read here, in order: the rows are the ones a single thread writes.
-  // Zeek TSV logs mapped inside DuckDB (not with --legacy-signatures: those rows are the model's).
-  const envSql = process.env.WIREHUNT_INGEST_SQL;
-  const sqlMode = opts.sqlMapping ?? (envSql === 'always' || envSql === 'never' || envSql === 'auto' ? envSql : 'auto');
-  const sqlPlans = new Map<string, SqlLogPlan>();
-  if (model && sqlMode !== 'never' && !opts.legacySignatures) {
-    for (const x of inputs) {
-      if (x.kind !== 'zeek' || (sqlMode === 'auto' && statSync(x.file).size < SQL_MIN_BYTES)) continue;
-      const p = planSqlLog(x.file, () => headText(x.file));
-      if (p) sqlPlans.set(x.file, p);
-    }
-  }
   let sqlStaged = 0;
   let sqlInserted = 0;
   const readWithModel = async (file: string): Promise<ReadStats> => {

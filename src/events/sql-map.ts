@@ -331,6 +331,20 @@ async function eachRow(conn: DuckDBConnection, sql: string, fn: (row: unknown[])
   }
 }
 
+/** The log's latest finite ts in seconds (NaN when none), read by DuckDB: --rebase-time without a pass of JavaScript over the log. */
+export async function latestTimeInSql(plan: SqlLogPlan, conn: DuckDBConnection, maskedTime: 'skip' | 'zero'): Promise<number> {
+  const q = new LogSql(plan);
+  const ts = q.col('ts')!;
+  let r;
+  try {
+    r = (await conn.runAndReadAll(`SELECT max(t) FILTER (isfinite(t)), bool_or(m) FROM (SELECT TRY_CAST(${ts} AS DOUBLE) AS t, regexp_full_match(${ts}, 'X{10}\\.X{6}') AS m FROM ${q.records})`)).getRows()[0]!;
+  } catch (err) {
+    throw new NotForSql((err as Error).message.split('\n')[0]);
+  }
+  const t = r[0] === null ? NaN : Number(r[0]);
+  return r[1] === true && maskedTime === 'zero' && !(t >= 0) ? 0 : t;
+}
+
 /** Maps one planned log into the store; the model's stats, devices and the store get its rows. */
 export async function mapLogInSql(plan: SqlLogPlan, ctx: SqlMapContext): Promise<SqlMapResult> {
   const { conn } = ctx;

@@ -161,6 +161,12 @@ test('lines SQL cannot write exactly go through the model; repeated lines are st
   sameIngest(joined, await ingestRows([twice], { sqlMapping: 'never' }), 'two headers');
   assert.equal(joined.r.sqlMapped, 0);
 
+  // --rebase-time: the latest time read by DuckDB gives the model's shift
+  const now = Date.parse('2026-11-26T12:00:00Z');
+  const shifted = await ingestRows([logs], { sqlMapping: 'always', rebaseTime: true, now });
+  sameIngest(shifted, await ingestRows([logs], { sqlMapping: 'never', rebaseTime: true, now }), 'rebase-time');
+  assert.equal(shifted.r.shiftSeconds, now / 1000 - 1767603739); // the last ssl record
+
   const again = await ingestRows([logs], { sqlMapping: 'always', maskedTime: 'zero' }, db);
   assert.equal(again.r.networkInserted, 0);
   // (names learned in the second run may now fill DeviceName of rows that had none: the model's rule)
