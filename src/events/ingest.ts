@@ -309,10 +309,7 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
     progress();
   };
 
-  // Zeek logs that teach nothing (no dns, dhcp, x509) go to worker threads, split in byte ranges
-  // when large; each gets the devices and certificates known where it stands in the input order.
-  // Logs that teach, and every other input, wait for the workers' earlier files (a barrier) and
-  // are read here, in order: the rows are the ones a single thread writes.
+  // Rows of the logs mapped in DuckDB; Zeek logs read by the JavaScript model (and the lines DuckDB leaves to it).
   let sqlStaged = 0;
   let sqlInserted = 0;
   const readWithModel = async (file: string): Promise<ReadStats> => {
@@ -331,6 +328,10 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
     }
   };
 
+  // Zeek logs that teach nothing (no dns, dhcp, x509) go to worker threads, split in byte ranges
+  // when large; each gets the devices and certificates known where it stands in the input order.
+  // Logs that teach, and every other input, wait for the workers' earlier files (a barrier) and
+  // are read here, in order: the rows are the ones a single thread writes.
   const plans = new Map<string, TsvChunks>();
   let pool: IngestPool | undefined;
   const envWorkers = process.env.WIREHUNT_INGEST_WORKERS ? Number(process.env.WIREHUNT_INGEST_WORKERS) : NaN;

@@ -227,11 +227,6 @@ export class EventModel {
     return this.shiftMicros;
   }
 
-  /** Whether the deprecated NetworkSignatureInspected rows are emitted. */
-  get legacySignatures(): boolean {
-    return this.legacy;
-  }
-
   private addr(ip: string, scratch: { type: string; dev: Device | undefined }): { type: string; dev: Device | undefined } {
     const n = parseIPv4(ip);
     if (n >= 0 && !isInsideV4(n)) {
