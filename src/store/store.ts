@@ -204,14 +204,14 @@ function hasCold(t: TableDef): boolean {
   return t.columns.some((c) => !isHot(t, c));
 }
 
-/** SQL reading a cold column out of `__cold` with its table type. */
-function coldExpr(c: ColumnDef): string {
+/** SQL reading a cold column out of `cold` (the `__cold` column, qualified or not) with its table type. */
+function coldExpr(c: ColumnDef, cold: string): string {
   const path = `'$.' || ${sqlString(JSON.stringify(c.name))}`;
-  const text = `json_extract_string(${COLD}, ${path})`;
+  const text = `json_extract_string(${cold}, ${path})`;
   switch (c.kustoType) {
     case 'string': case 'guid': return text;
     case 'datetime': return `make_timestamp(TRY_CAST(${text} AS BIGINT))`;
-    case 'dynamic': return `json_extract(${COLD}, ${path})`;
+    case 'dynamic': return `json_extract(${cold}, ${path})`;
     default: return `TRY_CAST(${text} AS ${c.duckType})`;
   }
 }
@@ -231,13 +231,21 @@ export function createTableSql(t: TableDef): string {
   return `CREATE TABLE IF NOT EXISTS ${storageTable(t)} (${cols.join(', ')})`;
 }
 
+/**
+ * SQL reading column `c` of `t` as its view shows it (string columns never NULL, cold columns unpacked) from the
+ * storage table, qualified by `alias` when given. The KQL engine reads storage tables with these expressions so
+ * that a cold column is unpacked only for the rows that pass the query's filters (through the view, DuckDB
+ * unpacks all 32 before any filter on AdditionalFields: measured 5 of 8.4 CPU seconds of a seed query).
+ */
+export function columnReadSql(t: TableDef, c: ColumnDef, alias?: string): string {
+  const at = alias ? `${alias}.` : '';
+  const v = isHot(t, c) ? `${at}${quoteIdent(c.sqlName)}` : coldExpr(c, `${at}${COLD}`);
+  return c.duckType === 'VARCHAR' ? `coalesce(${v}, '')` : v;
+}
+
 /** The Kusto-named view: string columns never NULL; cold columns unpacked. */
 export function createViewSql(t: TableDef): string {
-  const cols = t.columns.map((c) => {
-    const q = quoteIdent(c.sqlName);
-    const v = isHot(t, c) ? q : coldExpr(c);
-    return c.duckType === 'VARCHAR' ? `coalesce(${v}, '') AS ${q}` : `${v} AS ${q}`;
-  });
+  const cols = t.columns.map((c) => `${columnReadSql(t, c)} AS ${quoteIdent(c.sqlName)}`);
   return `CREATE OR REPLACE VIEW main.${quoteIdent(t.name)} AS SELECT ${cols.join(', ')} FROM ${storageTable(t)}`;
 }
 

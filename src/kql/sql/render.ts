@@ -26,7 +26,15 @@ const NO_FOLD = Symbol('no-fold');
 
 const FINAL_CAST = new Set<KType>(['int', 'long', 'real', 'decimal', 'bool', 'timespan']);
 
-export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
+export interface TableNames {
+  sqlName(table: string, column: string): string;
+  hasTable(table: string): boolean;
+  /**
+   * Where a table's rows are kept, read without its view: the relation and each column's SQL over an alias.
+   * Column expressions are composed into the query like any other, so DuckDB evaluates them after the filters.
+   */
+  storage?(table: string): { from: string; column(name: string, alias: string): string } | null;
+}
 
 export class SqlRenderer {
   private alias = 0;
@@ -93,8 +101,9 @@ export class SqlRenderer {
         if (!this.names.hasTable(p.table)) throw new Unsupported(`table ${p.table} is not in the store`, { start: 0, length: 0 });
         const a = this.next();
         const cols = new Map<string, string>();
-        for (const c of p.columns) cols.set(c.name, `${a}.${this.d.quoteIdent(this.names.sqlName(p.table, c.name))}`);
-        return { from: `${this.d.quoteIdent(p.table)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+        const storage = this.names.storage?.(p.table);
+        for (const c of p.columns) cols.set(c.name, storage ? storage.column(c.name, a) : `${a}.${this.d.quoteIdent(this.names.sqlName(p.table, c.name))}`);
+        return { from: `${storage ? storage.from : this.d.quoteIdent(p.table)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
       }
       case 'ref': {
         const a = this.next();
