@@ -14,7 +14,8 @@
 //   wirehunt: runCompiled() (compile cached) until result.resultsJson, the Results array bytes the HTTP
 //             API writes as they are (Defender's encoding per Kusto type).
 //   hand SQL: the expert's query with DuckDB's own JSON of each row (to_json of the row, LIMIT before
-//             encoding), runAndReadAll + getColumns, joined into one '[…]' text.
+//             encoding), runAndReadAll + getColumns, joined into one '[…]' text; without insertion order
+//             when it has no ORDER BY (as wirehunt runs queries whose result does not depend on it).
 import { readFileSync, existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { openStore } from '../src/store/index.js';
@@ -173,8 +174,13 @@ async function main(): Promise<void> {
     if (!c.sql) throw new Error(`Q${n} does not compile: ${c.diagnostics.map((d) => d.message).join('; ')}`);
     // same contract as wirehunt's: at most 100,000 rows (one more to know it was truncated), encoded after the limit
     const hand = `SELECT CAST(to_json(h) AS VARCHAR) AS row FROM (SELECT * FROM (${HAND[n]!}) LIMIT 100001) AS h`;
+    // the expert, like wirehunt, lets DuckDB drop insertion order where the query has no ORDER BY (DuckDB's
+    // performance guide; wirehunt does it for queries whose result does not depend on the stored order)
+    const anyOrder = !/ORDER BY|LIMIT/.test(HAND[n]!);
     const runHand = async (): Promise<number> => {
+      if (anyOrder) await conn.run('SET SESSION preserve_insertion_order = false');
       const col = (await conn.runAndReadAll(hand)).getColumns()[0] ?? [];
+      if (anyOrder) await conn.run('RESET SESSION preserve_insertion_order');
       const text = `[${col.join(',')}]`;
       return text.length ? col.length : 0;
     };

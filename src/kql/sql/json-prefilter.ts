@@ -14,7 +14,11 @@ export function prefilterable(lit: unknown): lit is string {
   return true;
 }
 
-/** SQL true for every JSON text (`text`, VARCHAR) whose extracted string may equal `lit`; `quote` renders a string literal. */
+/**
+ * SQL true for every JSON text (`text`, VARCHAR) whose extracted string may equal `lit`; `quote` renders a string
+ * literal. "OR random() < 0" (never true) keeps DuckDB from pushing it into the table scan, where it read the text
+ * of every row, not only of those the other filters kept (measured on 10M rows: Q1 2.1 → 0.9 CPU s, Q7 0.93 → 0.53).
+ */
 export function prefilterSql(text: string, lit: string, quote: (s: string) => string): string {
-  return `(contains(${text}, ${quote(lit)}) OR contains(${text}, '\\'))`;
+  return `(contains(${text}, ${quote(lit)}) OR contains(${text}, '\\') OR random() < 0)`;
 }
