@@ -23,6 +23,7 @@ test('filters, projections, order-free aggregates, joins and set lookups do not 
     'DeviceNetworkEvents | join kind=inner (DeviceInfo) on DeviceId',
     'let k = DeviceNetworkInfo | mv-expand todynamic(DnsAddresses) | distinct tostring(DnsAddresses); DeviceNetworkEvents | where RemoteIP !in (k)',
     'union DeviceNetworkEvents, DeviceImageLoadEvents | where DeviceId == "x"',
+    'DeviceNetworkInfo | mv-expand d = todynamic(DnsAddresses) | summarize count() by tostring(d)',
   ]) assert.equal(depends(q), false, q);
 });
 
@@ -39,6 +40,8 @@ test('take, sort, top, serialize, window functions, order-sensitive aggregates a
     'DeviceNetworkEvents | where Timestamp > toscalar(DeviceInfo | summarize max(Timestamp))',
     'let s = DeviceNetworkEvents | take 3; DeviceNetworkEvents | where DeviceId in (s | project DeviceId)',
     'range x from 1 to 5 step 1',
+    'DeviceNetworkInfo | mv-expand todynamic(DnsAddresses)',
+    'DeviceNetworkInfo | mv-expand d = todynamic(DnsAddresses) | where tostring(d) != "::"',
   ]) assert.equal(depends(q), true, q);
 });
 
