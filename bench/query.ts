@@ -14,12 +14,17 @@
 //   wirehunt: runCompiled() (compile cached) until result.resultsJson, the Results array bytes the HTTP
 //             API writes as they are (Defender's encoding per Kusto type).
 //   hand SQL: the expert's query with DuckDB's own JSON of each row (to_json of the row, LIMIT before
-//             encoding), runAndReadAll + getColumns, joined into one '[…]' text.
+//             encoding), runAndReadAll + getColumns, joined into one '[…]' text; without insertion order
+//             when it has no ORDER BY (as wirehunt runs queries whose result does not depend on it).
 import { readFileSync, existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { openStore } from '../src/store/index.js';
 import { compileQuery, runCompiled } from '../src/kql/index.js';
 import { nowSql } from '../src/kql/exec/run.js';
+import { readJsonRows } from '../src/kql/exec/json-rows.js';
+import { dependsOnInputOrder } from '../src/kql/exec/insertion-order.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Compiled } from '../src/kql/compile.js';
 
 const N = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const DB = process.env.BENCH_DB ?? '/tmp/wirehunt-bench-query.duckdb';
@@ -105,6 +110,34 @@ const HAND: Record<number, string> = {
        GROUP BY ALL HAVING count(DISTINCT json_extract_string(AdditionalFields, '$.username')) > 3`,
 };
 
+// BENCH_BREAKDOWN=1: where each wirehunt query's CPU goes (DuckDB without and with the JSON encoding; reading the text in JS)
+const BREAKDOWN = process.env.BENCH_BREAKDOWN === '1';
+const breakdowns: string[] = [];
+
+async function breakdown(conn: DuckDBConnection, c: Compiled): Promise<string> {
+  if (!c.rowsSql || !c.plan) return 'no rows SQL';
+  const fill = (sql: string) => sql.replaceAll('__WIREHUNT_NOW__', nowSql(NOW)).replaceAll('__WIREHUNT_LIMIT__', '100001');
+  const anyOrder = !dependsOnInputOrder(c.plan);
+  const cpu = async (f: () => Promise<void>): Promise<number> => {
+    const xs: number[] = [];
+    for (let r = 0; r < REPS; r++) {
+      if (anyOrder) await conn.run('SET SESSION preserve_insertion_order = false');
+      const c0 = process.cpuUsage();
+      await f();
+      xs.push(cpuMs(c0));
+      if (anyOrder) await conn.run('RESET SESSION preserve_insertion_order');
+    }
+    return median(xs);
+  };
+  const plain = await cpu(async () => { await conn.run(`SELECT * FROM (${fill(c.sql!)}) LIMIT 100001`); });
+  const encoded = await cpu(async () => { await conn.run(fill(c.rowsSql!)); });
+  const result = await conn.run(fill(c.rowsSql));
+  const c0 = process.cpuUsage();
+  for (let r = 0; r < REPS; r++) readJsonRows(result, 100_000);
+  const read = cpuMs(c0) / REPS;
+  return `query without encoding ${plain.toFixed(0)}, with the JSON encoding ${encoded.toFixed(0)} (encoding ${(encoded - plain).toFixed(0)}), reading the text in JS ${read.toFixed(0)}${anyOrder ? '' : '; keeps insertion order'}`;
+}
+
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(', ');
 
 function cpuMs(since: NodeJS.CpuUsage): number {
@@ -173,8 +206,13 @@ async function main(): Promise<void> {
     if (!c.sql) throw new Error(`Q${n} does not compile: ${c.diagnostics.map((d) => d.message).join('; ')}`);
     // same contract as wirehunt's: at most 100,000 rows (one more to know it was truncated), encoded after the limit
     const hand = `SELECT CAST(to_json(h) AS VARCHAR) AS row FROM (SELECT * FROM (${HAND[n]!}) LIMIT 100001) AS h`;
+    // the expert, like wirehunt, lets DuckDB drop insertion order where the query has no ORDER BY (DuckDB's
+    // performance guide; wirehunt does it for queries whose result does not depend on the stored order)
+    const anyOrder = !/ORDER BY|LIMIT/.test(HAND[n]!);
     const runHand = async (): Promise<number> => {
+      if (anyOrder) await conn.run('SET SESSION preserve_insertion_order = false');
       const col = (await conn.runAndReadAll(hand)).getColumns()[0] ?? [];
+      if (anyOrder) await conn.run('RESET SESSION preserve_insertion_order');
       const text = `[${col.join(',')}]`;
       return text.length ? col.length : 0;
     };
@@ -197,6 +235,7 @@ async function main(): Promise<void> {
       th.push(performance.now() - t0);
       ch.push(cpuMs(c0));
     }
+    if (BREAKDOWN) breakdowns.push(`Q${n}: ${await breakdown(conn, c)}`);
     const mw = median(tw), mh = median(th);
     ratios.push(mw / mh);
     if (mw > 1000) over.push(`Q${n} ${(mw / 1000).toFixed(2)} s`);
@@ -206,6 +245,7 @@ async function main(): Promise<void> {
   }
   console.log(`max ratio ${Math.max(...ratios).toFixed(2)}, geometric mean ${Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length).toFixed(2)}; compile cold median ${median(cold).toFixed(1)} ms, cached ${median(cached).toFixed(3)} ms`);
   console.log(`over 1 s: ${over.length ? over.join(', ') : 'none'}; load average ${load()}`);
+  if (BREAKDOWN) console.log(`breakdown, median CPU ms of ${REPS} runs (load average ${load()}):\n${breakdowns.join('\n')}`);
   void nowSql; void existsSync;
   store.close();
 }

@@ -10,7 +10,8 @@ import { NeedsProbe, type ProbeSpec } from './ir/probe.js';
 import { SqlRenderer, type TableNames } from './sql/render.js';
 import { duckdb } from './sql/duckdb/dialect.js';
 import type { Dialect } from './sql/dialect.js';
-import { TABLES, getTable } from '../store/types.js';
+import { TABLES, getTable, quoteIdent } from '../store/types.js';
+import { columnReadSql, storageTable } from '../store/store.js';
 import { externalSources, type ExternalSource } from './external/resolve.js';
 
 export type { Diagnostic } from './frontend/kusto.js';
@@ -51,6 +52,18 @@ export function storeTableDefs(): TableDefs {
 const storeNames: TableNames = {
   hasTable: (t) => !!getTable(t),
   sqlName: (t, c) => getTable(t)?.columns.find((x) => x.name === c)?.sqlName ?? c,
+  // the storage tables with the views' column expressions: cold columns are unpacked after the filters
+  storage: (t) => {
+    const def = getTable(t);
+    if (!def) return null;
+    return {
+      from: storageTable(def),
+      column: (name, alias) => {
+        const c = def.columns.find((x) => x.name === name);
+        return c ? columnReadSql(def, c, alias) : `${alias}.${quoteIdent(name)}`;
+      },
+    };
+  },
 };
 
 const cache = new Map<string, Compiled>();

@@ -207,13 +207,28 @@ function hasCold(t: TableDef): boolean {
 /** SQL reading a cold column out of `__cold` with its table type. */
 function coldExpr(c: ColumnDef): string {
   const path = `'$.' || ${sqlString(JSON.stringify(c.name))}`;
-  const text = `json_extract_string(${COLD}, ${path})`;
+  return typedCold(c, `json_extract_string(${COLD}, ${path})`, `json_extract(${COLD}, ${path})`);
+}
+
+/** A cold value with its column's type, from its text (`text`) or JSON (`json`, dynamic columns). */
+function typedCold(c: ColumnDef, text: string, json: string): string {
   switch (c.kustoType) {
     case 'string': case 'guid': return text;
     case 'datetime': return `make_timestamp(TRY_CAST(${text} AS BIGINT))`;
-    case 'dynamic': return `json_extract(${COLD}, ${path})`;
+    case 'dynamic': return json;
     default: return `TRY_CAST(${text} AS ${c.duckType})`;
   }
+}
+
+/**
+ * Every cold column of `t` out of `cold` as one struct: each use of it names the same expression, which DuckDB
+ * computes once per row (one JSON parse instead of one per column: measured 14x less CPU for 32 columns). Its
+ * values are json_extract_string's but for doubles DuckDB writes with an exponent, which the store never writes.
+ */
+function coldStruct(t: TableDef, cold: string): string {
+  const shape: Record<string, string> = {};
+  for (const c of t.columns) if (!isHot(t, c)) shape[c.name] = c.kustoType === 'dynamic' ? 'JSON' : 'VARCHAR';
+  return `json_transform(${cold}, ${sqlString(JSON.stringify(shape))})`;
 }
 
 function sqlString(s: string): string {
@@ -229,6 +244,22 @@ export function createTableSql(t: TableDef): string {
   const cols = t.columns.filter((c) => isHot(t, c)).map((c) => `${quoteIdent(c.sqlName)} ${c.duckType}`);
   if (hasCold(t)) cols.push(`${COLD} JSON`);
   return `CREATE TABLE IF NOT EXISTS ${storageTable(t)} (${cols.join(', ')})`;
+}
+
+/**
+ * SQL reading column `c` of `t` as its view shows it (string columns never NULL, cold columns unpacked) from the
+ * storage table aliased `alias`. The KQL engine reads storage tables with these expressions so
+ * that a cold column is unpacked only for the rows that pass the query's filters (through the view, DuckDB
+ * unpacks all 32 before any filter on AdditionalFields: measured 5 of 8.4 CPU seconds of a seed query).
+ */
+export function columnReadSql(t: TableDef, c: ColumnDef, alias: string): string {
+  let v: string;
+  if (isHot(t, c)) v = `${alias}.${quoteIdent(c.sqlName)}`;
+  else {
+    const field = `${coldStruct(t, `${alias}.${COLD}`)}.${quoteIdent(c.name)}`;
+    v = typedCold(c, field, field);
+  }
+  return c.duckType === 'VARCHAR' ? `coalesce(${v}, '')` : v;
 }
 
 /** The Kusto-named view: string columns never NULL; cold columns unpacked. */

@@ -13,6 +13,7 @@ import { duckdb } from '../sql/duckdb/dialect.js';
 import { resolveProbes, ProbeStopped } from './probe.js';
 import { readJsonRows, parseJsonRows, type JsonRows } from './json-rows.js';
 import { isOutOfMemory, MEMORY_ENV } from './limits.js';
+import { dependsOnInputOrder } from './insertion-order.js';
 
 export const MAX_ROWS = 100_000;
 
@@ -73,6 +74,15 @@ async function prepare(conn: DuckDBConnection): Promise<void> {
   prepared.add(conn);
 }
 
+const orderFreeOf = new WeakMap<Compiled, boolean>();
+
+/** True when the query's result does not depend on the stored row order (see insertion-order.ts). */
+function orderFree(c: Compiled): boolean {
+  let v = orderFreeOf.get(c);
+  if (v === undefined) orderFreeOf.set(c, (v = !!c.plan && !dependsOnInputOrder(c.plan)));
+  return v;
+}
+
 export function nowSql(now: Date): string {
   return `make_timestamp(CAST(${now.getTime() * 1000} AS BIGINT))`;
 }
@@ -112,8 +122,11 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   let raw: unknown[][] = [];
   let sqlTypes: string[] = [];
   let truncated: boolean;
+  const anyOrder = orderFree(c);
   try {
     if (opts.signal?.aborted) throw new Error('cancelled');
+    // for this statement only (the connection may also serve writes, whose row order is kept)
+    if (anyOrder) await conn.run('SET SESSION preserve_insertion_order = false');
     if (jsonRows) {
       // rows come back as JSON text encoded by DuckDB (vectorized, in parallel) and stay bytes
       const result = await conn.run(runSql);
@@ -134,6 +147,7 @@ export async function runCompiled(conn: DuckDBConnection, c: Compiled, opts: Run
   } finally {
     if (timer) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
+    if (anyOrder) await conn.run('RESET SESSION preserve_insertion_order').catch(() => {}); // an interrupted connection may refuse it: a later query still sets its own
   }
   const cols = c.columns;
   const typeMismatches: string[] = [];

@@ -6,6 +6,7 @@ import type { Column, IRExpr, KType, Plan } from '../ir/plan.js';
 import { Unsupported } from '../frontend/ast.js';
 import { placeholder } from '../external/resolve.js';
 import { rowsJsonSql } from './row-json.js';
+import { prefilterable, prefilterSql } from './json-prefilter.js';
 
 interface Rel {
   from: string;
@@ -21,12 +22,22 @@ interface Rel {
 /** Per column map: dynamic columns that are a path into JSON text (todynamic(string) or a member of one). */
 interface DynInfo { base: string; path: (string | number)[] }
 const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
+/** Per column map: string columns extracted from JSON text (tostring(json.path)), by the SQL of the text. */
+const JSON_STRINGS = new WeakMap<Map<string, string>, Map<string, string>>();
 
 const NO_FOLD = Symbol('no-fold');
 
 const FINAL_CAST = new Set<KType>(['int', 'long', 'real', 'decimal', 'bool', 'timespan']);
 
-export interface TableNames { sqlName(table: string, column: string): string; hasTable(table: string): boolean }
+export interface TableNames {
+  sqlName(table: string, column: string): string;
+  hasTable(table: string): boolean;
+  /**
+   * Where a table's rows are kept, read without its view: the relation and each column's SQL over an alias.
+   * Column expressions are composed into the query like any other, so DuckDB evaluates them after the filters.
+   */
+  storage?(table: string): { from: string; column(name: string, alias: string): string } | null;
+}
 
 export class SqlRenderer {
   private alias = 0;
@@ -93,8 +104,9 @@ export class SqlRenderer {
         if (!this.names.hasTable(p.table)) throw new Unsupported(`table ${p.table} is not in the store`, { start: 0, length: 0 });
         const a = this.next();
         const cols = new Map<string, string>();
-        for (const c of p.columns) cols.set(c.name, `${a}.${this.d.quoteIdent(this.names.sqlName(p.table, c.name))}`);
-        return { from: `${this.d.quoteIdent(p.table)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
+        const storage = this.names.storage?.(p.table);
+        for (const c of p.columns) cols.set(c.name, storage ? storage.column(c.name, a) : `${a}.${this.d.quoteIdent(this.names.sqlName(p.table, c.name))}`);
+        return { from: `${storage ? storage.from : this.d.quoteIdent(p.table)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
       }
       case 'ref': {
         const a = this.next();
@@ -141,19 +153,23 @@ export class SqlRenderer {
         let r = this.rel(p.input);
         if (r.limit !== null) r = this.wrap(r);
         const cond = this.expr(p.cond, r.cols);
-        return { ...r, where: [...r.where, cond] };
+        return { ...r, where: [...r.where, ...this.prefilters(p.cond, r.cols), cond] };
       }
       case 'project': {
         const r = this.rel(p.input);
         const cols = new Map<string, string>();
         const dyn = new Map<string, DynInfo>();
+        const strings = new Map<string, string>();
         p.columns.forEach((c, i) => {
           const x = p.exprs[i]!;
           cols.set(c.name, this.expr(x, r.cols));
           const info = this.dynInfo(x, r.cols);
           if (info) dyn.set(c.name, info);
+          const text = this.jsonTextOf(x, r.cols);
+          if (text) strings.set(c.name, text);
         });
         DYN.set(cols, dyn);
+        JSON_STRINGS.set(cols, strings);
         return { ...r, cols, columns: p.columns };
       }
       case 'window': {
@@ -400,6 +416,27 @@ export class SqlRenderer {
       return { base: this.expr(x.base, cols), path: x.path };
     }
     return null;
+  }
+
+  /** For a string extracted from JSON (tostring(json.path)): the SQL of the JSON text, else null. */
+  private jsonTextOf(x: IRExpr, cols: Map<string, string>): string | null {
+    if (x.t !== 'string') return null;
+    if (x.e === 'col') return JSON_STRINGS.get(cols)?.get(x.name) ?? null;
+    if (x.e !== 'fn' || x.f !== 'convert' || x.args[0]!.t !== 'dynamic') return null;
+    const info = this.dynInfo(x.args[0]!, cols);
+    return info && info.path.length ? `CAST(${info.base} AS VARCHAR)` : null;
+  }
+
+  /** Cheap conditions implied by the filter's `tostring(json.path) == "literal"` conjuncts (json-prefilter.ts). */
+  private prefilters(cond: IRExpr, cols: Map<string, string>): string[] {
+    if (cond.e !== 'fn') return [];
+    if (cond.f === 'and') return cond.args.flatMap((a) => this.prefilters(a, cols));
+    if (cond.f !== 'eq') return [];
+    const [a, b] = cond.args as [IRExpr, IRExpr];
+    const [x, l] = b.e === 'lit' ? [a, b] : a.e === 'lit' ? [b, a] : [null, null];
+    if (!x || !l || !prefilterable(l.v)) return [];
+    const text = this.jsonTextOf(x, cols);
+    return text ? [prefilterSql(text, l.v, (v) => this.d.literal('string', v))] : [];
   }
 
   /** SQL for the base of a dynamic path: JSON, or JSON text when it comes from todynamic(string). */

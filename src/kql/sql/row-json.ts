@@ -13,8 +13,12 @@ function encodeJson(v: string, t: KType): string {
     // whole numbers as integers: DuckDB writes 3.0 where JavaScript writes 3
     case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN ${v} = trunc(${v}) AND abs(${v}) < 1e15 THEN to_json(CAST(${v} AS BIGINT)) ELSE to_json(${v}) END`;
     case 'string': case 'guid': return `coalesce(${v}, '')`;
-    // 300.0 → 300 in numbers (strings are skipped whole): DuckDB would write 300.0 where JavaScript writes 300
-    case 'dynamic': return `CASE WHEN contains(CAST(${v} AS VARCHAR), '.0') AND regexp_matches(CAST(${v} AS VARCHAR), '${HAS_ZERO_FRACTION}') THEN CAST(regexp_replace(CAST(${v} AS VARCHAR), '${ZERO_FRACTION}', '\\1\\2\\3', 'g') AS JSON) ELSE ${v} END`;
+    // 300.0 → 300 in numbers (strings are skipped whole): DuckDB would write 300.0 where JavaScript writes 300.
+    // When no string holds ".0", every ".0" is in a number: a replace that need not skip strings is 6x cheaper.
+    case 'dynamic': {
+      const text = `CAST(${v} AS VARCHAR)`;
+      return `CASE WHEN NOT contains(${text}, '.0') THEN ${v} WHEN NOT regexp_matches(${text}, '${STRING_WITH_DOT_ZERO}') THEN CAST(regexp_replace(${text}, '${NUMBER_ZERO_FRACTION}', '\\1', 'g') AS JSON) WHEN regexp_matches(${text}, '${HAS_ZERO_FRACTION}') THEN CAST(regexp_replace(${text}, '${ZERO_FRACTION}', '\\1\\2\\3', 'g') AS JSON) ELSE ${v} END`;
+    }
     default: return v;
   }
 }
@@ -23,12 +27,16 @@ function encodeJson(v: string, t: KType): string {
 const HAS_ZERO_FRACTION = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?[0-9]\.0+(?:[^0-9eE]|$)`;
 /** A JSON string (kept as is) or a number's zero fraction not followed by an exponent (dropped). */
 const ZERO_FRACTION = String.raw`("(?:[^"\\]|\\.)*")|([0-9])\.0+([^0-9eE]|$)`;
+/** JSON text with a string (or key) holding ".0". */
+const STRING_WITH_DOT_ZERO = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*"(?:[^"\\]|\\.)*\.0`;
+/** A number's zero fraction not followed by an exponent, where no string holds ".0" (outside strings "." is in numbers only). */
+const NUMBER_ZERO_FRACTION = String.raw`\.0+([^0-9eE]|$)`;
 
 /**
  * JSON text (outside strings) that JSON.parse + JSON.stringify would write differently from DuckDB: exponents,
- * 16+ digit numbers (past double precision), integer keys (V8 orders them first).
+ * 16+ digit numbers (past double precision), integer keys (V8 orders them first), minus zero (JavaScript writes 0).
  */
-const DYNAMIC_NOT_CANONICAL = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?(?:[0-9][eE]|[0-9](?:\.?[0-9]){15}|"(?:0|[1-9][0-9]*)"\s*:)`;
+const DYNAMIC_NOT_CANONICAL = String.raw`^(?:[^"]|"(?:[^"\\]|\\.)*")*?(?:[0-9][eE]|[0-9](?:\.?[0-9]){15}|"(?:0|[1-9][0-9]*)"\s*:|-0(?:\.0*)?(?:[^.0-9eE]|$))`;
 
 /** SQL true when a value's JSON text may differ from JavaScript's encoding of it. */
 function notCanonical(v: string, t: KType): string | null {
