@@ -35,7 +35,8 @@ export interface Dialect {
   /** Converts SQL of type `from` into Kusto type `to` (tostring(), tolong(), dynamic → string, …). */
   convert(sql: string, from: KType, to: KType): string;
   /** Dynamic access: `base` holds JSON (or JSON text), `path` a list of members/indices. Returns JSON or a typed scalar. */
-  dynPath(base: string, path: (string | number)[], as: KType | 'json'): string;
+  /** `text`: the base is JSON text from a string column, which may not parse (Kusto: null, not an error). */
+  dynPath(base: string, path: (string | number)[], as: KType | 'json', text?: boolean): string;
   functions: Record<string, FnTemplate>;
   aggregates: Record<string, FnTemplate>;
 }

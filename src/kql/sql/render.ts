@@ -20,7 +20,8 @@ interface Rel {
 }
 
 /** Per column map: dynamic columns that are a path into JSON text (todynamic(string) or a member of one). */
-interface DynInfo { base: string; path: (string | number)[] }
+/** A dynamic value as a path into `base`: JSON, or JSON text from a string (`text`: it may not parse). */
+interface DynInfo { base: string; path: (string | number)[]; text?: boolean }
 const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
 /** Per column map: string columns extracted from JSON text (tostring(json.path)), by the SQL of the text. */
 const JSON_STRINGS = new WeakMap<Map<string, string>, Map<string, string>>();
@@ -400,7 +401,7 @@ export class SqlRenderer {
   /** SQL holding JSON for a dynamic expression. */
   private dyn(x: IRExpr, cols: Map<string, string>): string {
     const info = this.dynInfo(x, cols);
-    if (info && info.path.length) return this.d.dynPath(info.base, info.path, 'json');
+    if (info && info.path.length) return this.d.dynPath(info.base, info.path, 'json', info.text);
     if (x.t !== 'dynamic') return this.d.convert(this.expr(x, cols), x.t, 'dynamic');
     return this.expr(x, cols);
   }
@@ -409,10 +410,10 @@ export class SqlRenderer {
   private dynInfo(x: IRExpr, cols: Map<string, string>): DynInfo | null {
     if (x.t !== 'dynamic') return null;
     if (x.e === 'col') return DYN.get(cols)?.get(x.name) ?? null;
-    if (x.e === 'fn' && x.f === 'convert' && x.args[0]!.t === 'string') return { base: `NULLIF(${this.expr(x.args[0]!, cols)}, '')`, path: [] };
+    if (x.e === 'fn' && x.f === 'convert' && x.args[0]!.t === 'string') return { base: `NULLIF(${this.expr(x.args[0]!, cols)}, '')`, path: [], text: true };
     if (x.e === 'path') {
       const b = this.dynInfo(x.base, cols);
-      if (b) return { base: b.base, path: [...b.path, ...x.path] };
+      if (b) return { base: b.base, path: [...b.path, ...x.path], text: b.text };
       return { base: this.expr(x.base, cols), path: x.path };
     }
     return null;
@@ -448,7 +449,7 @@ export class SqlRenderer {
   private convertExpr(x: IRExpr, to: KType, cols: Map<string, string>, order = ''): string {
     if (x.t === to) return this.expr(x, cols, order);
     const info = x.t === 'dynamic' ? this.dynInfo(x, cols) : null;
-    if (info) return this.d.dynPath(info.base, info.path, to);
+    if (info) return this.d.dynPath(info.base, info.path, to, info.text);
     if (x.e === 'lit') {
       const v = convertLiteral(x.v, x.t, to);
       if (v !== NO_FOLD) return this.d.literal(to, v);
@@ -466,7 +467,7 @@ export class SqlRenderer {
       case 'lit': return this.d.literal(x.t, x.v);
       case 'path': {
         const info = this.dynInfo(x, cols)!;
-        return this.d.dynPath(info.base, info.path, 'json');
+        return this.d.dynPath(info.base, info.path, 'json', info.text);
       }
       case 'scalar': {
         const sub = new SqlRenderer(this.d, this.names);
