@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/store/store.js';
@@ -56,3 +57,15 @@ export const zeekHeader = (path: string, fields: string[], types: string[]): str
     `#fields\t${fields.join('\t')}`, `#types\t${types.join('\t')}`].join('\n') + '\n';
 export const ID_FIELDS = ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p'];
 export const ID_TYPES = ['time', 'string', 'addr', 'port', 'addr', 'port'];
+
+/** A test body run in a fresh temporary folder, removed afterwards. */
+export function withTempDir(prefix: string) {
+  return (fn: (dir: string) => Promise<void>) => async () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}

@@ -1,21 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, query, tableDigest } from './helpers.js';
+import { cli, query, tableDigest, withTempDir } from './helpers.js';
 import { parseDateTimeMicros, inferTable, sniffDefenderFormat } from '../../src/events/import.js';
 
-function withDir(fn: (dir: string) => Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wh-import-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+const withDir = withTempDir('wh-import-');
 
 const ROWS = [
   { Timestamp: '2024-03-01T10:00:00.1234567Z', DeviceId: 'd1', DeviceName: 'ws1.contoso.local', ActionType: 'ConnectionSuccess', RemoteIP: '1.2.3.4', RemotePort: 443, LocalIP: '10.0.0.5', LocalPort: 50000, Protocol: 'Tcp', ReportId: 11, InitiatingProcessFileName: 'chrome.exe', InitiatingProcessId: 4242, AdditionalFields: null },

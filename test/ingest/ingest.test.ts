@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { writeFileSync, existsSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, bin, shared, tableDigest, query } from './helpers.js';
+import { cli, bin, shared, tableDigest, query, withTempDir } from './helpers.js';
 import { openStore } from '../../src/store/store.js';
 
-function withDir(fn: (dir: string) => Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wh-ingest-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+const withDir = withTempDir('wh-ingest-');
 
 const corpus = join(shared, 'corpus/zeek');
 

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readZeekLog, listZeekLogFiles, logPathOf } from '../../src/zeek/reader.js';
 import type { LogSchema, ZeekRecord } from '../../src/zeek/types.js';
+import { withTempDir } from './helpers.js';
 
 const HEADER = [
   '#separator \\x09',
@@ -27,16 +27,7 @@ async function readAll(file: string, opts: Parameters<typeof readZeekLog>[2] = {
   return { recs, bad, stats };
 }
 
-function withDir(fn: (dir: string) => Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wh-reader-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+const withDir = withTempDir('wh-reader-');
 
 test('TSV: headers drive types; unset fields absent, (empty) sets, escapes undone to bytes', withDir(async (dir) => {
   const f = join(dir, 'http.log');

@@ -5,25 +5,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { corpusCases as cases, zeekHeader, ID_FIELDS, ID_TYPES } from './helpers.js';
+import { corpusCases as cases, zeekHeader, ID_FIELDS, ID_TYPES, withTempDir } from './helpers.js';
 import { openStore } from '../../src/store/store.js';
 import { ingestPaths, type IngestOptions, type IngestResult } from '../../src/events/ingest.js';
 import { planSqlLog } from '../../src/events/sql-map.js';
 
-function withDir(fn: (dir: string) => Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wh-sqlmap-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+const withDir = withTempDir('wh-sqlmap-');
 
 /** Every stored row of the three tables the ingest writes, ReportId left out (SQL and JavaScript hash differently), sorted. */
 async function ingestRows(paths: string[], opts: IngestOptions, db = ':memory:'): Promise<{ r: IngestResult; rows: string[]; warnings: string[] }> {

@@ -2,25 +2,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planTsvChunks, readZeekLog } from '../../src/zeek/reader.js';
 import { openStore } from '../../src/store/store.js';
 import { ingestPaths } from '../../src/events/ingest.js';
-import { cli, tableDigest, zeekHeader, ID_FIELDS, ID_TYPES } from './helpers.js';
+import { cli, tableDigest, zeekHeader, ID_FIELDS, ID_TYPES, withTempDir } from './helpers.js';
 
-function withDir(fn: (dir: string) => Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wh-workers-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+const withDir = withTempDir('wh-workers-');
 
 const head = zeekHeader;
 const ID = ID_FIELDS;
