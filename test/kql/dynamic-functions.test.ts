@@ -1,14 +1,10 @@
 // Array and property-bag functions, trigonometry and bin_at(), against values worked out by hand
 // from Kusto's documentation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, type Store } from '../../src/store/index.js';
-import { runQuery } from '../../src/kql/index.js';
+import { printStore } from './print-row.js';
+const { row } = printStore(new Date('2024-05-01T12:00:00Z'));
 
-let store: Store;
-before(async () => { store = await openStore(':memory:'); });
-after(() => store.close());
-const row = async (q: string): Promise<Record<string, unknown>> => (await runQuery(store, q, { now: new Date('2024-05-01T12:00:00Z') })).rows[0]!;
 
 test('array_iff(): true / non-zero picks the first, false / 0 the second, anything else null; arrays element-wise', async () => {
   assert.deepEqual(await row('print a = array_iff(dynamic([1, 0, 50]), "yes", "no"), b = array_iff(dynamic(["s", 1.5, null, false]), 1, 0), c = array_iff(dynamic([true, true, true]), dynamic([1, 2]), dynamic([3, 4]))'),

@@ -1,15 +1,10 @@
 // Scalar functions and aggregates against hand-computed values (Kusto's documented semantics).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, type Store } from '../../src/store/index.js';
-import { runQuery } from '../../src/kql/index.js';
+import { printStore } from './print-row.js';
 
-let store: Store;
-before(async () => { store = await openStore(':memory:'); });
-after(() => store.close());
 const now = new Date('2024-05-01T12:00:00Z');
-const row = async (q: string): Promise<Record<string, unknown>> => (await runQuery(store, q, { now })).rows[0]!;
-const rows = async (q: string): Promise<Record<string, unknown>[]> => (await runQuery(store, q, { now })).rows;
+const { row, rows } = printStore(now);
 
 test('hex literals keep their value', async () => {
   const r = await row('datatable(n:long)[0xFFFFFFFF, 0xCFFFFFFD, 0xFAFEFFFF] | summarize a = binary_all_and(n), x = binary_all_xor(n)');

@@ -1,14 +1,11 @@
 // has_ipv4 and its prefix/any forms, format_ipv4[_mask], ipv4_compare, replace_strings, against
 // values worked out by hand from Kusto's documentation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, type Store } from '../../src/store/index.js';
 import { runQuery } from '../../src/kql/index.js';
+import { printStore } from './print-row.js';
+const { row, store } = printStore();
 
-let store: Store;
-before(async () => { store = await openStore(':memory:'); });
-after(() => store.close());
-const row = async (q: string): Promise<Record<string, unknown>> => (await runQuery(store, q)).rows[0]!;
 
 test('has_ipv4*: a valid address delimited by anything but letters, digits and dots', async () => {
   assert.deepEqual(await row(`print a = has_ipv4('05:04:54 127.0.0.1 GET /favicon.ico 404', '127.0.0.1'), b = has_ipv4('05:04:54 127.0.0.256 GET', '127.0.0.256'),
@@ -21,7 +18,7 @@ test('has_ipv4*: a valid address delimited by anything but letters, digits and d
 });
 
 test('format_ipv4 / format_ipv4_mask / ipv4_compare: the shortest prefix applies; invalid input is empty', async () => {
-  const r = await runQuery(store, `datatable(address:string, mask:long)['192.168.1.1', 24, '192.168.1.1', 32, '192.168.1.1/24', 32, '192.168.1.1/24', long(-1)]
+  const r = await runQuery(store(), `datatable(address:string, mask:long)['192.168.1.1', 24, '192.168.1.1', 32, '192.168.1.1/24', 32, '192.168.1.1/24', long(-1)]
     | extend result = format_ipv4(address, mask), result_mask = format_ipv4_mask(address, mask)`);
   assert.deepEqual(r.rows.map((x) => [x.result, x.result_mask]), [['192.168.1.0', '192.168.1.0/24'], ['192.168.1.1', '192.168.1.1/32'], ['192.168.1.0', '192.168.1.0/24'], ['', '']]);
   assert.deepEqual(await row(`print a = format_ipv4(3232235777), b = format_ipv4('x'), c = ipv4_compare('192.168.1.1', '192.168.1.255', 24), d = ipv4_compare('192.168.1.1', '192.168.1.0', 32),
