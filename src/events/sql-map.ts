@@ -18,9 +18,9 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, tmpdir } from 'node:os';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { isGzip, logPathOf, planTsvChunks, unescapeZeek, SCHEMA_KEYS, type ReadStats } from '../zeek/reader.js';
+import { isGzip, logPathOf, planTsvChunks, toBytes, unescapeZeek, SCHEMA_KEYS, type ReadStats } from '../zeek/reader.js';
 import { quoteIdent, getTable } from '../store/types.js';
-import { storageTable } from '../store/store.js';
+import { insertNewRows } from '../store/store.js';
 import { hash53 } from './hash.js';
 import { ACTION_TYPES, CONN_FIELDS, DNE_COLUMNS, ICMP_FIELDS, ID_FIELDS, jsonString, type EventModel } from './model.js';
 
@@ -354,19 +354,15 @@ export async function mapLogInSql(plan: SqlLogPlan, ctx: SqlMapContext): Promise
   const env = Number(process.env.WIREHUNT_INGEST_THREADS);
   const want = Number.isInteger(env) && env > 0 ? env : Math.max(threads, availableParallelism());
   if (want !== threads) await conn.run(`SET threads = ${want}`);
-  // The rows' order in storage means nothing (KQL promises none): DuckDB may insert in parallel.
-  // Reading a dns log in file order (step 1) needs the order kept: only the INSERT goes without.
-  const pio = String((await conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRows()[0]![0]) === 'true';
   try {
-    return await run(q, ctx, pio);
+    return await run(q, ctx);
   } finally {
-    if (pio) await conn.run(`SET preserve_insertion_order = true`);
     await conn.run(`DROP TABLE IF EXISTS temp.main.__wh_ips; DROP TABLE IF EXISTS temp.main.__wh_certs; DROP TABLE IF EXISTS temp.main.__wh_groups`).catch(() => {});
     if (want !== threads) await conn.run(`SET threads = ${threads}`);
   }
 }
 
-async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<SqlMapResult> {
+async function run(q: LogSql, ctx: SqlMapContext): Promise<SqlMapResult> {
   const { conn, model } = ctx;
   const debug = process.env.WIREHUNT_STORE_DEBUG ? (what: string) => {
     const u = process.cpuUsage(c0);
@@ -413,7 +409,7 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
   const learnInOrder = (ts: string, emits: boolean, o: string, rr: string, qq: string, qt: string, answers: string) => {
     const masked = /^X{10}\.X{6}$/.test(ts);
     if (masked && ctx.maskedTime === 'skip') return; // the reader drops the record
-    const bytes = (x: string) => unescapeZeek(Buffer.from(x, 'utf8').toString('latin1'));
+    const bytes = (x: string) => unescapeZeek(toBytes(x)); // as the reader gives a TSV field
     if (answers !== '-' && answers !== '(empty)') model.learnFromDns({ query: bytes(qq), qtype_name: bytes(qt), answers: answers.split(',').map(bytes) });
     const t = masked ? 0 : ts === 'nan' || ts === 'inf' || ts === '-inf' ? NaN : Number(ts);
     if (emits && Number.isFinite(t)) {
@@ -561,25 +557,15 @@ async function run(q: LogSql, ctx: SqlMapContext, keepsOrder: boolean): Promise<
       LEFT JOIN temp.main.__wh_ips p ON p.ip = m.rh
       CROSS JOIN (VALUES (0), (1)) s(side)
       WHERE ${side('o.DeviceId', 'p.DeviceId')} IS NOT NULL`;
-    const t = storageTable('DeviceNetworkEvents');
     const def = getTable('DeviceNetworkEvents')!;
     const names = DNE_COLUMNS.map((c) => quoteIdent(def.columns.find((x) => x.name === c)!.sqlName));
-    const within = `BETWEEN make_timestamp(${lo + shift}) AND make_timestamp(${hi + shift})`;
-    if (keepsOrder) await conn.run(`SET preserve_insertion_order = false`);
-    await conn.run('BEGIN TRANSACTION');
+    // The rows' order in storage means nothing (KQL promises none): DuckDB may insert in parallel.
+    await conn.run('SET SESSION preserve_insertion_order = false');
     try {
-      const near = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${t} WHERE "Timestamp" ${within}`)).getRows()[0]![0]);
-      const batch = dup ? `SELECT DISTINCT ON (ReportId, DeviceId, Timestamp) * FROM (${rows})` : rows;
-      const anti = near > 0 ? ` ANTI JOIN (SELECT ReportId, DeviceId, Timestamp FROM ${t} WHERE "Timestamp" ${within}) x
-        ON x.ReportId IS NOT DISTINCT FROM b.ReportId AND x.DeviceId IS NOT DISTINCT FROM b.DeviceId AND x.Timestamp IS NOT DISTINCT FROM b.Timestamp` : '';
-      const res = await conn.run(`INSERT INTO ${t} (${names.join(', ')}) SELECT ${DNE_COLUMNS.map((c) => `b.${c}`).join(', ')} FROM (${batch}) b${anti}`);
-      inserted = Number(res.rowsChanged);
-      await conn.run('COMMIT');
-    } catch (err) {
-      await conn.run('ROLLBACK').catch(() => {});
-      throw err;
+      inserted = await insertNewRows(conn, def, names, rows, { dup, range: { lo: lo + shift, hi: hi + shift } });
+    } finally {
+      await conn.run('RESET SESSION preserve_insertion_order');
     }
-    if (keepsOrder) await conn.run(`SET preserve_insertion_order = true`);
     debug(`insert ${staged} rows (dup ${dup})`);
   }
 

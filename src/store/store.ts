@@ -360,6 +360,41 @@ function isJson(s: string): boolean {
   }
 }
 
+/**
+ * Inserts `rows` (SQL yielding the physical columns `names` of `table`, key columns included) in one
+ * statement, all or nothing, leaving out rows whose key (ReportId, DeviceId, Timestamp) is already
+ * stored and, when `dup`, repeats within `rows`. `range`: the rows' Timestamps in µs, when known: only
+ * stored rows in it can share a key, so the ANTI JOIN reads those (the time column's zone maps skip the
+ * rest) and is left out when there are none; a batch then costs the same however large the store has
+ * grown. Returns the rows added.
+ */
+export async function insertNewRows(
+  conn: DuckDBConnection, table: TableDef, names: readonly string[], rows: string, opts: { dup: boolean; range?: { lo: number; hi: number } },
+): Promise<number> {
+  const t = storageTable(table);
+  const into = `INSERT INTO ${t} (${names.join(', ')})`;
+  const sqlName = (k: string) => quoteIdent(table.columns.find((c) => c.name === k)!.sqlName);
+  const keys = table.keyColumns.map(sqlName);
+  if (!keys.length) return Number((await conn.run(`${into} SELECT DISTINCT * FROM (${rows}) EXCEPT SELECT ${names.join(', ')} FROM ${t}`)).rowsChanged);
+  const batch = opts.dup ? `SELECT DISTINCT ON (${keys.join(', ')}) * FROM (${rows})` : rows;
+  const select = `SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b`;
+  const cond = keys.map((k) => `x.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
+  if (!opts.range || !table.keyColumns.includes('Timestamp')) return Number((await conn.run(`${into} ${select} ANTI JOIN ${t} x ON ${cond}`)).rowsChanged);
+  const within = `${sqlName('Timestamp')} BETWEEN make_timestamp(${opts.range.lo}) AND make_timestamp(${opts.range.hi})`;
+  // One transaction: no stored row in the range means no key can be shared.
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const near = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${t} WHERE ${within}`)).getRows()[0]![0]);
+    const anti = near > 0 ? ` ANTI JOIN (SELECT ${keys.join(', ')} FROM ${t} WHERE ${within}) x ON ${cond}` : '';
+    const n = Number((await conn.run(`${into} ${select}${anti}`)).rowsChanged);
+    await conn.run('COMMIT');
+    return n;
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
 /** Formats a row's physical columns as one staging line (every field followed by a tab, no newline). */
 type LineFn = (cells: ArrayLike<Cell>) => string;
 
@@ -673,14 +708,8 @@ export class BatchWriter {
     return `read_csv(${sqlString(file)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', columns = {${cols.join(', ')}})`;
   }
 
-  /**
-   * The batch's INSERT; `distinct`: the batch may repeat a key; `anti`: stored rows may share a key.
-   * `within`: the batch's Timestamps all lie in this SQL range (`BETWEEN …`), so only stored rows in
-   * it can share a key: the anti join reads those (the time column's zone maps skip the rest) instead
-   * of the whole table, and a batch costs the same however large the store has grown.
-   */
-  private insertSql(source: string, distinct = true, anti = true, within?: string): string {
-    const t = storageTable(this.table);
+  /** The staged batch's rows as the table's physical columns (and NULL for key columns the writer does not supply). */
+  private rowsSql(source: string): { names: string[]; rows: string } {
     const hot = this.layout.hot;
     const names = hot.map((c) => quoteIdent(c.sqlName));
     const conv = hot.map((c, i) => `${fromStage(c, `s.c${i}`)} AS ${quoteIdent(c.sqlName)}`);
@@ -688,19 +717,9 @@ export class BatchWriter {
       names.push(COLD);
       conv.push(`CAST(${unescText(`s.c${hot.length}`)} AS JSON) AS ${COLD}`);
     }
-    const keys = this.table.keyColumns.map((k) => this.table.columns.find((c) => c.name === k)!);
-    if (keys.length) {
-      // Key columns the writer does not supply are NULL in the table too.
-      const present = new Set(hot.map((c) => c.name));
-      const missing = keys.filter((k) => !present.has(k.name)).map((k) => `NULL AS ${quoteIdent(k.sqlName)}`);
-      const keyNames = keys.map((k) => quoteIdent(k.sqlName));
-      const cond = keyNames.map((k) => `t.${k} IS NOT DISTINCT FROM b.${k}`).join(' AND ');
-      const rows = `SELECT ${[...conv, ...missing].join(', ')} FROM ${source} s`;
-      const batch = distinct ? `SELECT DISTINCT ON (${keyNames.join(', ')}) * FROM (${rows})` : rows;
-      const stored = within ? `(SELECT ${keyNames.join(', ')} FROM ${t} WHERE ${quoteIdent(this.columns[this.layout.tsIdx]!.sqlName)} ${within})` : t;
-      return `INSERT INTO ${t} (${names.join(', ')}) SELECT ${names.map((n) => `b.${n}`).join(', ')} FROM (${batch}) b${anti ? ` ANTI JOIN ${stored} t ON ${cond}` : ''}`;
-    }
-    return `INSERT INTO ${t} (${names.join(', ')}) SELECT DISTINCT ${conv.join(', ')} FROM ${source} s EXCEPT SELECT ${names.join(', ')} FROM ${t}`;
+    const present = new Set(hot.map((c) => c.name));
+    const missing = this.table.keyColumns.filter((k) => !present.has(k)).map((k) => `NULL AS ${quoteIdent(this.table.columns.find((c) => c.name === k)!.sqlName)}`);
+    return { names, rows: `SELECT ${[...conv, ...missing].join(', ')} FROM ${source} s` };
   }
 
   get pending(): number {
@@ -744,31 +763,13 @@ export class BatchWriter {
   }
 
   private async insert(b: StagedBatch): Promise<void> {
-    const conn = this.inserter!;
-    const source = this.readCsv(b.file);
-    const keyed = this.table.keyColumns.length > 0;
-    const range = this.layout.tsIdx >= 0 && b.tsMin <= b.tsMax ? [b.tsMin, b.tsMax] : undefined;
     const t0 = performance.now();
     try {
-      let r;
-      if (keyed && range) {
-        // One transaction: no stored row in the batch's time range means no key can be shared.
-        await conn.run('BEGIN TRANSACTION');
-        try {
-          const t = storageTable(this.table);
-          const ts = quoteIdent(this.columns[this.layout.tsIdx]!.sqlName);
-          const within = `BETWEEN make_timestamp(${range[0]}) AND make_timestamp(${range[1]})`;
-          const near = await conn.runAndReadAll(`SELECT count(*) FROM ${t} WHERE ${ts} ${within}`);
-          const anti = Number(near.getRows()[0]![0]) > 0;
-          r = await conn.run(this.insertSql(source, b.dup, anti, within));
-          await conn.run('COMMIT');
-        } catch (err) {
-          await conn.run('ROLLBACK').catch(() => {});
-          throw err;
-        }
-      } else r = await conn.run(this.insertSql(source, b.dup || !keyed));
+      const { names, rows } = this.rowsSql(this.readCsv(b.file));
+      const range = this.layout.tsIdx >= 0 && b.tsMin <= b.tsMax ? { lo: b.tsMin, hi: b.tsMax } : undefined;
+      const n = await insertNewRows(this.inserter!, this.table, names, rows, { dup: b.dup, range });
       if (process.env.WIREHUNT_STORE_DEBUG) process.stderr.write(`flush ${b.rows} rows: insert ${(performance.now() - t0).toFixed(0)} ms\n`);
-      this.inserted += Number(r.rowsChanged);
+      this.inserted += n;
       this.staged += b.rows;
     } finally {
       rmSync(b.file, { force: true });

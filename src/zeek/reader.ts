@@ -566,8 +566,8 @@ export class ReaderError extends Error {
   override name = 'ReaderError';
 }
 
-/** JSON strings are Unicode; records hold byte strings (UTF-8 bytes as latin1 chars). */
-function toBytes(s: string): string {
+/** Unicode text (JSON strings, lines DuckDB read) as the byte strings records hold (UTF-8 bytes as latin1 chars). */
+export function toBytes(s: string): string {
   for (let i = 0; i < s.length; i++) {
     if (s.charCodeAt(i) > 127) return Buffer.from(s, 'utf8').toString('latin1');
   }

@@ -440,12 +440,6 @@ export class SqlRenderer {
     return text ? [prefilterSql(text, l.v, (v) => this.d.literal('string', v))] : [];
   }
 
-  /** SQL for the base of a dynamic path: JSON, or JSON text when it comes from todynamic(string). */
-  private dynBase(x: IRExpr, cols: Map<string, string>): string {
-    if (x.e === 'fn' && x.f === 'convert' && x.t === 'dynamic' && x.args[0]!.t === 'string') return `NULLIF(${this.expr(x.args[0]!, cols)}, '')`;
-    return this.expr(x, cols);
-  }
-
   private convertExpr(x: IRExpr, to: KType, cols: Map<string, string>, order = ''): string {
     if (x.t === to) return this.expr(x, cols, order);
     const info = x.t === 'dynamic' ? this.dynInfo(x, cols) : null;
