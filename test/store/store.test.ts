@@ -97,6 +97,27 @@ test('batches keep awkward values intact: tabs, newlines, NUL, \\x01, quotes in 
   }
 });
 
+test('JSON text (AdditionalFields, __cold) is stored uncompressed; other strings as DuckDB chooses', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wh-store-'));
+  try {
+    const s = await openStore(join(dir, 's.duckdb'));
+    const w = await s.writer('DeviceNetworkEvents', ['Timestamp', 'DeviceId', 'ReportId', 'RemoteUrl', 'AdditionalFields', 'InitiatingProcessFileName']);
+    // repetitive text, which DuckDB would otherwise compress (FSST or a dictionary)
+    for (let i = 0; i < 5000; i++) w.appendRow([1_700_000_000_000_000 + i, 'dev1', i, `host${i % 7}.example.com`, JSON.stringify({ direction: 'Out', uid: `C${i}`, query: `q${i % 50}.example.net` }), 'chrome.exe']);
+    await w.close();
+    await s.connection.run('CHECKPOINT');
+    const r = await s.connection.runAndReadAll(`SELECT column_name, string_agg(DISTINCT compression, ',') FROM pragma_storage_info('store.DeviceNetworkEvents')
+      WHERE segment_type <> 'VALIDITY' AND column_name IN ('AdditionalFields', '__cold', 'RemoteUrl') GROUP BY ALL ORDER BY 1`);
+    const got = Object.fromEntries(r.getRows().map(([c, l]) => [String(c), String(l)]));
+    assert.equal(got.AdditionalFields, 'Uncompressed');
+    assert.equal(got.__cold, 'Uncompressed');
+    assert.notEqual(got.RemoteUrl, 'Uncompressed'); // the rule is for JSON text only
+    s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('re-running the same rows in other batch sizes adds only what is missing', async () => {
   const s = await openStore(':memory:');
   try {
