@@ -7,7 +7,6 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { openStore, type Store } from '../../src/store/index.js';
 import { runQuery, type QueryResult } from '../../src/kql/index.js';
-import { memoryOwner } from '../../src/kql/exec/json-rows.js';
 
 let store: Store;
 before(async () => { store = await openStore(':memory:'); });
@@ -76,7 +75,8 @@ test('zero fractions in numbers are dropped, in strings kept, with or without a 
   // no string holds ".0": the replace that needs not skip strings; "v1.0" in a string: the one that skips them
   const q = `datatable(k:string, raw:string)[
     "numbers", '{"rtt":0.01,"TTLs":[300.0,10.50,1.000],"n":{"x":2.0},"s":"a.b"}', "mixed", '{"ver":"v1.0","TTLs":[300.0],"d":"x.0y"}',
-    "minus-zero", '{"m":-0.0,"k":[-0,-0.00,-0.5]}', "scalar", '3.0', "escaped", '{"q":"\\\\\\\\.0\\\\"","n":4.0}']
+    "minus-zero", '{"m":-0.0,"k":[-0,-0.00,-0.5]}', "scalar", '3.0', "escaped", '{"q":"\\\\\\\\.0\\\\"","n":4.0}',
+    "no-zero-fraction", '{"rtt":0.00075,"d":1.05,"v":"x.0"}', "ip", '{"a":["10.0.0.1"],"n":7.0}']
     | extend j = todynamic(raw)`;
   const { text } = await both(q);
   assert.match(text, /"j":\{"rtt":0\.01,"TTLs":\[300,10\.5,1\],"n":\{"x":2\},"s":"a\.b"\}/);
@@ -84,6 +84,9 @@ test('zero fractions in numbers are dropped, in strings kept, with or without a 
   assert.match(text, /"j":\{"m":0,"k":\[0,0,-0\.5\]\}/);
   assert.match(text, /"k":"scalar","raw":"3\.0","j":3\}/);
   assert.match(text, /"j":\{"q":"\\\\\.0\\"","n":4\}/);
+  // ".0" but no zero fraction anywhere: kept as it is; a zero fraction beside an address in a string
+  assert.match(text, /"j":\{"rtt":0\.00075,"d":1\.05,"v":"x\.0"\}/);
+  assert.match(text, /"j":\{"a":\["10\.0\.0\.1"\],"n":7\}/);
 });
 
 test('thousands of rows over several chunks: re-encoded rows in between, short rows, truncation', async () => {
@@ -110,16 +113,14 @@ test('empty and sorted results', async () => {
   for (let n = 1; n < rows.length; n++) assert.ok(rows[n - 1]!.k > rows[n]!.k || (rows[n - 1]!.k === rows[n]!.k && rows[n - 1]!.i < rows[n]!.i), `row ${n} out of order`);
 });
 
-test('pieces viewing DuckDB memory keep its chunk and result alive after the result object is dropped', async () => {
+test('the Results text stays intact after its result is dropped and DuckDB reuses the memory', async () => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const q = `range i from 1 to 20000 step 1 | extend s = strcat('value number ', i, ' padded to a longer row text'), j = todynamic(strcat('{"k":', i, '}'))`;
   let r: QueryResult | null = await runQuery(store, q, { now });
   const { parts } = r.resultsJson;
   const before = Buffer.concat(parts).toString('utf8');
-  const owned = parts.filter((p) => memoryOwner(p) !== undefined);
-  assert.ok(owned.length >= 10, `${owned.length} of ${parts.length} pieces view DuckDB memory`);
-  const owners = owned.map((p) => new WeakRef(memoryOwner(p)!));
+  assert.ok(parts.length < 200, `${parts.length} pieces: runs of adjacent rows are one piece`);
   r = null;
   for (let k = 0; k < 3; k++) {
     gc();
@@ -127,7 +128,6 @@ test('pieces viewing DuckDB memory keep its chunk and result alive after the res
     await runQuery(store, `range i from 1 to 20000 step 1 | extend s = strcat('other text ', i * 7, ' of another result')`, { now });
   }
   gc();
-  assert.ok(owners.every((w) => w.deref() !== undefined), 'owners collected while their pieces live');
   assert.equal(Buffer.concat(parts).toString('utf8'), before);
   assert.ok(before.endsWith('"s":"value number 20000 padded to a longer row text","j":{"k":20000}}]'));
 });

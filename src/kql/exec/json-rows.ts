@@ -3,23 +3,9 @@
 // Results array, without making a JS string per row.
 //
 // DuckDB keeps the strings of a result chunk one after the other in memory: a run of adjacent rows becomes
-// one Buffer viewing that memory (the adjacency is checked, never assumed), not copied. Each such view keeps
-// the DuckDB chunk and result it points into alive for as long as the view itself is alive (see pin).
+// one Buffer (the adjacency is checked, never assumed), copied out of DuckDB's memory in one native call.
 import duckdb from '@duckdb/node-bindings';
 import type { DuckDBMaterializedResult } from '@duckdb/node-api';
-
-/** View → the DuckDB objects owning its memory (freed by their finalizers once nothing references them). */
-const owners = new WeakMap<Uint8Array, object>();
-
-/** The DuckDB objects a piece of the text points into (undefined for pieces in JS memory). */
-export function memoryOwner(view: Uint8Array): object | undefined {
-  return owners.get(view);
-}
-
-function pin<T extends Uint8Array>(view: T, owner: object): T {
-  owners.set(view, owner);
-  return view;
-}
 
 export interface JsonRows {
   /** The Results array text, `[{…},{…}]`, in pieces to write or concatenate in order. */
@@ -61,7 +47,6 @@ export function readJsonRows(result: DuckDBMaterializedResult, maxRows: number):
   const chunkCount = result.chunkCount;
   for (let ci = 0; ci < chunkCount && count < maxRows; ci++) {
     const chunk = result.getChunk(ci).chunk;
-    const owner = { result, chunk };
     const n = Math.min(duckdb.data_chunk_get_size(chunk), maxRows - count);
     if (n <= 0) continue;
     const strings = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk, 0), n * 16);
@@ -72,7 +57,7 @@ export function readJsonRows(result: DuckDBMaterializedResult, maxRows: number):
     let runBytes = 0;
     let next = -1;
     const flush = (end: number): void => {
-      if (end > start) for (const p of runParts(strings, view, start, end, runBytes, owner)) parts.push(p);
+      if (end > start) for (const p of runParts(strings, view, start, end, runBytes)) parts.push(p);
       start = end;
       runBytes = 0;
     };
@@ -97,9 +82,7 @@ export function readJsonRows(result: DuckDBMaterializedResult, maxRows: number):
   }
   if (count > 0) {
     const last = parts[parts.length - 1]!;
-    const trimmed = last.subarray(0, last.length - 1); // the last row's comma
-    const owner = owners.get(last);
-    parts[parts.length - 1] = owner ? pin(trimmed, owner) : trimmed;
+    parts[parts.length - 1] = last.subarray(0, last.length - 1); // the last row's comma
   }
   parts.push(CLOSE);
   let byteLength = 0;
@@ -107,7 +90,7 @@ export function readJsonRows(result: DuckDBMaterializedResult, maxRows: number):
   return { parts, byteLength, count };
 }
 
-/** The text of row i (`len` bytes, or the run of adjacent rows starting there) in DuckDB's memory, not copied. */
+/** The text of row i (`len` bytes, or the run of adjacent rows starting there), copied out of DuckDB's memory. */
 function rowBytes(strings: Uint8Array, i: number, len: number): Buffer {
   return duckdb.get_data_from_pointer(strings.buffer as ArrayBuffer, strings.byteOffset + i * 16 + 8, len) as Buffer;
 }
@@ -116,8 +99,8 @@ function rowBytes(strings: Uint8Array, i: number, len: number): Buffer {
  * Rows start..end-1 (adjacent in memory, `bytes` long in all) as views. Rows holding a \u escape are
  * re-encoded: DuckDB writes some control characters as \u001F where JavaScript writes \u001f.
  */
-function runParts(strings: Uint8Array, view: DataView, start: number, end: number, bytes: number, owner: object): Buffer[] {
-  const run = pin(rowBytes(strings, start, bytes), owner);
+function runParts(strings: Uint8Array, view: DataView, start: number, end: number, bytes: number): Buffer[] {
+  const run = rowBytes(strings, start, bytes);
   if (run.indexOf(BACKSLASH_U) < 0) return [run];
   const out: Buffer[] = [];
   let from = 0;
@@ -126,12 +109,12 @@ function runParts(strings: Uint8Array, view: DataView, start: number, end: numbe
     const len = view.getUint32(i * 16, true);
     const row = run.subarray(pos, pos + len);
     if (row.indexOf(BACKSLASH_U) >= 0) {
-      if (pos > from) out.push(pin(run.subarray(from, pos), owner));
+      if (pos > from) out.push(run.subarray(from, pos));
       out.push(recode(row));
       from = pos + len;
     }
     pos += len;
   }
-  if (pos > from) out.push(pin(run.subarray(from, pos), owner));
+  if (pos > from) out.push(run.subarray(from, pos));
   return out;
 }
