@@ -2,9 +2,11 @@
 // DuckDB expert would hand-write for them, on the same store, in the same run.
 //
 // Input: N generated DeviceNetworkEvents rows (default 10,000,000; BENCH_ROWS to change) with
-// realistic AdditionalFields per ActionType, spread over 7 days, plus small DeviceInfo,
+// realistic AdditionalFields per ActionType (numbers as wirehunt's ingest writes them: microsecond
+// durations, whole numbers without ".0"), spread over 7 days, plus small DeviceInfo,
 // DeviceNetworkInfo and DeviceImageLoadEvents tables. The store is built once into
-// $BENCH_DB (default /tmp/wirehunt-bench-query.duckdb) and reused when it already has N rows.
+// $BENCH_DB (default /tmp/wirehunt-bench-query.duckdb) and reused while its rows and tables are what this
+// code makes (a hash of the generating SQL and the table layout is kept in it).
 // DuckDB runs with 2 threads (BENCH_THREADS). Reported: median of BENCH_REPS runs (default 5) per
 // query for both, their ratio, CPU time of the process (DuckDB's threads included; survives load on
 // the machine better than wall time), and parse+bind+compile times (cold, uncached; and cached).
@@ -16,9 +18,11 @@
 //   hand SQL: the expert's query with DuckDB's own JSON of each row (to_json of the row, LIMIT before
 //             encoding), runAndReadAll + getColumns, joined into one '[…]' text; without insertion order
 //             when it has no ORDER BY (as wirehunt runs queries whose result does not depend on it).
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { openStore } from '../src/store/index.js';
+import { openStore, createTableSql } from '../src/store/index.js';
+import { TABLES } from '../src/store/types.js';
 import { compileQuery, runCompiled } from '../src/kql/index.js';
 import { nowSql } from '../src/kql/exec/run.js';
 import { readJsonRows } from '../src/kql/exec/json-rows.js';
@@ -27,7 +31,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Compiled } from '../src/kql/compile.js';
 
 const N = Number(process.env.BENCH_ROWS ?? 10_000_000);
-const DB = process.env.BENCH_DB ?? '/tmp/wirehunt-bench-query.duckdb';
+const DEFAULT_DB = '/tmp/wirehunt-bench-query.duckdb';
+const DB = process.env.BENCH_DB ?? DEFAULT_DB;
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 // BENCH_ONLY=10,13: time only those seed queries (compile timings still cover all)
@@ -50,9 +55,9 @@ function generateSql(n: number): string {
   const af = `CASE a
     WHEN 'HttpConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'trans_depth', 1, 'method', ${pick(6, ['GET', 'GET', 'POST', 'HEAD'])}, 'host', 'host' || (${H(7)} % 300) || '.example.com', 'uri', ${uri}, 'version', '1.1', 'user_agent', ${ua}, 'request_body_len', 0, 'response_body_len', ${H(8)} % 100000, 'status_code', 200, 'status_msg', 'OK', 'tags', []::VARCHAR[])
     WHEN 'SshConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'version', 2, 'auth_success', (${H(9)} % 4 = 0), 'auth_attempts', ${H(10)} % 8, 'client', ${pick(11, ['SSH-2.0-OpenSSH_9.6', 'SSH-2.0-libssh_0.9.6', 'SSH-2.0-PuTTY_0.80', 'SSH-2.0-paramiko_3.4'])}, 'server', ${pick(12, ['SSH-2.0-OpenSSH_8.9p1', 'SSH-2.0-OpenSSH_7.4'])}, 'cipher_alg', 'aes256-gcm@openssh.com')
-    WHEN 'IcmpConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'conn_state', 'OTH', 'duration', (${H(13)} % 400000) / 1000.0, 'orig_bytes', ${H(14)} % 2000000, 'resp_bytes', ${H(15)} % 100000, 'orig_pkts', ${H(16)} % 2000, 'resp_pkts', ${H(17)} % 2000, 'missed_bytes', 0)
+    WHEN 'IcmpConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'conn_state', 'OTH', 'duration', (${H(13)} % 400000000 + 1) / 1000000.0, 'orig_bytes', ${H(14)} % 2000000, 'resp_bytes', ${H(15)} % 100000, 'orig_pkts', ${H(16)} % 2000, 'resp_pkts', ${H(17)} % 2000, 'missed_bytes', 0)
     WHEN 'SslConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'version', 'TLSv13', 'cipher', 'TLS_AES_128_GCM_SHA256', 'server_name', 'site' || (${H(18)} % 500) || '.example.org', 'established', true, 'resumed', false, 'subject', 'CN=site' || (${H(18)} % 500) || '.example.org', 'issuer', ${pick(19, ["CN=R3,O=Let''s Encrypt,C=US", 'CN=DigiCert Global G2 TLS RSA SHA256 2020 CA1,O=DigiCert Inc,C=US', 'CN=selfsigned.local'])})
-    WHEN 'DnsConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'query', 'q' || (${H(20)} % 5000) || '.example.net', 'qtype_name', ${pick(21, ['A', 'A', 'AAAA', 'TXT', 'PTR', 'MX'])}, 'qclass_name', 'C_INTERNET', 'rcode_name', 'NOERROR', 'trans_id', ${H(22)} % 65536, 'rtt', 0.01, 'AA', false, 'TC', false, 'RD', true, 'RA', true, 'rejected', false, 'answers', CASE WHEN ${H(23)} % 3 = 0 THEN []::VARCHAR[] ELSE ['93.184.216.' || (${H(24)} % 255)] END, 'TTLs', [300.0])
+    WHEN 'DnsConnectionInspected' THEN json_object('direction', dir, 'uid', uid, 'query', 'q' || (${H(20)} % 5000) || '.example.net', 'qtype_name', ${pick(21, ['A', 'A', 'AAAA', 'TXT', 'PTR', 'MX'])}, 'qclass_name', 'C_INTERNET', 'rcode_name', 'NOERROR', 'trans_id', ${H(22)} % 65536, 'rtt', (${H(41)} % 200000 + 1) / 1000000.0, 'AA', false, 'TC', false, 'RD', true, 'RA', true, 'rejected', false, 'answers', CASE WHEN ${H(23)} % 3 = 0 THEN []::VARCHAR[] ELSE ['93.184.216.' || (${H(24)} % 255)] END, 'TTLs', [${H(42)} % 3600])
     WHEN 'NtlmAuthenticationInspected' THEN json_object('direction', dir, 'uid', uid, 'username', 'user' || (${H(25)} % 200), 'hostname', 'WS' || (${H(26)} % 500), 'domainname', 'CORP', 'success', (${H(27)} % 3 = 0))
     WHEN 'NetworkSignatureInspected' THEN json_object('SignatureName', ${pick(28, ['SSH', 'HTTP_Client', 'DNS_Request', 'HTTPS_Client'])}, 'SignatureMatchedContent', 'x', 'SamplePacketContent', 'y')
     ELSE json_object('direction', dir, 'uid', uid, 'conn_state', 'SF') END`;
@@ -156,12 +161,20 @@ async function main(): Promise<void> {
   for (const b of seed.split(/\n(?=\/\/ Q\d+:)/)) { const m = /^\/\/ Q(\d+):/.exec(b); if (m) queries.set(Number(m[1]), b); }
 
   let store = await openStore(DB);
-  const have = await store.count('DeviceNetworkEvents');
-  if (have !== N) {
+  // rebuilt from scratch when its rows or its tables' layout differ from what this code makes
+  const layout = createHash('sha256').update(generateSql(N)).update(TABLES.map(createTableSql).join(';')).digest('hex');
+  const stamp = await store.connection.runAndReadAll('SELECT layout FROM main.bench_layout').then((r) => String(r.getRows()[0]?.[0]), () => null);
+  if (stamp !== layout) {
+    // a store this bench did not make (no stamp) is not thrown away, unless it is the default bench file
+    if (stamp === null && DB !== DEFAULT_DB && (await store.count('DeviceNetworkEvents')) > 0) {
+      throw new Error(`${DB} holds rows but was not made by bench:query; point BENCH_DB at a new file`);
+    }
     console.log(`generating ${N.toLocaleString()} DeviceNetworkEvents rows into ${DB} …`);
     const t0 = performance.now();
+    store.close();
+    for (const f of [DB, `${DB}.wal`]) rmSync(f, { force: true });
+    store = await openStore(DB);
     const c = store.connection;
-    for (const t of ['DeviceNetworkEvents', 'DeviceInfo', 'DeviceNetworkInfo', 'DeviceImageLoadEvents']) await c.run(`DELETE FROM store."${t}"`);
     await c.run(generateSql(N));
     await c.run(`INSERT INTO store.DeviceInfo (Timestamp, DeviceId, DeviceName, IsInternetFacing, ReportId)
       SELECT ${NOWSQL} - to_hours(CAST(i % 48 AS INTEGER)), 'dev' || lpad(CAST(i % 500 AS VARCHAR), 4, '0'), 'dev' || (i % 500), (hash(i) % 10 = 0), i FROM range(5000) t(i)`);
@@ -169,6 +182,7 @@ async function main(): Promise<void> {
       SELECT ${NOWSQL} - INTERVAL 1 HOUR, 'dev' || lpad(CAST(i AS VARCHAR), 4, '0'), CASE WHEN i % 7 = 0 THEN '' ELSE '["10.20.0.' || (i % 3 + 1) || '","::"]' END, i FROM range(500) t(i)`);
     await c.run(`INSERT INTO store.DeviceImageLoadEvents (Timestamp, DeviceId, FileName, InitiatingProcessFileName, ReportId)
       SELECT ${NOWSQL} - to_seconds(i), 'dev' || lpad(CAST(i % 500 AS VARCHAR), 4, '0'), (['ICMP.DLL','kernel32.dll','iphlpapi.dll','ntdll.dll'])[CAST(hash(i) % 4 AS BIGINT) + 1], 'x.exe', i FROM range(100000) t(i)`);
+    await c.run(`CREATE TABLE main.bench_layout AS SELECT '${layout}' AS layout`);
     await c.run('CHECKPOINT');
     console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     store.close();
@@ -177,7 +191,8 @@ async function main(): Promise<void> {
   const conn = store.connection;
   await conn.run(`SET threads = ${THREADS}`);
   await conn.run(`CREATE OR REPLACE TEMP MACRO format_bytes(v) AS regexp_replace(CAST(round(v / pow(1024, 2), 2) AS VARCHAR), '\\.0$', '') || ' MB'`);
-  console.log(`DeviceNetworkEvents: ${(await store.count('DeviceNetworkEvents')).toLocaleString()} rows; DuckDB threads=${THREADS}; median of ${REPS} runs; load average ${load()}`);
+  const size = (await conn.runAndReadAll(`SELECT database_size FROM pragma_database_size() WHERE database_name = current_database()`)).getRows()[0]?.[0];
+  console.log(`DeviceNetworkEvents: ${(await store.count('DeviceNetworkEvents')).toLocaleString()} rows (store ${String(size)}); DuckDB threads=${THREADS}; median of ${REPS} runs; load average ${load()}`);
 
   console.log('compiling (cold and cached) …');
   // parse + bind + compile: cold (no plan cache) after a warm-up, and from the plan cache
@@ -246,7 +261,6 @@ async function main(): Promise<void> {
   console.log(`max ratio ${Math.max(...ratios).toFixed(2)}, geometric mean ${Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length).toFixed(2)}; compile cold median ${median(cold).toFixed(1)} ms, cached ${median(cached).toFixed(3)} ms`);
   console.log(`over 1 s: ${over.length ? over.join(', ') : 'none'}; load average ${load()}`);
   if (BREAKDOWN) console.log(`breakdown, median CPU ms of ${REPS} runs (load average ${load()}):\n${breakdowns.join('\n')}`);
-  void nowSql; void existsSync;
   store.close();
 }
 
