@@ -40,8 +40,8 @@ after(async () => {
 // (statedColumnsIn in corpus-lib.ts). A query that reads a property the data does not have fails,
 // as it does in Kusto.
 const PINNED = {
-  network: { total: 462, bound: 297, external: 63, externalRan: 63, ran: 292 },
-  defender: { total: 2349, bound: 1763, external: 113, externalRan: 112, ran: 1742 },
+  network: { total: 462, bound: 297, external: 63, externalRan: 63, ran: 293 },
+  defender: { total: 2349, bound: 1763, external: 113, externalRan: 112, ran: 1744 },
 };
 
 for (const name of ['network', 'defender'] as const) {

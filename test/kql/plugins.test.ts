@@ -156,3 +156,35 @@ test('mv-expand and mv-apply limit: at most n items from each row', async () => 
   const ap = await run(`${T} | mv-apply x = l to typeof(long) limit 3 on (summarize s = sum(x)) | project a, s | order by a asc`);
   assert.deepEqual(ap.rows, [{ a: 1, s: 6 }, { a: 2, s: 11 }]);
 });
+
+const NETS = `datatable(network:string, site:string, zone:string)[
+  "10.1.0.0/16", "hq", "a",
+  "10.1.2.0/24", "hq-lab", "a",
+  "192.168.7.9", "printer", "b",
+  "172.16.0.0/12", "vpn", "b",
+  "0.0.0.0/0", "anywhere", "z"]`;
+const HOSTS = `datatable(ip:string, zone:string, n:long)[
+  "10.1.2.3", "a", 1,
+  "10.1.9.9", "a", 2,
+  "192.168.7.9", "b", 3,
+  "192.168.7.10", "b", 4,
+  "172.31.255.255", "b", 5,
+  "fe80::1", "a", 6,
+  "", "a", 7]`;
+
+test('ipv4_lookup: every range holding the address (a.b.c.d/n or one address), extra keys equal; unmatched rows only when asked', async () => {
+  const q = (args: string) => `let Nets = ${NETS}; ${HOSTS} | evaluate ipv4_lookup(Nets, ip, network${args})`;
+  const inner = await run(q(', zone'));
+  // the binder's columns: the source's, then the lookup's that the source lacks (zone is an extra key: once)
+  assert.deepEqual(schema(inner), ['ip:String', 'zone:String', 'n:Int64', 'network:String', 'site:String']);
+  const key = (r: Record<string, unknown>) => `${r.n} ${r.network}`;
+  // worked out by hand: 10.1.2.3 is in the /16 and the /24; 10.1.9.9 only in the /16; 192.168.7.9 is the printer;
+  // 192.168.7.10 is in nothing of zone b; 172.31.255.255 is the last address of 172.16.0.0/12; 0.0.0.0/0 is zone z
+  assert.deepEqual(inner.rows.map(key).sort(), ['1 10.1.0.0/16', '1 10.1.2.0/24', '2 10.1.0.0/16', '3 192.168.7.9', '5 172.16.0.0/12']);
+  const all = await run(q(', zone, return_unmatched = true'));
+  assert.deepEqual(all.rows.map(key).sort(), ['1 10.1.0.0/16', '1 10.1.2.0/24', '2 10.1.0.0/16', '3 192.168.7.9', '4 ', '5 172.16.0.0/12', '6 ', '7 ']);
+  assert.deepEqual(all.rows.find((r) => r.n === 4), { ip: '192.168.7.10', zone: 'b', n: 4, network: '', site: '' });
+  // without the extra key the catch-all range matches every IPv4 address
+  const any = await run(`let Nets = ${NETS}; ${HOSTS} | evaluate ipv4_lookup(Nets, ip, network) | where site == "anywhere" | project n`);
+  assert.deepEqual(any.rows.map((r) => r.n).sort(), [1, 2, 3, 4, 5]);
+});

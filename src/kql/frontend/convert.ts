@@ -326,6 +326,11 @@ export class Converter {
     throw new Unsupported(`tabular expression ${k}`, s);
   }
 
+  /** Call arguments: a table (a tabular let, a table name) as a Tabular expression, the rest as values. */
+  args(list: Bridged): Expr[] {
+    return items(list).map((a: Bridged) => (a.ResultType && a.ResultType.Columns && kindName(a) !== 'StarExpression' && String(a.ResultType.constructor.$$name).endsWith('TableSymbol') ? { kind: 'Tabular', query: this.query(a), type: 'unknown', span: span(a) } as Expr : this.expr(a)));
+  }
+
   exprs(list: Bridged): Expr[] {
     return items(list).map((e: Bridged) => this.expr(e));
   }
@@ -402,7 +407,7 @@ export class Converter {
         const call = n.FunctionCall;
         const rs = n.Schema?.Schema;
         const schema = rs ? { star: !!rs.AsteriskToken, names: items(rs.Columns).map((c: Bridged) => nameOf(c.Name)) } : null;
-        return { kind: 'EvaluateOperator', plugin: nameOf(call.Name).toLowerCase(), args: this.exprs(call.ArgumentList.Expressions), schema, insertAt: call.End ?? call.TextStart + call.Width };
+        return { kind: 'EvaluateOperator', plugin: nameOf(call.Name).toLowerCase(), args: this.args(call.ArgumentList.Expressions), schema, insertAt: call.End ?? call.TextStart + call.Width };
       }
       case 'MvApplyOperator': return this.mvApply(n);
       case 'MakeSeriesOperator': return this.makeSeries(n);
@@ -492,7 +497,7 @@ export class Converter {
       case 'FunctionCallExpression': {
         const sym = n.ReferencedSymbol;
         const name = sym ? String(sym.Name) : nameOf(n.Name);
-        const args = items(n.ArgumentList.Expressions).map((a: Bridged) => (a.ResultType && a.ResultType.Columns && kindName(a) !== 'StarExpression' && String(a.ResultType.constructor.$$name).endsWith('TableSymbol') ? { kind: 'Tabular', query: this.query(a), type: 'unknown', span: span(a) } as Expr : this.expr(a)));
+        const args = this.args(n.ArgumentList.Expressions);
         const agg = sym ? String(sym.constructor.$$name).endsWith('FunctionSymbol') && AGG_NAMES.has(name) : false;
         return { kind: 'Call', name, args, aggregate: agg, user: this.fns.get(name) ?? null, type, span: s };
       }

@@ -1,13 +1,15 @@
-// evaluate bag_unpack and evaluate pivot. With an output schema (`: (*, a:long)`) they lower to a
-// projection / a conditional aggregation; without one their columns depend on the data, so lowering
-// stops with NeedsProbe (see probe.ts).
-import { Unsupported, type Column, type Expr, type Operator, type Span } from '../frontend/ast.js';
+// evaluate bag_unpack, pivot and ipv4_lookup. With an output schema (`: (*, a:long)`) bag_unpack and pivot
+// lower to a projection / a conditional aggregation; without one their columns depend on the data, so
+// lowering stops with NeedsProbe (see probe.ts). ipv4_lookup is a join on an address range.
+import { Unsupported, type Column, type Expr, type Operator, type Query, type Span } from '../frontend/ast.js';
 import { NeedsProbe, type BagConflict } from './probe.js';
 import type { IRExpr, Plan } from './plan.js';
 
 export interface EvaluateApi {
   /** Lowers an expression over the operator's input (agg: inside an aggregation). */
   expr(e: Expr, agg?: boolean): IRExpr;
+  /** Lowers a tabular argument. */
+  table(q: Query): Plan;
   /** The plan with the let-bound CTEs lowered so far (so a probe can run on its own). */
   withCtes(p: Plan): Plan;
 }
@@ -37,7 +39,46 @@ const conv = (x: IRExpr, t: Column['type']): IRExpr => (x.t === t ? x : { e: 'fn
 export function lowerEvaluate(api: EvaluateApi, op: Evaluate, input: Plan, schema: Column[], span: Span): Plan {
   if (op.plugin === 'bag_unpack') return bagUnpack(api, op, input, schema, span);
   if (op.plugin === 'pivot') return pivot(api, op, input, schema, span);
+  if (op.plugin === 'ipv4_lookup') return ipv4Lookup(api, op, input, schema, span);
   throw new Unsupported(`evaluate ${op.plugin}`, span);
+}
+
+/**
+ * `T | evaluate ipv4_lookup(Lookup, SourceKey, LookupKey [, ExtraKey…] [, return_unmatched])`: the rows of T
+ * joined to the lookup rows whose address or prefix (a.b.c.d or a.b.c.d/n) holds T's address, and whose
+ * extra keys are equal; with return_unmatched, T's other rows too (the lookup's columns empty). The
+ * columns are the binder's: T's, then the lookup's that T does not have (as with the lookup operator).
+ */
+function ipv4Lookup(api: EvaluateApi, op: Evaluate, input: Plan, schema: Column[], span: Span): Plan {
+  const [table, source, key, ...rest] = op.args;
+  if (table?.kind !== 'Tabular') throw new Unsupported('ipv4_lookup without a lookup table', span);
+  if (source?.kind !== 'ColumnRef' || key?.kind !== 'ColumnRef') throw new Unsupported('ipv4_lookup keys that are not columns', span);
+  const lookup = api.table(table.query);
+  let unmatched = false;
+  const extra: string[] = [];
+  for (const a of rest) {
+    const v = a.kind === 'Named' && a.names.length === 1 && a.names[0]!.toLowerCase() === 'return_unmatched' ? a.expr : a;
+    if (v.kind === 'ColumnRef' && v === a) { extra.push(v.name); continue; }
+    unmatched = constant(api, v, 'ipv4_lookup return_unmatched', span) === true;
+  }
+  const has = (p: Plan, name: string): Column => {
+    const c = p.columns.find((x) => x.name === name);
+    if (!c) throw new Unsupported(`ipv4_lookup key '${name}' missing from a side`, span);
+    return c;
+  };
+  const col = (c: Column): IRExpr => ({ e: 'col', name: c.name, t: c.type });
+  const src = col(has(input, source.name)), net = col(has(lookup, key.name));
+  const text = (x: IRExpr): IRExpr => conv(x, 'string');
+  // helper columns (dropped by the join's columns, which are the binder's)
+  const A = '[ipv4_lookup address]', LO = '[ipv4_lookup first]', HI = '[ipv4_lookup last]';
+  const left: Plan = { op: 'project', input, exprs: [...input.columns.map(col), { e: 'fn', f: 'parse_ipv4', args: [text(src)], t: 'long' }], columns: [...input.columns, { name: A, type: 'long' }] };
+  const right: Plan = {
+    op: 'project', input: lookup,
+    exprs: [...lookup.columns.map(col), { e: 'fn', f: 'parse_ipv4', args: [text(net)], t: 'long' }, { e: 'fn', f: 'ipv4_range_last', args: [text(net)], t: 'long' }],
+    columns: [...lookup.columns, { name: LO, type: 'long' }, { name: HI, type: 'long' }],
+  };
+  const on = extra.map((n) => ({ left: col(has(input, n)), right: col(has(lookup, n)) }));
+  return { op: 'join', kind: unmatched ? 'leftouter' : 'inner', left, right, on, range: { left: A, lo: LO, hi: HI }, columns: schema, lookup: true } as Plan;
 }
 
 function bagUnpack(api: EvaluateApi, op: Evaluate, input: Plan, schema: Column[], span: Span): Plan {

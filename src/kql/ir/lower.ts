@@ -375,7 +375,7 @@ export class Lowerer {
         return this.callTable(fn, call.args, scope, input, span);
       }
       case 'ParseOperator': return this.parse(op, input, schema, scope, span);
-      case 'EvaluateOperator': return lowerEvaluate({ expr: (e, agg) => this.expr(e, { scope, agg }), withCtes: (p) => this.withCtes(p) }, op, input, schema, span);
+      case 'EvaluateOperator': return lowerEvaluate({ expr: (e, agg) => this.expr(e, { scope, agg }), table: (q) => this.query(q, scope), withCtes: (p) => this.withCtes(p) }, op, input, schema, span);
       case 'MvApplyOperator': return this.mvApply(op, input, schema, scope, span);
       case 'MakeSeriesOperator': return lowerMakeSeries((e, agg) => this.expr(e, { scope, agg }), op, input, schema, span);
       case 'SearchOperator': {

@@ -325,6 +325,7 @@ export class SqlRenderer {
     }
     const kw: Record<string, string> = { innerunique: 'JOIN', inner: 'JOIN', leftouter: 'LEFT JOIN', rightouter: 'RIGHT JOIN', fullouter: 'FULL JOIN', leftsemi: 'SEMI JOIN', leftanti: 'ANTI JOIN', rightsemi: 'SEMI JOIN', rightanti: 'ANTI JOIN' };
     const swap = p.kind === 'rightsemi' || p.kind === 'rightanti';
+    if (p.range) conds.push(`${la}.c${lIdx(p.range.left)} BETWEEN ${ra}.c${rIdx(p.range.lo)} AND ${ra}.c${rIdx(p.range.hi)}`);
     const on = conds.join(' AND ') || 'TRUE';
     const from = swap ? `(${rightSql}) AS ${ra} ${kw[p.kind]} (${leftSql}) AS ${la} ON ${on}` : `(${leftSql}) AS ${la} ${kw[p.kind]} (${rightSql}) AS ${ra} ON ${on}`;
     const cols = new Map<string, string>();
