@@ -136,12 +136,14 @@ const binDatetime = (x: string, ticks: string) => `make_timestamp(CAST(((epoch_u
 
 const IPV4_PRIVATE = (x: string) => `(regexp_matches(${x}, '^(10\\.\\d+\\.\\d+\\.\\d+|192\\.168\\.\\d+\\.\\d+|172\\.(1[6-9]|2\\d|3[01])\\.\\d+\\.\\d+)$'))`;
 const IPV4_TO_LONG = (x: string) => `(CASE WHEN regexp_matches(${x}, '^\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}$') THEN (CAST(split_part(${x}, '.', 1) AS BIGINT) * 16777216 + CAST(split_part(${x}, '.', 2) AS BIGINT) * 65536 + CAST(split_part(${x}, '.', 3) AS BIGINT) * 256 + CAST(split_part(${x}, '.', 4) AS BIGINT)) END)`;
-const PREFIX_BITS = (x: string) => `least(greatest(coalesce(TRY_CAST(NULLIF(split_part(${x}, '/', 2), '') AS BIGINT), 32), 0), 32)`;
+/** The number of addresses of a.b.c.d/n (n defaults to 32). */
+const PREFIX_SIZE = (x: string) => `CAST(pow(2, 32 - coalesce(TRY_CAST(NULLIF(split_part(${x}, '/', 2), '') AS BIGINT), 32)) AS BIGINT)`;
+/** The first address of a.b.c.d/n as a number. */
+const PREFIX_FIRST = (x: string) => `((${IPV4_TO_LONG(`split_part(${x}, '/', 1)`)}) // ${PREFIX_SIZE(x)} * ${PREFIX_SIZE(x)})`;
 function ipv4InRange(a: string[]): string {
   const ip = IPV4_TO_LONG(a[0]!);
   const base = IPV4_TO_LONG(`split_part(${a[1]}, '/', 1)`);
-  const bits = `coalesce(TRY_CAST(NULLIF(split_part(${a[1]}, '/', 2), '') AS BIGINT), 32)`;
-  return `((${ip}) // CAST(pow(2, 32 - ${bits}) AS BIGINT) = (${base}) // CAST(pow(2, 32 - ${bits}) AS BIGINT))`;
+  return `((${ip}) // ${PREFIX_SIZE(a[1]!)} = (${base}) // ${PREFIX_SIZE(a[1]!)})`;
 }
 
 const formatBytes = (a: string[]): string => {
@@ -268,9 +270,9 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   hash_sha256: { sql: 'sha256({0})', args: [S] }, hash_md5: { sql: 'md5({0})', args: [S] }, hash_sha1: { sql: 'sha1({0})', args: [S] },
   hash: { sql: 'CAST(hash({0}) % 9223372036854775807 AS BIGINT)' },
   strcmp: { sql: '(CASE WHEN {0} < {1} THEN -1 WHEN {0} > {1} THEN 1 ELSE 0 END)', args: [S, S] },
-  parse_ipv4: { sql: (a) => `((${IPV4_TO_LONG(`split_part(${a[0]}, '/', 1)`)}) // CAST(pow(2, 32 - coalesce(TRY_CAST(NULLIF(split_part(${a[0]}, '/', 2), '') AS BIGINT), 32)) AS BIGINT) * CAST(pow(2, 32 - coalesce(TRY_CAST(NULLIF(split_part(${a[0]}, '/', 2), '') AS BIGINT), 32)) AS BIGINT))`, args: [S] },
+  parse_ipv4: { sql: (a) => PREFIX_FIRST(a[0]!), args: [S] },
   // the last address of a.b.c.d/n (internal: ipv4_lookup's range)
-  ipv4_range_last: { sql: (a) => `(${IPV4_TO_LONG(`split_part(${a[0]}, '/', 1)`)} // CAST(pow(2, 32 - ${PREFIX_BITS(a[0]!)}) AS BIGINT) * CAST(pow(2, 32 - ${PREFIX_BITS(a[0]!)}) AS BIGINT) + CAST(pow(2, 32 - ${PREFIX_BITS(a[0]!)}) AS BIGINT) - 1)`, args: [S] },
+  ipv4_range_last: { sql: (a) => `(${PREFIX_FIRST(a[0]!)} + ${PREFIX_SIZE(a[0]!)} - 1)`, args: [S] },
   ipv4_is_private: { sql: (a) => IPV4_PRIVATE(`split_part(${a[0]}, '/', 1)`), args: [S] },
   ipv4_is_in_range: { sql: ipv4InRange, args: [S, S] },
   ipv4_is_match: {
