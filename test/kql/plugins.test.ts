@@ -1,5 +1,5 @@
-// evaluate bag_unpack and evaluate pivot (columns from the data, or from an output schema),
-// mv-apply and make-series, against rows worked out by hand.
+// evaluate bag_unpack and evaluate pivot (columns from the data, or from an output schema), evaluate
+// ipv4_lookup, mv-apply and make-series, against rows worked out by hand.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, type Store } from '../../src/store/index.js';

@@ -96,7 +96,7 @@ function rowBytes(strings: Uint8Array, i: number, len: number): Buffer {
 }
 
 /**
- * Rows start..end-1 (adjacent in memory, `bytes` long in all) as views. Rows holding a \u escape are
+ * Rows start..end-1 (adjacent in memory, `bytes` long in all) as pieces. Rows holding a \u escape are
  * re-encoded: DuckDB writes some control characters as \u001F where JavaScript writes \u001f.
  */
 function runParts(strings: Uint8Array, view: DataView, start: number, end: number, bytes: number): Buffer[] {
