@@ -56,10 +56,10 @@ function ipv4Lookup(api: EvaluateApi, op: Evaluate, input: Plan, schema: Column[
   const lookup = api.table(table.query);
   let unmatched = false;
   const extra: string[] = [];
+  // columns are extra keys; the flag comes last, by position or as return_unmatched = …
   for (const a of rest) {
-    const v = a.kind === 'Named' && a.names.length === 1 && a.names[0]!.toLowerCase() === 'return_unmatched' ? a.expr : a;
-    if (v.kind === 'ColumnRef' && v === a) { extra.push(v.name); continue; }
-    unmatched = constant(api, v, 'ipv4_lookup return_unmatched', span) === true;
+    if (a.kind === 'ColumnRef') extra.push(a.name);
+    else unmatched = constant(api, a.kind === 'Named' ? a.expr : a, 'ipv4_lookup return_unmatched', span) === true;
   }
   const has = (p: Plan, name: string): Column => {
     const c = p.columns.find((x) => x.name === name);
