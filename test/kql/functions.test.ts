@@ -86,3 +86,12 @@ test('parse kind=regex: capturing groups inside the pattern text do not shift th
   const r = await row(`print s = "Event: x (name=Sched, n=27, id=15)" | parse kind=regex s with "(.*?)[a-z]*=" name @", n=\\s*\\d+\\s*.*?id=" id: long "\\\\)" | project name, id`);
   assert.deepEqual(r, { name: 'Sched', id: 15 });
 });
+
+test('extract with typeof(T): the matched text converted to T, null where there is no match or it does not convert', async () => {
+  // Microsoft's example (extract-function.md): "07" as typeof(int) is 7, a number in the result
+  assert.deepEqual(await rows('datatable(DateString:string)["15-12-2024","21-07-2023"] | extend Month = extract(@"-(\\d{2})-", 1, DateString, typeof(int)) | project Month'),
+    [{ Month: 12 }, { Month: 7 }]);
+  const r = await row(`print a = extract(@"x(\\d+)", 1, "x12y", typeof(long)), b = extract(@"x(\\d+)", 1, "nope", typeof(int)), c = extract(@"(\\d+\\.\\d+)", 1, "v 2.50", typeof(real)),
+    d = extract(@"(\\w+)", 1, "abc", typeof(int)), e = extract("(.*)", 1, "2024-01-02", typeof(datetime)), f = extract(@"x(\\d+)", 1, "x12y") | extend g = a + 1`);
+  assert.deepEqual(r, { a: 12, b: null, c: 2.5, d: null, e: '2024-01-02T00:00:00.0000000Z', f: '12', g: 13 });
+});
