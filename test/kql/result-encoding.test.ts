@@ -89,6 +89,21 @@ test('zero fractions in numbers are dropped, in strings kept, with or without a 
   assert.match(text, /"j":\{"a":\["10\.0\.0\.1"\],"n":7\}/);
 });
 
+test('dynamic text is spliced into the row as it is only where JavaScript writes it the same', async () => {
+  // spliced: minified, numbers as JavaScript writes them; rewritten (DuckDB's json(), then the JS rules):
+  // whitespace, fractions ending in 0, numbers under 1e-6, "\/" in a string
+  const raws = ['{"a":[1,2.5,null,true,false],"s":"x y","o":{}}', '"text"', '-12.25', '[]',
+    '{ "a" : [1 , 2] }', ' [1]', '{"v":2.50}', '{"v":[0.0000001,0.000001]}', '{"u":"a\\/b"}', '{"n":1.10,"s":"1.10"}', '{"e":"\\u00e9"}'];
+  const q = `datatable(raw:string)[${raws.map((r) => `@'${r}'`).join(', ')}] | extend j = todynamic(raw)`;
+  const { fast } = await both(q);
+  const got = (fast.rows as { raw: string; j: unknown }[]).map((r) => JSON.stringify(r.j));
+  assert.deepEqual(got, raws.map((r) => JSON.stringify(JSON.parse(r))));
+  const text = textOf(fast);
+  assert.ok(text.includes('"j":{"a":[1,2.5,null,true,false],"s":"x y","o":{}}'));
+  assert.ok(text.includes('"j":{"a":[1,2]}') && text.includes('"j":{"v":2.5}') && text.includes('"j":{"v":[1e-7,0.000001]}'));
+  assert.ok(text.includes('"j":{"u":"a/b"}') && text.includes('"j":{"n":1.1,"s":"1.10"}') && text.includes('"j":{"e":"é"}'));
+});
+
 test('thousands of rows over several chunks: re-encoded rows in between, short rows, truncation', async () => {
   const q = `range i from 1 to 5000 step 1
     | extend s = strcat('row', i, iff(i % 997 == 0, '\\u001f', '')), r = iff(i % 1500 == 0, 1e20, i * 0.5),

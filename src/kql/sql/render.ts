@@ -54,7 +54,7 @@ export class SqlRenderer {
   render(plan: Plan, rowsAsJson = false): string {
     const top = (r: Rel): string => {
       if (!rowsAsJson) return this.finalize(r, false);
-      return rowsJsonSql(r.columns, this.finalize({ ...r }, true), (name) => this.d.literal('string', name));
+      return rowsJsonSql(r.columns, this.finalize({ ...r }, true, true), (name) => this.d.literal('string', name));
     };
     if (plan.op === 'with') {
       const ctes = plan.ctes.map((c) => `${this.d.quoteIdent(c.name)} AS (${this.finalize(this.rel(c.plan), true)})`);
@@ -67,12 +67,12 @@ export class SqlRenderer {
     return `t${++this.alias}`;
   }
 
-  /** SELECT statement for a relation; internal = columns named c0…cN (for subqueries/CTEs). */
-  finalize(r: Rel, internal: boolean): string {
+  /** SELECT statement for a relation; internal = columns named c0…cN (for subqueries/CTEs); cast = to the binder's types. */
+  finalize(r: Rel, internal: boolean, cast = !internal): string {
     const sel = r.columns.map((c, i) => {
       let v = r.cols.get(c.name) ?? 'NULL';
       // the result carries the binder's type exactly (e.g. int arithmetic that Kusto widens to long)
-      if (!internal && FINAL_CAST.has(c.type)) v = `CAST(${v} AS ${this.d.sqlType(c.type)})`;
+      if (cast && FINAL_CAST.has(c.type)) v = `CAST(${v} AS ${this.d.sqlType(c.type)})`;
       return `${v} AS ${internal ? `c${i}` : this.d.quoteIdent(c.name)}`;
     });
     let sql = `SELECT ${sel.join(', ') || '1 AS __empty'} FROM ${r.from}`;
