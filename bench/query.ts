@@ -145,6 +145,15 @@ async function breakdown(conn: DuckDBConnection, c: Compiled): Promise<string> {
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(', ');
 
+// Each side starts with the other's garbage collected: the hand side leaves ~200 MB strings per run, whose
+// collection otherwise lands in the next wirehunt run (npm run bench:query passes --expose-gc).
+const gc = (globalThis as { gc?: () => void }).gc;
+function collectGarbage(): void {
+  if (!gc) return;
+  gc();
+  gc();
+}
+
 function cpuMs(since: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1000;
@@ -237,6 +246,7 @@ async function main(): Promise<void> {
     await runCompiled(conn, c, { now: NOW });
     await runHand();
     for (let r = 0; r < REPS; r++) {
+      collectGarbage();
       let c0 = process.cpuUsage();
       let t0 = performance.now();
       const res = await runCompiled(conn, c, { now: NOW });
@@ -244,6 +254,7 @@ async function main(): Promise<void> {
       tw.push(performance.now() - t0);
       cw.push(cpuMs(c0));
       nRows = body.count;
+      collectGarbage();
       c0 = process.cpuUsage();
       t0 = performance.now();
       hRows = Math.min(await runHand(), 100_000);
