@@ -4,8 +4,9 @@
 // row is re-encoded in JS.
 //
 // A row is one concat() of constant key texts and each value's JSON text, not a json_object(): json_object
-// builds a document per row and re-parses every dynamic value, and cost a fifth of the CPU of the seed
-// queries that return whole rows (Q6 1605 → 1260 ms, Q13 1713 → 1409, Q12 1312 → 1049; same rows, same bytes).
+// builds a document per row and re-parses every dynamic value. In the seed queries that return whole rows with
+// a dynamic column that was a fifth of DuckDB's CPU (Q6 1605 → 1260 ms, Q13 1713 → 1409, Q12 1312 → 1049; same
+// bytes); rows without one cost the same either way (Q1, Q2).
 import type { Column, KType } from '../ir/plan.js';
 import { datetimeText } from './duckdb/dialect.js';
 
@@ -16,7 +17,7 @@ function encodeJson(v: string, t: KType): string {
     case 'timespan': return `kql_timespan_str(${v})`;
     // whole numbers as integers: DuckDB writes 3.0 where JavaScript writes 3
     case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN ${v} = trunc(${v}) AND abs(${v}) < 1e15 THEN to_json(CAST(${v} AS BIGINT)) ELSE to_json(${v}) END`;
-    // (dynamic text that is not spliced as it is, see SPLICE_UNSAFE)
+    // dynamic, where its text is not spliced in as it is (SPLICE_UNSAFE); json() rewrites the result.
     // 300.0 → 300 in numbers (strings are skipped whole): DuckDB would write 300.0 where JavaScript writes 300.
     // Half the texts of a capture hold ".0" (an rtt of 0.00075) but almost none a zero fraction: after the cheap
     // contains, one anchored walk that skips strings settles them (measured on 100k DNS rows: 1 in 400 went
@@ -61,7 +62,6 @@ function notCanonical(v: string, t: KType): string | null {
 function namesNotCanonical(names: string[]): boolean {
   return names.some((n) => /^(?:0|[1-9][0-9]*)$/.test(n)) || new Set(names).size !== names.length;
 }
-
 
 /**
  * Dynamic JSON text that DuckDB's json() (what json_object did to it) would rewrite, outside strings: whitespace,
