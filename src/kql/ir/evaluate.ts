@@ -1,6 +1,6 @@
-// evaluate bag_unpack, pivot and ipv4_lookup. With an output schema (`: (*, a:long)`) bag_unpack and pivot
-// lower to a projection / a conditional aggregation; without one their columns depend on the data, so
-// lowering stops with NeedsProbe (see probe.ts). ipv4_lookup is a join on an address range.
+// evaluate bag_unpack, pivot, ipv4_lookup and ipv6_lookup. With an output schema (`: (*, a:long)`) bag_unpack
+// and pivot lower to a projection / a conditional aggregation; without one their columns depend on the data, so
+// lowering stops with NeedsProbe (see probe.ts). ipv4_lookup and ipv6_lookup are joins on an address range.
 import { Unsupported, type Column, type Expr, type Operator, type Query, type Span } from '../frontend/ast.js';
 import { NeedsProbe, type BagConflict } from './probe.js';
 import type { IRExpr, Plan } from './plan.js';
@@ -39,7 +39,7 @@ const conv = (x: IRExpr, t: Column['type']): IRExpr => (x.t === t ? x : { e: 'fn
 export function lowerEvaluate(api: EvaluateApi, op: Evaluate, input: Plan, schema: Column[], span: Span): Plan {
   if (op.plugin === 'bag_unpack') return bagUnpack(api, op, input, schema, span);
   if (op.plugin === 'pivot') return pivot(api, op, input, schema, span);
-  if (op.plugin === 'ipv4_lookup') return ipv4Lookup(api, op, input, schema, span);
+  if (op.plugin === 'ipv4_lookup' || op.plugin === 'ipv6_lookup') return ipLookup(api, op, input, schema, span);
   throw new Unsupported(`evaluate ${op.plugin}`, span);
 }
 
@@ -48,34 +48,40 @@ export function lowerEvaluate(api: EvaluateApi, op: Evaluate, input: Plan, schem
  * joined to the lookup rows whose address or prefix (a.b.c.d or a.b.c.d/n) holds T's address, and whose
  * extra keys are equal; with return_unmatched, T's other rows too (the lookup's columns empty). The
  * columns are the binder's: T's, then the lookup's that T does not have (as with the lookup operator).
+ * ipv6_lookup is the same over IPv6 addresses and prefixes (IPv4 ones taken as ::ffff:a.b.c.d), whose range
+ * ends are canonical texts (fixed-width hex, so their order is the addresses' order).
  */
-function ipv4Lookup(api: EvaluateApi, op: Evaluate, input: Plan, schema: Column[], span: Span): Plan {
+function ipLookup(api: EvaluateApi, op: Evaluate, input: Plan, schema: Column[], span: Span): Plan {
+  const name = op.plugin;
+  const v6 = name === 'ipv6_lookup';
   const [table, source, key, ...rest] = op.args;
-  if (table?.kind !== 'Tabular') throw new Unsupported('ipv4_lookup without a lookup table', span);
-  if (source?.kind !== 'ColumnRef' || key?.kind !== 'ColumnRef') throw new Unsupported('ipv4_lookup keys that are not columns', span);
+  if (table?.kind !== 'Tabular') throw new Unsupported(`${name} without a lookup table`, span);
+  if (source?.kind !== 'ColumnRef' || key?.kind !== 'ColumnRef') throw new Unsupported(`${name} keys that are not columns`, span);
   const lookup = api.table(table.query);
   let unmatched = false;
   const extra: string[] = [];
   // columns are extra keys; the flag comes last, by position or as return_unmatched = …
   for (const a of rest) {
     if (a.kind === 'ColumnRef') extra.push(a.name);
-    else unmatched = constant(api, a.kind === 'Named' ? a.expr : a, 'ipv4_lookup return_unmatched', span) === true;
+    else unmatched = constant(api, a.kind === 'Named' ? a.expr : a, `${name} return_unmatched`, span) === true;
   }
-  const has = (p: Plan, name: string): Column => {
-    const c = p.columns.find((x) => x.name === name);
-    if (!c) throw new Unsupported(`ipv4_lookup key '${name}' missing from a side`, span);
+  const has = (p: Plan, n: string): Column => {
+    const c = p.columns.find((x) => x.name === n);
+    if (!c) throw new Unsupported(`${name} key '${n}' missing from a side`, span);
     return c;
   };
   const col = (c: Column): IRExpr => ({ e: 'col', name: c.name, t: c.type });
   const src = col(has(input, source.name)), net = col(has(lookup, key.name));
   const text = (x: IRExpr): IRExpr => conv(x, 'string');
   // helper columns (dropped by the join's columns, which are the binder's)
-  const A = '[ipv4_lookup address]', LO = '[ipv4_lookup first]', HI = '[ipv4_lookup last]';
-  const left: Plan = { op: 'project', input, exprs: [...input.columns.map(col), { e: 'fn', f: 'parse_ipv4', args: [text(src)], t: 'long' }], columns: [...input.columns, { name: A, type: 'long' }] };
+  const A = `[${name} address]`, LO = `[${name} first]`, HI = `[${name} last]`;
+  const t = v6 ? 'string' : 'long';
+  const first = v6 ? 'ipv6_range_first' : 'parse_ipv4', last = v6 ? 'ipv6_range_last' : 'ipv4_range_last';
+  const left: Plan = { op: 'project', input, exprs: [...input.columns.map(col), { e: 'fn', f: first, args: [text(src)], t }], columns: [...input.columns, { name: A, type: t }] };
   const right: Plan = {
     op: 'project', input: lookup,
-    exprs: [...lookup.columns.map(col), { e: 'fn', f: 'parse_ipv4', args: [text(net)], t: 'long' }, { e: 'fn', f: 'ipv4_range_last', args: [text(net)], t: 'long' }],
-    columns: [...lookup.columns, { name: LO, type: 'long' }, { name: HI, type: 'long' }],
+    exprs: [...lookup.columns.map(col), { e: 'fn', f: first, args: [text(net)], t }, { e: 'fn', f: last, args: [text(net)], t }],
+    columns: [...lookup.columns, { name: LO, type: t }, { name: HI, type: t }],
   };
   const on = extra.map((n) => ({ left: col(has(input, n)), right: col(has(lookup, n)) }));
   return { op: 'join', kind: unmatched ? 'leftouter' : 'inner', left, right, on, range: { left: A, lo: LO, hi: HI }, columns: schema, lookup: true } as Plan;

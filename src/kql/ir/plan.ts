@@ -31,7 +31,7 @@ export type Plan =
   | { op: 'sort'; input: Plan; keys: SortKey[]; columns: Column[] }
   | { op: 'limit'; input: Plan; count: IRExpr; columns: Column[] }
   | { op: 'distinct'; input: Plan; columns: Column[] }
-  // range: also left BETWEEN lo AND hi (columns of left and right; ipv4_lookup)
+  // range: also left BETWEEN lo AND hi (columns of left and right; ipv4_lookup, ipv6_lookup)
   | { op: 'join'; kind: string; left: Plan; right: Plan; on: { left: IRExpr; right: IRExpr }[]; range?: { left: string; lo: string; hi: string }; columns: Column[] }
   | { op: 'union'; inputs: Plan[]; source: { name: string; labels: string[] } | null; columns: Column[] }
   | { op: 'mvexpand'; input: Plan; expand: { expr: IRExpr; name: string; t: KType }[]; itemIndex: string | null; limit: IRExpr | null; columns: Column[] }

@@ -4,6 +4,7 @@ import type { Dialect } from '../dialect.js';
 import type { KType } from '../../ir/plan.js';
 import { FUNCTIONS, AGGREGATES } from './functions.js';
 import { OPERATOR_FUNCTIONS } from './operator-functions.js';
+import { IPV6_MACROS } from './ipv6-functions.js';
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -141,6 +142,7 @@ export const duckdb: Dialect = {
 
 /** Macros the dialect's templates rely on; created as TEMP macros on the query connection. */
 export const SUPPORT_SQL = [
+  ...IPV6_MACROS,
   `CREATE OR REPLACE TEMP MACRO kql_timespan_str(t) AS CASE WHEN t IS NULL THEN NULL ELSE
      (CASE WHEN t < 0 THEN '-' ELSE '' END) ||
      (CASE WHEN abs(t) >= 864000000000 THEN CAST(abs(t) // 864000000000 AS VARCHAR) || '.' ELSE '' END) ||

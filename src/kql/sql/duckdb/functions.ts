@@ -9,6 +9,7 @@ import { captureGroups } from '../../ir/regex.js';
 import { SERIES_FUNCTIONS } from './series-functions.js';
 import { DYNAMIC_FUNCTIONS } from './dynamic-functions.js';
 import { IP_STRING_FUNCTIONS } from './ip-string-functions.js';
+import { IPV6_FUNCTIONS } from './ipv6-functions.js';
 export function reEscape(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
@@ -329,6 +330,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   ...SERIES_FUNCTIONS,
   ...DYNAMIC_FUNCTIONS,
   ...IP_STRING_FUNCTIONS,
+  ...IPV6_FUNCTIONS,
   // the first CSV record (a quoted field may hold commas, newlines and "" for a quote)
   parse_csv: {
     sql: `to_json(list_transform(regexp_extract_all(regexp_extract({0}, '^((?:"(?:[^"]|"")*"|[^"\n])*)', 1), '(?:^|,)("(?:[^"]|"")*"|[^,]*)', 1), f -> CASE WHEN f LIKE '"%' THEN replace(substr(f, 2, length(f) - 2), '""', '"') ELSE f END))`,
