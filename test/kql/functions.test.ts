@@ -95,3 +95,24 @@ test('extract with typeof(T): the matched text converted to T, null where there 
     d = extract(@"(\\w+)", 1, "abc", typeof(int)), e = extract("(.*)", 1, "2024-01-02", typeof(datetime)), f = extract(@"x(\\d+)", 1, "x12y") | extend g = a + 1`);
   assert.deepEqual(r, { a: 12, b: null, c: 2.5, d: null, e: '2024-01-02T00:00:00.0000000Z', f: '12', g: 13 });
 });
+
+test('datetime_part: ISO week_of_year, dayOfYear, sub-second parts within the second (to the microsecond DuckDB keeps)', async () => {
+  // Microsoft's example (datetime-part-function.md); its nanosecond is 765432100, a tick finer than DuckDB's microseconds
+  const r = await row(`let dt = datetime(2017-10-30 01:02:03.7654321); print y = datetime_part("year", dt), q = datetime_part("quarter", dt), mo = datetime_part("month", dt),
+    w = datetime_part("week_of_year", dt), d = datetime_part("day", dt), doy = datetime_part("dayOfYear", dt), h = datetime_part("hour", dt), mi = datetime_part("minute", dt),
+    s = datetime_part("second", dt), ms = datetime_part("millisecond", dt), us = datetime_part("microsecond", dt), ns = datetime_part("nanosecond", dt),
+    w1 = datetime_part("week_of_year", datetime(2021-01-03)), w53 = datetime_part("week_of_year", datetime(2020-12-31))`);
+  assert.deepEqual(r, { y: 2017, q: 4, mo: 10, w: 44, d: 30, doy: 303, h: 1, mi: 2, s: 3, ms: 765, us: 765432, ns: 765432000, w1: 53, w53: 53 });
+});
+
+test('datetime_local_to_utc and datetime_utc_to_local: IANA zones with daylight saving, whatever the process zone; null for an unknown zone', async () => {
+  const r = await row(`print a = datetime_local_to_utc(datetime(2020-02-02 20:02:20), 'US/Pacific'), b = datetime_local_to_utc(datetime(2020-02-02 20:02:20), 'Europe/Paris'),
+    c = datetime_local_to_utc(datetime(2020-07-02 20:02:20), 'Europe/Paris'), d = datetime_utc_to_local(datetime(2020-02-03 04:02:20), 'US/Pacific'),
+    e = datetime_utc_to_local(datetime(2022-03-27 01:00:00), 'Europe/Brussels'), f = datetime_local_to_utc(datetime(2020-02-02 20:02:20), 'Nowhere/City'),
+    g = datetime_local_to_utc(datetime(2022-03-27 02:30:00), 'Europe/Brussels'), h = datetime_local_to_utc(datetime(2022-03-27 03:00:00), 'Europe/Brussels')`);
+  // g: 02:30 does not exist there that day (clocks went 02:00 → 03:00): the offset after the change, as Kusto's example
+  assert.deepEqual(r, { a: '2020-02-03T04:02:20.0000000Z', b: '2020-02-02T19:02:20.0000000Z', c: '2020-07-02T18:02:20.0000000Z', d: '2020-02-02T20:02:20.0000000Z',
+    e: '2022-03-27T03:00:00.0000000Z', f: null, g: '2022-03-27T00:30:00.0000000Z', h: '2022-03-27T01:00:00.0000000Z' });
+  assert.deepEqual(await row('print t = unixtime_nanoseconds_todatetime(1546300800000000000), u = unixtime_nanoseconds_todatetime(1546300800123456789)'),
+    { t: '2019-01-01T00:00:00.0000000Z', u: '2019-01-01T00:00:00.1234560Z' });
+});

@@ -64,7 +64,7 @@ const ALIASES: Record<string, string> = {
   ceil: 'ceiling', pack: 'bag_pack', extract_json: 'extractjson', tohex: 'tohex', strcat_delim: 'strcat_delim',
   base64_decodestring: 'base64_decode_tostring', base64_encodestring: 'base64_encode_tostring', sha256: 'hash_sha256',
   anyif: 'take_anyif', any: 'take_any', isnotnull: 'isnotnull', todatetime: 'todatetime', totimespan: 'totimespan', time: 'totimespan',
-  datetime_utc_to_local: 'todatetime', array_strcat: 'strcat_array', dcount_hll: 'dcount', startofweek: 'startofweek',
+  array_strcat: 'strcat_array', dcount_hll: 'dcount', startofweek: 'startofweek',
   min_of: 'min_of', max_of: 'max_of', floor: 'floor',
   parsejson: 'todynamic', argmax: 'arg_max', argmin: 'arg_min', pack_dictionary: 'bag_pack', array_length: 'array_length',
   toboolean: 'tobool',

@@ -318,7 +318,17 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   datetime_add: { sql: (a, raw) => `(${a[2]} + to_${lc(raw[0]!)}(CAST(${a[1]} AS BIGINT)))`, args: [S, L, D] },
   datetime_diff: { sql: (a, raw) => (unit(raw[0]!) === 'week' ? `CAST(((epoch_ms(date_trunc('day', ${a[1]})) // 86400000 + 4) // 7) - ((epoch_ms(date_trunc('day', ${a[2]})) // 86400000 + 4) // 7) AS BIGINT)` : `date_diff(${q(unit(raw[0]!))}, ${a[2]}, ${a[1]})`), args: [S, D, D] },
   toguid: { sql: "(CASE WHEN regexp_matches({0}, '^[0-9a-fA-F]{32}$') THEN lower(substr({0},1,8) || '-' || substr({0},9,4) || '-' || substr({0},13,4) || '-' || substr({0},17,4) || '-' || substr({0},21,12)) WHEN regexp_matches({0}, '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$') THEN lower({0}) END)", args: [S] },
-  datetime_part: { sql: (a, raw) => `CAST(date_part(${q(unit(raw[0]!))}, ${a[1]}) AS INTEGER)`, args: [S, D] },
+  datetime_part: { sql: (a, raw) => `CAST(${datetimePart(String(raw[0]!.literal ?? 'day').toLowerCase(), a[1]!)} AS INTEGER)`, args: [S, D] },
+  // a datetime read as local time in a time zone (IANA name) to UTC, and back; null for a zone ICU does not
+  // know (asked first: timezone() fails the whole query on one). A local time that does not exist (skipped
+  // when clocks go forward) takes the offset after the change, as Kusto's example does (02:00 in Brussels on
+  // 2022-03-27 is 00:00 UTC), where ICU takes the one before: the offset is read back at ICU's answer u.
+  datetime_local_to_utc: {
+    sql: (a) => `(CASE WHEN ${a[1]} IN (SELECT name FROM pg_timezone_names()) THEN list_transform([timezone('UTC', timezone(${a[1]}, ${a[0]}))], u -> ${a[0]} - (timezone(${a[1]}, timezone('UTC', u)) - u))[1] END)`,
+    args: [D, S],
+  },
+  datetime_utc_to_local: { sql: (a) => `(CASE WHEN ${a[1]} IN (SELECT name FROM pg_timezone_names()) THEN timezone(${a[1]}, timezone('UTC', ${a[0]})) END)`, args: [D, S] },
+  unixtime_nanoseconds_todatetime: { sql: 'make_timestamp(CAST({0} AS BIGINT) // 1000)', args: [L] },
   format_datetime: { sql: (a, raw) => (raw[1]!.isLiteral ? `strftime(${a[0]}, ${q(kustoDateFormat(String(raw[1]!.literal)))})` : `strftime(${a[0]}, ${a[1]})`), args: [D, S] },
   format_timespan: { sql: (a, raw) => (raw[1]?.isLiteral ? formatTimespan(a[0]!, String(raw[1]!.literal)) : `kql_timespan_str(${a[0]})`), args: [T, S] },
   unixtime_seconds_todatetime: { sql: 'make_timestamp(CAST({0} * 1000000 AS BIGINT))', args: [R] },
@@ -431,6 +441,19 @@ function lc(r: RenderedArg): string {
   const m: Record<string, string> = { year: 'years', quarter: 'months', month: 'months', week: 'weeks', day: 'days', hour: 'hours', minute: 'minutes', second: 'seconds', millisecond: 'milliseconds', microsecond: 'microseconds' };
   return m[u] ?? 'days';
 }
+/** Kusto's datetime_part parts: week_of_year is the ISO week; sub-second parts count within the second. */
+function datetimePart(part: string, dt: string): string {
+  const inSecond = `(date_part('microsecond', ${dt}) % 1000000)`;
+  switch (part.replace(/s$/, '')) {
+    case 'week_of_year': case 'weekofyear': case 'week': return `date_part('week', ${dt})`;
+    case 'dayofyear': return `date_part('doy', ${dt})`;
+    case 'millisecond': return `(${inSecond} // 1000)`;
+    case 'microsecond': return inSecond;
+    case 'nanosecond': return `(${inSecond} * 1000)`;
+    default: return `date_part(${q(part.replace(/s$/, ''))}, ${dt})`;
+  }
+}
+
 function unit(r: RenderedArg): string {
   const s = String(r.literal ?? 'day').toLowerCase().replace(/s$/, '');
   return s === 'nanosecond' ? 'microsecond' : s;
