@@ -116,3 +116,16 @@ test('datetime_local_to_utc and datetime_utc_to_local: IANA zones with daylight 
   assert.deepEqual(await row('print t = unixtime_nanoseconds_todatetime(1546300800000000000), u = unixtime_nanoseconds_todatetime(1546300800123456789)'),
     { t: '2019-01-01T00:00:00.0000000Z', u: '2019-01-01T00:00:00.1234560Z' });
 });
+
+test('isascii, regex_quote, unicode_codepoints_from_string, bitset_count_ones, base64 of guids in .NET byte order', async () => {
+  const r = await row(`print a = isascii('some string'), b = isascii('é'), c = regex_quote('(so$me.Te^xt)'), d = regex_quote(@'a\\b[c]{1}|d+*?'),
+    e = unicode_codepoints_from_string('⒦⒰⒮⒯⒪'), f = unicode_codepoints_to_string(unicode_codepoints_from_string('Kusto')), g = unicode_codepoints_from_string('a\\n😀'),
+    h = bitset_count_ones(42), i = bitset_count_ones(-1), j = base64_encode_fromguid(toguid('ae3133f2-6e22-49ae-b06a-16e6a9b212eb')),
+    k = base64_decode_toguid('8jMxriJurkmwahbmqbIS6w=='), l = base64_decode_toguid('JpbpECu8dUy7Pv5gbeJXAA=='), m = base64_decode_toguid('c2hvcnQ=')`);
+  assert.deepEqual(r, {
+    a: true, b: false, c: '\\(so\\$me\\.Te\\^xt\\)', d: 'a\\\\b\\[c\\]\\{1\\}\\|d\\+\\*\\?',
+    e: [9382, 9392, 9390, 9391, 9386], f: 'Kusto', g: [97, 10, 128512], h: 3, i: 64,
+    // Microsoft's base64_encode_fromguid example; its inverse; a guid whose bytes were worked out with .NET's order
+    j: '8jMxriJurkmwahbmqbIS6w==', k: 'ae3133f2-6e22-49ae-b06a-16e6a9b212eb', l: '10e99626-bc2b-4c75-bb3e-fe606de25700', m: '',
+  });
+});

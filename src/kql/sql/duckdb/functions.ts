@@ -267,6 +267,17 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   url_decode: { sql: 'url_decode({0})', args: [S] }, // as .NET's HttpUtility.UrlEncode (Kusto): unreserved characters kept, space as '+', the rest as lowercase %xx of UTF-8
   url_encode: { sql: "array_to_string(list_transform(str_split({0}, ''), c -> CASE WHEN regexp_matches(c, '^[A-Za-z0-9_.!*()-]$') THEN c WHEN c = ' ' THEN '+' ELSE lower(url_encode(c)) END), '')", args: [S] },
   base64_encode_tostring: { sql: 'to_base64(encode({0}))', args: [S] },
+  // a guid's 16 bytes in .NET's order (the first three groups little-endian), as base64; and back
+  base64_encode_fromguid: { sql: (a) => `to_base64(unhex(${guidBytes(`replace(${a[0]}, '-', '')`)}))`, args: ['guid'] },
+  base64_decode_toguid: {
+    sql: (a) => `(CASE WHEN octet_length(TRY(from_base64(${a[0]}))) = 16 THEN lower(${guidBytes(`hex(from_base64(${a[0]}))`, true)}) END)`,
+    args: [S],
+  },
+  isascii: { sql: String.raw`(NOT regexp_matches({0}, '[^\x00-\x7F]'))`, args: [S] },
+  // every character RE2 reads as an operator, escaped
+  regex_quote: { sql: String.raw`regexp_replace({0}, '([\\.+*?()|\[\]{}^$])', '\\\1', 'g')`, args: [S] },
+  unicode_codepoints_from_string: { sql: `to_json(list_transform(regexp_extract_all({0}, '(?s).'), c -> unicode(c)))`, args: [S] },
+  bitset_count_ones: { sql: 'CAST(bit_count(CAST({0} AS BIGINT)) AS BIGINT)', args: [L] },
   base64_decode_tostring: { sql: "coalesce(TRY(decode(from_base64({0}))), '')", args: [S] },
   hash_sha256: { sql: 'sha256({0})', args: [S] }, hash_md5: { sql: 'md5({0})', args: [S] }, hash_sha1: { sql: 'sha1({0})', args: [S] },
   hash: { sql: 'CAST(hash({0}) % 9223372036854775807 AS BIGINT)' },
@@ -441,6 +452,13 @@ function lc(r: RenderedArg): string {
   const m: Record<string, string> = { year: 'years', quarter: 'months', month: 'months', week: 'weeks', day: 'days', hour: 'hours', minute: 'minutes', second: 'seconds', millisecond: 'milliseconds', microsecond: 'microseconds' };
   return m[u] ?? 'days';
 }
+/** 32 hex digits reordered between a guid's text and .NET's byte order (the first 4, 2 and 2 bytes reversed); with dashes when `dashed`. */
+function guidBytes(hex: string, dashed = false): string {
+  const b = (i: number) => `substr(${hex}, ${2 * i + 1}, 2)`;
+  const parts = [[3, 2, 1, 0], [5, 4], [7, 6], [8, 9], [10, 11, 12, 13, 14, 15]].map((g) => g.map(b).join(' || '));
+  return parts.join(dashed ? ` || '-' || ` : ' || ');
+}
+
 /** Kusto's datetime_part parts: week_of_year is the ISO week; sub-second parts count within the second. */
 function datetimePart(part: string, dt: string): string {
   const inSecond = `(date_part('microsecond', ${dt}) % 1000000)`;
