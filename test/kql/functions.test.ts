@@ -129,3 +129,12 @@ test('isascii, regex_quote, unicode_codepoints_from_string, bitset_count_ones, b
     j: '8jMxriJurkmwahbmqbIS6w==', k: 'ae3133f2-6e22-49ae-b06a-16e6a9b212eb', l: '10e99626-bc2b-4c75-bb3e-fe606de25700', m: '',
   });
 });
+
+test('bag_pack_columns is bag_pack of the columns\' names and values; datetimes and timespans in a bag as Kusto writes them', async () => {
+  const r = await row(`datatable(Id:string, Other:long, T:datetime, S:timespan, D:dynamic)["A", 1, datetime(2024-01-02 03:04:05), 1h, dynamic({"x":[1]})]
+    | project P = bag_pack_columns(Id, Other, T, S, D), Q = bag_pack("t", T, "s", S)`);
+  assert.deepEqual(r, {
+    P: { Id: 'A', Other: 1, T: '2024-01-02T03:04:05.0000000Z', S: '01:00:00', D: { x: [1] } },
+    Q: { t: '2024-01-02T03:04:05.0000000Z', s: '01:00:00' },
+  });
+});

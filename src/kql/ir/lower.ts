@@ -789,6 +789,15 @@ export class Lowerer {
         return this.expr(e.args[1]!, ctx);
       }
       case 'datetime_diff': case 'datetime_add': case 'datetime_part': break;
+      // bag_pack_columns(a, b, …) is bag_pack("a", a, "b", b, …)
+      case 'bag_pack_columns': {
+        const as: IRExpr[] = [];
+        for (const a of e.args) {
+          if (a.kind !== 'ColumnRef') throw new Unsupported('bag_pack_columns() of something other than a column', a.span);
+          as.push(lit('string', a.name), this.expr(a, ctx));
+        }
+        return { e: 'fn', f: 'bag_pack', args: as, t: 'dynamic' };
+      }
     }
     const as = args();
     if (REGEX_ARG[name] !== undefined) {

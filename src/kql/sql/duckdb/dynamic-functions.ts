@@ -10,7 +10,7 @@ const bind = (value: string, name: string, body: string) => `list_transform([${v
 /** The JSON of element i (0-based) of an array argument, or the argument itself when it is not an array. */
 const elementOr = (x: string, i: string) => `(CASE WHEN json_type(${x}) = 'ARRAY' THEN json_extract(${x}, '$[' || ${i} || ']') ELSE ${x} END)`;
 /** A value as a JSON element (strings stay strings: not parsed as todynamic() would). */
-function asJson(sql: string, t: string): string {
+export function asJson(sql: string, t: string): string {
   if (t === 'dynamic') return sql;
   if (t === 'datetime') return `to_json(${datetimeText(sql)})`;
   if (t === 'timespan') return `to_json(kql_timespan_str(${sql}))`;

@@ -7,7 +7,7 @@ const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'date
 import { sqlString as q, datetimeText } from './dialect.js';
 import { captureGroups } from '../../ir/regex.js';
 import { SERIES_FUNCTIONS } from './series-functions.js';
-import { DYNAMIC_FUNCTIONS } from './dynamic-functions.js';
+import { DYNAMIC_FUNCTIONS, asJson } from './dynamic-functions.js';
 import { IP_STRING_FUNCTIONS } from './ip-string-functions.js';
 import { IPV6_FUNCTIONS } from './ipv6-functions.js';
 export function reEscape(s: string): string {
@@ -425,7 +425,8 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
     }).join(', ')})`,
     rest: null,
   },
-  bag_pack: { sql: (a) => { const p: string[] = []; for (let i = 0; i + 1 < a.length; i += 2) p.push(`${a[i]}, ${a[i + 1]}`); return `json_object(${p.join(', ')})`; }, rest: null },
+  // values as dynamic holds them (datetimes and timespans in Kusto's text, as make_list and friends write them)
+  bag_pack: { sql: (a, raw) => { const p: string[] = []; for (let i = 0; i + 1 < a.length; i += 2) p.push(`${a[i]}, ${asJson(a[i + 1]!, raw[i + 1]!.t)}`); return `json_object(${p.join(', ')})`; }, rest: null },
   array_concat: { sql: (a) => `to_json(flatten([${a.map((x) => `CAST(json_extract(${x}, '$[*]') AS JSON[])`).join(', ')}]))`, rest: J },
   set_has_element: { sql: "list_contains(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
   array_index_of: { sql: "coalesce(list_position(json_extract_string({0}, '$[*]'), {1}) - 1, -1)", args: [J, S] },
