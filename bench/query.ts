@@ -35,6 +35,9 @@ const DEFAULT_DB = '/tmp/wirehunt-bench-query.duckdb';
 const DB = process.env.BENCH_DB ?? DEFAULT_DB;
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
+// BENCH_ORDER=blocked: a query's wirehunt runs back to back, then the hand SQL's (default: alternating, so that
+// drift of the machine's speed hits both sides alike; but each side then runs in the memory state the other left)
+const BLOCKED = process.env.BENCH_ORDER === 'blocked';
 // BENCH_ONLY=10,13: time only those seed queries (compile timings still cover all)
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map(Number)) : null;
 const NOW = new Date('2024-05-08T00:00:00Z');
@@ -201,7 +204,7 @@ async function main(): Promise<void> {
   await conn.run(`SET threads = ${THREADS}`);
   await conn.run(`CREATE OR REPLACE TEMP MACRO format_bytes(v) AS regexp_replace(CAST(round(v / pow(1024, 2), 2) AS VARCHAR), '\\.0$', '') || ' MB'`);
   const size = (await conn.runAndReadAll(`SELECT database_size FROM pragma_database_size() WHERE database_name = current_database()`)).getRows()[0]?.[0];
-  console.log(`DeviceNetworkEvents: ${(await store.count('DeviceNetworkEvents')).toLocaleString()} rows (store ${String(size)}); DuckDB threads=${THREADS}; median of ${REPS} runs; load average ${load()}`);
+  console.log(`DeviceNetworkEvents: ${(await store.count('DeviceNetworkEvents')).toLocaleString()} rows (store ${String(size)}); DuckDB threads=${THREADS}; median of ${REPS} runs, ${BLOCKED ? 'blocked' : 'alternating'}; load average ${load()}`);
 
   console.log('compiling (cold and cached) …');
   // parse + bind + compile: cold (no plan cache) after a warm-up, and from the plan cache
@@ -242,24 +245,32 @@ async function main(): Promise<void> {
     };
     const tw: number[] = [], th: number[] = [], cw: number[] = [], ch: number[] = [];
     let nRows = 0, hRows = 0;
-    // warm-up once each, then alternate
-    await runCompiled(conn, c, { now: NOW });
-    await runHand();
-    for (let r = 0; r < REPS; r++) {
+    const timeWirehunt = async (): Promise<void> => {
       collectGarbage();
-      let c0 = process.cpuUsage();
-      let t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
       const res = await runCompiled(conn, c, { now: NOW });
       const body = res.resultsJson; // what the API writes
       tw.push(performance.now() - t0);
       cw.push(cpuMs(c0));
       nRows = body.count;
+    };
+    const timeHand = async (): Promise<void> => {
       collectGarbage();
-      c0 = process.cpuUsage();
-      t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
       hRows = Math.min(await runHand(), 100_000);
       th.push(performance.now() - t0);
       ch.push(cpuMs(c0));
+    };
+    // warm-up once each, then alternate (or, with BENCH_ORDER=blocked, all of one side's runs, then the other's)
+    await runCompiled(conn, c, { now: NOW });
+    await runHand();
+    if (BLOCKED) {
+      for (let r = 0; r < REPS; r++) await timeWirehunt();
+      for (let r = 0; r < REPS; r++) await timeHand();
+    } else {
+      for (let r = 0; r < REPS; r++) { await timeWirehunt(); await timeHand(); }
     }
     if (BREAKDOWN) breakdowns.push(`Q${n}: ${await breakdown(conn, c)}`);
     const mw = median(tw), mh = median(th);
