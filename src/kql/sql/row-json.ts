@@ -17,13 +17,11 @@ function encodeJson(v: string, t: KType): string {
     case 'timespan': return `kql_timespan_str(${v})`;
     // whole numbers as integers: DuckDB writes 3.0 where JavaScript writes 3
     case 'real': case 'decimal': return `CASE WHEN isnan(${v}) THEN to_json('NaN') WHEN isinf(${v}) THEN to_json(CASE WHEN ${v} > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN ${v} = trunc(${v}) AND abs(${v}) < 1e15 THEN to_json(CAST(${v} AS BIGINT)) ELSE to_json(${v}) END`;
-    // dynamic, where its text is not spliced in as it is (SPLICE_UNSAFE); json() rewrites the result.
-    // 300.0 → 300 in numbers (strings are skipped whole): DuckDB would write 300.0 where JavaScript writes 300.
-    // Half the texts of a capture hold ".0" (an rtt of 0.00075) but almost none a zero fraction: after the cheap
-    // contains, one anchored walk that skips strings settles them (measured on 100k DNS rows: 1 in 400 went
-    // further). An unanchored search for any zero fraction first cost more: RE2 runs it slower than the anchored
-    // walk, and "Mozilla/5.0" in every user agent sent HTTP rows on to the walk anyway (Q6: 1464 → 1319 CPU ms).
-    // When no string holds ".0", every ".0" is in a number: a replace that need not skip strings is 6x cheaper.
+    // dynamic text that is not spliced in as it is (SPLICE_UNSAFE), before json() rewrites it:
+    // 300.0 → 300 in numbers (strings are skipped whole), as DuckDB would write 300.0 where JavaScript writes 300.
+    // After the cheap contains, the anchored walk that skips strings decides (an unanchored search for any zero
+    // fraction ran slower in RE2, and "Mozilla/5.0" in user agents passed it anyway). When no string holds ".0",
+    // every ".0" is in a number: a replace that need not skip strings is 6x cheaper.
     case 'dynamic': {
       const text = `CAST(${v} AS VARCHAR)`;
       return `CASE WHEN NOT contains(${text}, '.0') OR NOT regexp_matches(${text}, '${HAS_ZERO_FRACTION}') THEN ${v} WHEN NOT regexp_matches(${text}, '${STRING_WITH_DOT_ZERO}') THEN CAST(regexp_replace(${text}, '${NUMBER_ZERO_FRACTION}', '\\1', 'g') AS JSON) ELSE CAST(regexp_replace(${text}, '${ZERO_FRACTION}', '\\1\\2\\3', 'g') AS JSON) END`;
