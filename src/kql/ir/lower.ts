@@ -805,6 +805,8 @@ export class Lowerer {
       const a = as[i];
       if (a && a.e === 'lit' && typeof a.v === 'string') as[i] = lit('string', re2(a.v));
     }
+    // extract(regex, group, text, typeof(T)): the matched text converted to T (null where it does not convert)
+    if (name === 'extract' && as.length === 4) return conv({ e: 'fn', f: name, args: as.slice(0, 3), t: 'string' }, e.type);
     return { e: 'fn', f: name, args: as, t: e.type };
   }
 }

@@ -511,8 +511,6 @@ export class SqlRenderer {
       }
       case 'fn': {
         if (x.f === 'convert') return this.convertExpr(x.args[0]!, x.t, cols, order);
-        // extract(regex, group, text, typeof(T)): the matched text converted to T (null where it does not convert)
-        if (x.f === 'extract' && x.args.length === 4 && x.t !== 'string') return this.convertExpr({ ...x, args: x.args.slice(0, 3), t: 'string' }, x.t, cols, order);
         const t = this.d.functions[x.f];
         if (!t) throw new Unsupported(`function ${x.f}()`, { start: 0, length: 0 });
         return applyTemplate(t, this.args(x.args, t.args, t.rest, cols, order));

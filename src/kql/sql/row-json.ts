@@ -11,7 +11,7 @@ import type { Column, KType } from '../ir/plan.js';
 import { datetimeText } from './duckdb/dialect.js';
 
 /** SQL of the value Defender's API writes: datetimes ISO 8601 with 7 digits, timespans d.hh:mm:ss, NaN as a string. */
-function encodeJson(v: string, t: KType): string {
+function encodeJson(v: string, t: 'datetime' | 'timespan' | 'real' | 'decimal' | 'dynamic'): string {
   switch (t) {
     case 'datetime': return datetimeText(v);
     case 'timespan': return `kql_timespan_str(${v})`;
@@ -26,7 +26,6 @@ function encodeJson(v: string, t: KType): string {
       const text = `CAST(${v} AS VARCHAR)`;
       return `CASE WHEN NOT contains(${text}, '.0') OR NOT regexp_matches(${text}, '${HAS_ZERO_FRACTION}') THEN ${v} WHEN NOT regexp_matches(${text}, '${STRING_WITH_DOT_ZERO}') THEN CAST(regexp_replace(${text}, '${NUMBER_ZERO_FRACTION}', '\\1', 'g') AS JSON) ELSE CAST(regexp_replace(${text}, '${ZERO_FRACTION}', '\\1\\2\\3', 'g') AS JSON) END`;
     }
-    default: return v;
   }
 }
 

@@ -335,10 +335,10 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   // when clocks go forward) takes the offset after the change, as Kusto's example does (02:00 in Brussels on
   // 2022-03-27 is 00:00 UTC), where ICU takes the one before: the offset is read back at ICU's answer u.
   datetime_local_to_utc: {
-    sql: (a) => `(CASE WHEN ${a[1]} IN (SELECT name FROM pg_timezone_names()) THEN list_transform([timezone('UTC', timezone(${a[1]}, ${a[0]}))], u -> ${a[0]} - (timezone(${a[1]}, timezone('UTC', u)) - u))[1] END)`,
+    sql: (a) => inKnownZone(a[1]!, `list_transform([timezone('UTC', timezone(${a[1]}, ${a[0]}))], u -> ${a[0]} - (timezone(${a[1]}, timezone('UTC', u)) - u))[1]`),
     args: [D, S],
   },
-  datetime_utc_to_local: { sql: (a) => `(CASE WHEN ${a[1]} IN (SELECT name FROM pg_timezone_names()) THEN timezone(${a[1]}, timezone('UTC', ${a[0]})) END)`, args: [D, S] },
+  datetime_utc_to_local: { sql: (a) => inKnownZone(a[1]!, `timezone(${a[1]}, timezone('UTC', ${a[0]}))`), args: [D, S] },
   unixtime_nanoseconds_todatetime: { sql: 'make_timestamp(CAST({0} AS BIGINT) // 1000)', args: [L] },
   format_datetime: { sql: (a, raw) => (raw[1]!.isLiteral ? `strftime(${a[0]}, ${q(kustoDateFormat(String(raw[1]!.literal)))})` : `strftime(${a[0]}, ${a[1]})`), args: [D, S] },
   format_timespan: { sql: (a, raw) => (raw[1]?.isLiteral ? formatTimespan(a[0]!, String(raw[1]!.literal)) : `kql_timespan_str(${a[0]})`), args: [T, S] },
@@ -459,6 +459,9 @@ function guidBytes(hex: string, dashed = false): string {
   const parts = [[3, 2, 1, 0], [5, 4], [7, 6], [8, 9], [10, 11, 12, 13, 14, 15]].map((g) => g.map(b).join(' || '));
   return parts.join(dashed ? ` || '-' || ` : ' || ');
 }
+
+/** `sql` where the zone `tz` is one ICU knows, else NULL. */
+const inKnownZone = (tz: string, sql: string) => `(CASE WHEN ${tz} IN (SELECT name FROM pg_timezone_names()) THEN ${sql} END)`;
 
 /** Kusto's datetime_part parts: week_of_year is the ISO week; sub-second parts count within the second. */
 function datetimePart(part: string, dt: string): string {

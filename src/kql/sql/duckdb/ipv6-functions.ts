@@ -45,8 +45,10 @@ export const IPV6_MACROS = [
   // when either does not parse or m is NULL
   `CREATE OR REPLACE TEMP MACRO kql_ipv6_cmp(a, b, m) AS ${bind(`{'x': kql_ipv6(a), 'y': kql_ipv6(b)}`, 't', bind(`CASE WHEN m IS NOT NULL THEN least(t.x.p, t.y.p, m) END`, 'p',
     bind(`{'x': kql_ipv6_mask(t.x.w, p), 'y': kql_ipv6_mask(t.y.w, p)}`, 'k', `CASE WHEN p IS NULL OR k.x IS NULL OR k.y IS NULL THEN NULL WHEN k.x < k.y THEN -1 WHEN k.x > k.y THEN 1 ELSE 0 END`)))}`,
-  // the canonical text (8 words of 4 hex digits) of the address masked to its prefix and m bits; "" when it does not parse
-  `CREATE OR REPLACE TEMP MACRO kql_parse_ipv6(s, m) AS ${bind('kql_ipv6(s)', 'x', `CASE WHEN x IS NULL OR m IS NULL THEN '' ELSE kql_ipv6_text(kql_ipv6_mask(x.w, least(x.p, m))) END`)}`,
+  // the canonical text (8 words of 4 hex digits) of the address masked to its prefix and m bits (its first
+  // address), or with every later bit set (its last, when `last`); NULL when it does not parse or m is NULL
+  `CREATE OR REPLACE TEMP MACRO kql_ipv6_end(s, m, last) AS ${bind('kql_ipv6(s)', 'x', `CASE WHEN m IS NOT NULL
+     THEN kql_ipv6_text(CASE WHEN last THEN kql_ipv6_fill(x.w, least(x.p, m)) ELSE kql_ipv6_mask(x.w, least(x.p, m)) END) END`)}`,
 ];
 
 /** A prefix argument: 0 to 128, else NULL (the result is then null). */
@@ -55,15 +57,16 @@ const bits = (x: string) => `(CASE WHEN ${x} BETWEEN 0 AND 128 THEN CAST(${x} AS
 const inRange = (ip: string, range: string) => `(kql_ipv6_cmp(${ip}, ${range}, 128) = 0)`;
 
 export const IPV6_FUNCTIONS: Record<string, FnTemplate> = {
-  parse_ipv6: { sql: (a) => `kql_parse_ipv6(${a[0]}, 128)`, args: ['string'] },
-  parse_ipv6_mask: { sql: (a) => `kql_parse_ipv6(${a[0]}, ${bits(a[1]!)})`, args: ['string', 'long'] },
+  // "" when it does not parse
+  parse_ipv6: { sql: (a) => `coalesce(kql_ipv6_end(${a[0]}, 128, false), '')`, args: ['string'] },
+  parse_ipv6_mask: { sql: (a) => `coalesce(kql_ipv6_end(${a[0]}, ${bits(a[1]!)}, false), '')`, args: ['string', 'long'] },
   ipv6_compare: { sql: (a) => `CAST(kql_ipv6_cmp(${a[0]}, ${a[1]}, ${a[2] ? bits(a[2]) : '128'}) AS BIGINT)`, args: ['string', 'string', 'long'] },
   ipv6_is_match: { sql: (a) => `(kql_ipv6_cmp(${a[0]}, ${a[1]}, ${a[2] ? bits(a[2]) : '128'}) = 0)`, args: ['string', 'string', 'long'] },
   ipv6_is_in_range: { sql: (a) => inRange(a[0]!, a[1]!), args: ['string', 'string'] },
   // internal (ipv6_lookup's range): the first and last address of a prefix as canonical text, whose order is the
   // addresses' order; NULL when it does not parse
-  ipv6_range_first: { sql: (a) => `kql_ipv6_text(kql_ipv6_mask(kql_ipv6(${a[0]}).w, kql_ipv6(${a[0]}).p))`, args: ['string'] },
-  ipv6_range_last: { sql: (a) => `kql_ipv6_text(kql_ipv6_fill(kql_ipv6(${a[0]}).w, kql_ipv6(${a[0]}).p))`, args: ['string'] },
+  ipv6_range_first: { sql: (a) => `kql_ipv6_end(${a[0]}, 128, false)`, args: ['string'] },
+  ipv6_range_last: { sql: (a) => `kql_ipv6_end(${a[0]}, 128, true)`, args: ['string'] },
   ipv6_is_in_any_range: {
     // ranges: several strings or one dynamic array of them
     sql: (a, raw: RenderedArg[]) => `coalesce(${a.slice(1).map((x, i) => (raw[i + 1]!.t === 'dynamic'
