@@ -49,6 +49,13 @@ async function main(argv: string[]): Promise<number> {
   return mod.command.run(rest);
 }
 
+// Output piped into a reader that stops early (`wirehunt query … | head`): stop quietly, as other
+// command-line tools do, instead of failing on the broken pipe with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {

@@ -81,3 +81,15 @@ test('bad flags are one line', () => {
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1);
 });
+
+test('output piped into a reader that stops early ends quietly with status 0, no stack trace', async () => {
+  const { spawn } = await import('node:child_process');
+  // a result far larger than a pipe's buffer, read for one chunk only (as `| head -c 100` does)
+  const child = spawn(process.execPath, [bin, 'query', '--db', db, '--format', 'json', 'range i from 1 to 300000 step 1 | extend s = strcat("row ", i)'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.destroy(); resolve(); }));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|at .*\.js:\d+/);
+});
