@@ -21,8 +21,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { openStore, createTableSql } from '../src/store/index.js';
-import { TABLES } from '../src/store/types.js';
+import { openStore, createTableSql, withShreddedColumns } from '../src/store/index.js';
+import { TABLES, getTable } from '../src/store/types.js';
 import { compileQuery, runCompiled } from '../src/kql/index.js';
 import { nowSql } from '../src/kql/exec/run.js';
 import { readJsonRows } from '../src/kql/exec/json-rows.js';
@@ -64,8 +64,8 @@ function generateSql(n: number): string {
     WHEN 'NtlmAuthenticationInspected' THEN json_object('direction', dir, 'uid', uid, 'username', 'user' || (${H(25)} % 200), 'hostname', 'WS' || (${H(26)} % 500), 'domainname', 'CORP', 'success', (${H(27)} % 3 = 0))
     WHEN 'NetworkSignatureInspected' THEN json_object('SignatureName', ${pick(28, ['SSH', 'HTTP_Client', 'DNS_Request', 'HTTPS_Client'])}, 'SignatureMatchedContent', 'x', 'SamplePacketContent', 'y')
     ELSE json_object('direction', dir, 'uid', uid, 'conn_state', 'SF') END`;
-  return `INSERT INTO store."DeviceNetworkEvents" ("Timestamp", "DeviceId", "DeviceName", "ActionType", "RemoteIP", "RemotePort", "LocalIP", "LocalPort", "Protocol", "__cold", "ReportId", "AdditionalFields")
-    SELECT make_timestamp(CAST(${NOW_US - SPAN_US} + (i * ${Math.floor(SPAN_US / n)}) AS BIGINT)), dev, dev || '.corp.contoso.com', a,
+  const names = ['"Timestamp"', '"DeviceId"', '"DeviceName"', '"ActionType"', '"RemoteIP"', '"RemotePort"', '"LocalIP"', '"LocalPort"', '"Protocol"', '"__cold"', '"ReportId"', '"AdditionalFields"'];
+  const rows = `SELECT make_timestamp(CAST(${NOW_US - SPAN_US} + (i * ${Math.floor(SPAN_US / n)}) AS BIGINT)), dev, dev || '.corp.contoso.com', a,
       CASE WHEN ${H(30)} % 4 = 0 THEN '10.20.' || (${H(31)} % 4) || '.' || (${H(32)} % 250) ELSE (${H(33)} % 200 + 20) || '.' || (${H(34)} % 250) || '.' || (${H(35)} % 250) || '.' || (${H(36)} % 250) END,
       CAST(${pick(37, ['443', '80', '53', '22', '445', '3389', '8080'])} AS INTEGER),
       '10.20.' || (devn % 4) || '.' || (devn % 250), CAST(49152 + ${H(38)} % 16000 AS INTEGER), 'Tcp',
@@ -74,6 +74,10 @@ function generateSql(n: number): string {
                  'C' || md5(CAST(i AS VARCHAR))[1:17] AS uid, ${dir} AS dir,
                  ${action} AS a
           FROM range(${n}) t(i))`;
+  // named as the table's columns, then with the columns the store derives from AdditionalFields
+  const named = `SELECT * FROM (${rows}) AS g(${names.join(', ')})`;
+  const all = withShreddedColumns(getTable('DeviceNetworkEvents')!, names, named);
+  return `INSERT INTO store."DeviceNetworkEvents" (${all.names.join(', ')}) SELECT ${all.names.join(', ')} FROM (${all.rows})`;
 }
 
 // The SQL a DuckDB expert would hand-write for each seed query (same results, read straight off the table).

@@ -11,7 +11,7 @@ import { SqlRenderer, type TableNames } from './sql/render.js';
 import { duckdb } from './sql/duckdb/dialect.js';
 import type { Dialect } from './sql/dialect.js';
 import { TABLES, getTable, quoteIdent } from '../store/types.js';
-import { columnReadSql, storageTable } from '../store/store.js';
+import { columnReadSql, storageTable, shreddedKeys, shreddedColumn } from '../store/store.js';
 import { externalSources, type ExternalSource } from './external/resolve.js';
 
 export type { Diagnostic } from './frontend/kusto.js';
@@ -62,6 +62,7 @@ const storeNames: TableNames = {
         const c = def.columns.find((x) => x.name === name);
         return c ? columnReadSql(def, c, alias) : `${alias}.${quoteIdent(name)}`;
       },
+      extracted: (name, key, alias) => (shreddedKeys(def.name, name).includes(key) ? `${alias}.${quoteIdent(shreddedColumn(name, key))}` : null),
     };
   },
 };

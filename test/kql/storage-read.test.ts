@@ -91,3 +91,37 @@ test('tostring(json.path) == "literal" gets a text prefilter that keeps escaped 
   assert.match(compileQuery(dyn).sql!, /contains\(/);
   assert.deepEqual((await runQuery(store, dyn, { now })).rows.map((x) => x['ReportId']), [1, 2]);
 });
+
+test('keys the store keeps as columns are read from them, with the answers of parsing the JSON text', async () => {
+  const s = await openStore(':memory:');
+  try {
+    const afs = [
+      '{"direction":"Out","status_code":200,"qtype_name":"TXT"}',
+      '{"direction":"In","status_code":"404","qtype_name":"A"}',
+      '{"direction":"O\\u0075t","status_code":2.5e2,"qtype_name":null}',
+      '{"direction":["Out"],"status_code":true}',
+      '{"status_code":{"a":1}}',
+      'not json',
+      '',
+    ];
+    const w = await s.writer('DeviceNetworkEvents', ['Timestamp', 'DeviceId', 'ReportId', 'AdditionalFields']);
+    afs.forEach((af, i) => w.appendRow([us('2024-05-01T11:00:00Z') + i, 'D1', i, af]));
+    await w.close();
+    const body = (af: string) => `| extend j = todynamic(${af}) | extend d = tostring(j.direction), n = toint(j.status_code), q = tostring(j['qtype_name'])
+      | where d == "Out" or n > 100 or isempty(q) | project ReportId, d, n, q, t = gettype(j.direction) | sort by ReportId asc`;
+    const shredded = `DeviceNetworkEvents ${body('AdditionalFields')}`;
+    // the same text, but not the stored column: its JSON is parsed
+    const parsed = `DeviceNetworkEvents ${body('strcat(AdditionalFields, "")')}`;
+    assert.match(compileQuery(shredded).sql!, /"__AdditionalFields\.direction"/);
+    assert.doesNotMatch(compileQuery(shredded).sql!, /json_extract_string\([^)]*'\$\."(?:direction|status_code|qtype_name)"'/);
+    assert.doesNotMatch(compileQuery(parsed).sql!, /__AdditionalFields/);
+    const a = await runQuery(s, shredded, { now });
+    const b = await runQuery(s, parsed, { now });
+    assert.deepEqual(a.rows, b.rows);
+    assert.deepEqual(a.rows.map((r) => [r['ReportId'], r['d'], r['n'], r['q']]), [
+      [0, 'Out', 200, 'TXT'], [1, 'In', 404, 'A'], [2, 'Out', 250, ''], [3, '["Out"]', null, ''], [4, '', null, ''], [5, '', null, ''], [6, '', null, ''],
+    ]);
+  } finally {
+    s.close();
+  }
+});

@@ -4,7 +4,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TABLES, KUSTO_TO_DUCKDB, getTable, findTable, type KustoType } from '../../src/store/types.js';
-import { openStore, resolveStorePath, defaultStorePath } from '../../src/store/store.js';
+import { openStore, resolveStorePath, defaultStorePath, shreddedKeys, shreddedColumn, withShreddedColumns } from '../../src/store/store.js';
 import { UserError } from '../../src/cli/types.js';
 
 const shared = new URL('../../../../shared/', import.meta.url);
@@ -235,5 +235,82 @@ test('an unwritable staging folder is one clear UserError, not a stack trace', a
     if (prev === undefined) delete process.env.WIREHUNT_STAGE_DIR;
     else process.env.WIREHUNT_STAGE_DIR = prev;
     s.close();
+  }
+});
+
+// AdditionalFields texts whose keys DuckDB extracts in every way it can: strings (escaped too), numbers,
+// booleans, null, objects, arrays, a missing key, duplicates, whitespace, not JSON, JSON that is not an object.
+const AF_TEXTS = [
+  '{"direction":"Out","uri":"/a.exe","user_agent":"curl/8.4.0","status_code":200,"method":null}',
+  '{"direction":"In","query":"a\\"b\\\\c\\u00e9\\n","qtype_name":"TXT","rcode_name":"NOERROR"}',
+  '{"auth_success":false,"auth_attempts":3,"duration":0.000123,"orig_bytes":12345678901234567890}',
+  '{"server":{"name":"x","v":[1,2]},"client":[1,"two",{"3":4}],"success":true}',
+  '{"direction":"Out","direction":"In"}',
+  ' { "direction" : "Out" , "host" : "h.example" } ',
+  '{"issuer":"CN=R3,O=Let\'s Encrypt","subject":"","server_name":"\\/x"}',
+  '{"SignatureName":"SSH","username":"\\u0000nul"}',
+  '{"other":"no shredded key here"}',
+  'not json at all',
+  '["direction","Out"]',
+  '"direction"',
+  '{}',
+  '',
+];
+
+test('the keys the store keeps as columns hold exactly what json_extract_string gives for every row', async () => {
+  const s = await openStore(':memory:');
+  try {
+    const w = await s.writer('DeviceNetworkEvents', ['Timestamp', 'DeviceId', 'ReportId', 'AdditionalFields']);
+    AF_TEXTS.forEach((af, i) => w.appendRow([1_700_000_000_000_000 + i, 'd1', i, af]));
+    assert.equal(await w.close(), AF_TEXTS.length);
+    const keys = shreddedKeys('DeviceNetworkEvents', 'AdditionalFields');
+    assert.ok(keys.includes('direction') && keys.includes('qtype_name'), keys.join());
+    const col = (k: string) => `"${shreddedColumn('AdditionalFields', k)}"`;
+    const live = (k: string) => `try(json_extract_string(NULLIF("AdditionalFields", ''), '$."${k}"'))`;
+    const r = await s.connection.runAndReadAll(`SELECT ReportId, ${keys.map((k) => `${col(k)} IS NOT DISTINCT FROM ${live(k)}, ${col(k)}`).join(', ')} FROM store."DeviceNetworkEvents" ORDER BY ReportId`);
+    let filled = 0;
+    for (const row of r.getRows()) {
+      keys.forEach((k, i) => {
+        assert.equal(row[1 + 2 * i], true, `row ${String(row[0])} key ${k}: stored ${String(row[2 + 2 * i])}`);
+        if (row[2 + 2 * i] !== null) filled++;
+      });
+    }
+    assert.ok(filled >= 20, `${filled} values filled`);
+    const one = (await s.connection.runAndReadAll(`SELECT ${col('direction')}, ${col('status_code')}, ${col('query')} FROM store."DeviceNetworkEvents" WHERE ReportId IN (0, 1) ORDER BY ReportId`)).getRows();
+    assert.deepEqual(one, [['Out', '200', null], ['In', null, 'a"b\\cé\n']]);
+    // rows made in SQL may hold the text as DuckDB's JSON type (bench:query generates them so)
+    const made = withShreddedColumns(getTable('DeviceNetworkEvents')!, ['"AdditionalFields"'], `SELECT json_object('direction', 'Out', 'n', 1) AS "AdditionalFields"`);
+    const fromJson = (await s.connection.runAndReadAll(`SELECT ${col('direction')} FROM (${made.rows})`)).getRows();
+    assert.deepEqual(fromJson, [['Out']]);
+  } finally {
+    s.close();
+  }
+});
+
+test('a store made before the keys were kept as columns is upgraded once, filled from its rows, also when opened read-only', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wh-store-'));
+  try {
+    const path = join(dir, 'old.duckdb');
+    const s = await openStore(path);
+    const w = await s.writer('DeviceNetworkEvents', ['Timestamp', 'DeviceId', 'ReportId', 'AdditionalFields']);
+    AF_TEXTS.forEach((af, i) => w.appendRow([1_700_000_000_000_000 + i, 'd1', i, af]));
+    await w.close();
+    // the layout of an older wirehunt: no such columns
+    for (const k of shreddedKeys('DeviceNetworkEvents', 'AdditionalFields')) await s.connection.run(`ALTER TABLE store."DeviceNetworkEvents" DROP COLUMN "${shreddedColumn('AdditionalFields', k)}"`);
+    assert.equal((await s.outdatedTables()).map((t) => t.name).join(), 'DeviceNetworkEvents');
+    s.close();
+    const ro = await openStore(path, { readOnly: true });
+    try {
+      assert.deepEqual(await ro.outdatedTables(), []);
+      const keys = shreddedKeys('DeviceNetworkEvents', 'AdditionalFields');
+      const bad = await ro.connection.runAndReadAll(`SELECT count(*) FROM store."DeviceNetworkEvents" WHERE ${keys.map((k) => `"${shreddedColumn('AdditionalFields', k)}" IS DISTINCT FROM try(json_extract_string(NULLIF("AdditionalFields", ''), '$."${k}"'))`).join(' OR ')}`);
+      assert.equal(bad.getRows()[0]![0], 0n);
+      const dirs = await ro.connection.runAndReadAll(`SELECT count(*) FROM store."DeviceNetworkEvents" WHERE "${shreddedColumn('AdditionalFields', 'direction')}" IS NOT NULL`);
+      assert.equal(dirs.getRows()[0]![0], 4n);
+    } finally {
+      ro.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

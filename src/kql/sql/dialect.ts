@@ -36,7 +36,8 @@ export interface Dialect {
   convert(sql: string, from: KType, to: KType): string;
   /** Dynamic access: `base` holds JSON (or JSON text), `path` a list of members/indices. Returns JSON or a typed scalar. */
   /** `text`: the base is JSON text from a string column, which may not parse (Kusto: null, not an error). */
-  dynPath(base: string, path: (string | number)[], as: KType | 'json', text?: boolean): string;
+  /** `extracted`: SQL holding the path's string already extracted from the text (a column the store keeps), for scalar results. */
+  dynPath(base: string, path: (string | number)[], as: KType | 'json', text?: boolean, extracted?: string): string;
   functions: Record<string, FnTemplate>;
   aggregates: Record<string, FnTemplate>;
 }

@@ -20,8 +20,11 @@ interface Rel {
 }
 
 /** Per column map: dynamic columns that are a path into JSON text (todynamic(string) or a member of one). */
-/** A dynamic value as a path into `base`: JSON, or JSON text from a string (`text`: it may not parse). */
-interface DynInfo { base: string; path: (string | number)[]; text?: boolean }
+/**
+ * A dynamic value as a path into `base`: JSON, or JSON text from a string (`text`: it may not parse).
+ * `source`: the SQL of that string, when it is a stored column (for the keys the store extracted, see `extracted`).
+ */
+interface DynInfo { base: string; path: (string | number)[]; text?: boolean; source?: string }
 const DYN = new WeakMap<Map<string, string>, Map<string, DynInfo>>();
 /** Per column map: string columns extracted from JSON text (tostring(json.path)), by the SQL of the text. */
 const JSON_STRINGS = new WeakMap<Map<string, string>, Map<string, string>>();
@@ -37,13 +40,23 @@ export interface TableNames {
    * Where a table's rows are kept, read without its view: the relation and each column's SQL over an alias.
    * Column expressions are composed into the query like any other, so DuckDB evaluates them after the filters.
    */
-  storage?(table: string): { from: string; column(name: string, alias: string): string } | null;
+  storage?(table: string): {
+    from: string;
+    column(name: string, alias: string): string;
+    /**
+     * SQL of a column the store keeps with `key` of JSON text column `name` extracted, exactly
+     * try(json_extract_string(NULLIF(text, ''), '$."key"')); null when it keeps none.
+     */
+    extracted?(name: string, key: string, alias: string): string | null;
+  } | null;
 }
 
 export class SqlRenderer {
   private alias = 0;
   /** Subtables of mv-apply being rendered: a ref to one of these names reads it (correlated to the outer row). */
   private contexts = new Map<string, string>();
+  /** By the SQL reading a stored JSON text column: the SQL of the column holding a key extracted, or null. */
+  private extractedKeys = new Map<string, (key: string) => string | null>();
   constructor(readonly d: Dialect, readonly names: TableNames) {}
 
   /**
@@ -106,7 +119,12 @@ export class SqlRenderer {
         const a = this.next();
         const cols = new Map<string, string>();
         const storage = this.names.storage?.(p.table);
-        for (const c of p.columns) cols.set(c.name, storage ? storage.column(c.name, a) : `${a}.${this.d.quoteIdent(this.names.sqlName(p.table, c.name))}`);
+        for (const c of p.columns) {
+          const sql = storage ? storage.column(c.name, a) : `${a}.${this.d.quoteIdent(this.names.sqlName(p.table, c.name))}`;
+          cols.set(c.name, sql);
+          const extracted = storage?.extracted;
+          if (extracted && c.type === 'string') this.extractedKeys.set(sql, (key) => extracted(c.name, key, a));
+        }
         return { from: `${storage ? storage.from : this.d.quoteIdent(p.table)} AS ${a}`, cols, columns: p.columns, where: [], orderBy: [], limit: null, ord: null };
       }
       case 'ref': {
@@ -411,10 +429,13 @@ export class SqlRenderer {
   private dynInfo(x: IRExpr, cols: Map<string, string>): DynInfo | null {
     if (x.t !== 'dynamic') return null;
     if (x.e === 'col') return DYN.get(cols)?.get(x.name) ?? null;
-    if (x.e === 'fn' && x.f === 'convert' && x.args[0]!.t === 'string') return { base: `NULLIF(${this.expr(x.args[0]!, cols)}, '')`, path: [], text: true };
+    if (x.e === 'fn' && x.f === 'convert' && x.args[0]!.t === 'string') {
+      const source = this.expr(x.args[0]!, cols);
+      return { base: `NULLIF(${source}, '')`, path: [], text: true, source };
+    }
     if (x.e === 'path') {
       const b = this.dynInfo(x.base, cols);
-      if (b) return { base: b.base, path: [...b.path, ...x.path], text: b.text };
+      if (b) return { ...b, path: [...b.path, ...x.path] };
       return { base: this.expr(x.base, cols), path: x.path };
     }
     return null;
@@ -426,7 +447,14 @@ export class SqlRenderer {
     if (x.e === 'col') return JSON_STRINGS.get(cols)?.get(x.name) ?? null;
     if (x.e !== 'fn' || x.f !== 'convert' || x.args[0]!.t !== 'dynamic') return null;
     const info = this.dynInfo(x.args[0]!, cols);
-    return info && info.path.length ? `CAST(${info.base} AS VARCHAR)` : null;
+    // a key the store extracted needs no prefilter: the filter reads its column
+    return info && info.path.length && !this.extractedColumn(info) ? `CAST(${info.base} AS VARCHAR)` : null;
+  }
+
+  /** SQL of the stored column holding the string at a dynamic path (one key of a stored JSON text column), else null. */
+  private extractedColumn(info: DynInfo): string | null {
+    if (!info.text || info.source === undefined || info.path.length !== 1 || typeof info.path[0] !== 'string') return null;
+    return this.extractedKeys.get(info.source)?.(info.path[0]) ?? null;
   }
 
   /** Cheap conditions implied by the filter's `tostring(json.path) == "literal"` conjuncts (json-prefilter.ts). */
@@ -444,7 +472,7 @@ export class SqlRenderer {
   private convertExpr(x: IRExpr, to: KType, cols: Map<string, string>, order = ''): string {
     if (x.t === to) return this.expr(x, cols, order);
     const info = x.t === 'dynamic' ? this.dynInfo(x, cols) : null;
-    if (info) return this.d.dynPath(info.base, info.path, to, info.text);
+    if (info) return this.d.dynPath(info.base, info.path, to, info.text, this.extractedColumn(info) ?? undefined);
     if (x.e === 'lit') {
       const v = convertLiteral(x.v, x.t, to);
       if (v !== NO_FOLD) return this.d.literal(to, v);

@@ -118,12 +118,12 @@ function convert(sql: string, from: KType, to: KType): string {
   return sql;
 }
 
-function dynPath(base: string, path: (string | number)[], as: KType | 'json', text = false): string {
+function dynPath(base: string, path: (string | number)[], as: KType | 'json', text = false, extracted?: string): string {
   const p = sqlString(jsonPath(path));
   // JSON text that does not parse reads as null, as todynamic() of it is (try() costs nothing when it parses)
   const safe = (sql: string) => (text ? `try(${sql})` : sql);
   if (as === 'json' || as === 'dynamic') return path.length ? safe(`json_extract(${base}, ${p})`) : text ? `TRY_CAST(${base} AS JSON)` : base;
-  const str = safe(`json_extract_string(${base}, ${p})`);
+  const str = extracted ?? safe(`json_extract_string(${base}, ${p})`);
   if (as === 'string' || as === 'guid') return `coalesce(${str}, '')`;
   return convert(str, 'string', as);
 }
