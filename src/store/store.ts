@@ -290,7 +290,7 @@ function keyPath(key: string): string {
 
 /**
  * `rows` (SQL whose columns are named as `names`, the physical columns of `t`) with the shredded columns of
- * every JSON text column among them appended, each document parsed once. Every INSERT of rows goes through it.
+ * every JSON text column among them appended, each document parsed once. Every insert (insertNewRows) goes through it.
  */
 export function withShreddedColumns(t: TableDef, names: readonly string[], rows: string): { names: string[]; rows: string } {
   const out = [...names];
@@ -307,7 +307,8 @@ export function withShreddedColumns(t: TableDef, names: readonly string[], rows:
     });
   }
   if (!lists.length) return { names: out, rows };
-  return { names: out, rows: `SELECT *, ${pieces.join(', ')} FROM (SELECT r.*, ${lists.join(', ')} FROM (${rows}) r)` };
+  const parsed = lists.map((_, i) => `__keys${i}`).join(', ');
+  return { names: out, rows: `SELECT * EXCLUDE (${parsed}), ${pieces.join(', ')} FROM (SELECT r.*, ${lists.join(', ')} FROM (${rows}) r)` };
 }
 
 /** SQL filling the shredded columns of rows stored before they existed (see Store.upgradeLayout). */
@@ -508,6 +509,7 @@ function isJson(s: string): boolean {
 export async function insertNewRows(
   conn: DuckDBConnection, table: TableDef, names: readonly string[], rows: string, opts: { dup: boolean; range?: { lo: number; hi: number } },
 ): Promise<number> {
+  ({ names, rows } = withShreddedColumns(table, names, rows));
   const t = storageTable(table);
   const into = `INSERT INTO ${t} (${names.join(', ')})`;
   const sqlName = (k: string) => quoteIdent(table.columns.find((c) => c.name === k)!.sqlName);
@@ -856,7 +858,7 @@ export class BatchWriter {
     }
     const present = new Set(hot.map((c) => c.name));
     const missing = this.table.keyColumns.filter((k) => !present.has(k)).map((k) => `NULL AS ${quoteIdent(this.table.columns.find((c) => c.name === k)!.sqlName)}`);
-    return withShreddedColumns(this.table, names, `SELECT ${[...conv, ...missing].join(', ')} FROM ${source} s`);
+    return { names, rows: `SELECT ${[...conv, ...missing].join(', ')} FROM ${source} s` };
   }
 
   get pending(): number {

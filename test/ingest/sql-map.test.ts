@@ -9,7 +9,7 @@ import { writeFileSync, readFileSync, readdirSync, existsSync, mkdirSync } from 
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { corpusCases as cases, zeekHeader, ID_FIELDS, ID_TYPES, withTempDir } from './helpers.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore, shreddedKeys, shreddedColumn } from '../../src/store/store.js';
 import { ingestPaths, type IngestOptions, type IngestResult } from '../../src/events/ingest.js';
 import { planSqlLog } from '../../src/events/sql-map.js';
 
@@ -21,6 +21,10 @@ async function ingestRows(paths: string[], opts: IngestOptions, db = ':memory:')
   const s = await openStore(db);
   try {
     const r = await ingestPaths(s, paths, { workers: 0, warn: (l) => warnings.push(l), ...opts });
+    // the keys the store keeps as columns (hidden from the view) hold what the text gives, on either path
+    const keys = shreddedKeys('DeviceNetworkEvents', 'AdditionalFields');
+    const stale = await s.connection.runAndReadAll(`SELECT count(*) FROM store."DeviceNetworkEvents" WHERE ${keys.map((k) => `"${shreddedColumn('AdditionalFields', k)}" IS DISTINCT FROM try(json_extract_string(NULLIF("AdditionalFields", ''), '$."${k}"'))`).join(' OR ')}`);
+    assert.equal(stale.getRows()[0]![0], 0n, `rows whose kept keys differ from their AdditionalFields (${JSON.stringify(opts)})`);
     const rows: string[] = [];
     for (const t of ['DeviceNetworkEvents', 'DeviceInfo', 'DeviceNetworkInfo']) {
       const res = await s.connection.runAndReadAll(`SELECT CAST(to_json(x) AS VARCHAR) FROM (SELECT * EXCLUDE (ReportId) FROM "${t}") x`);
