@@ -249,25 +249,19 @@ const COLD = '__cold';
 /**
  * Keys of a JSON text column that are also kept as columns of their own, as Kusto indexes the properties of a
  * dynamic column: a filter or a projection of `tostring(todynamic(AdditionalFields).direction)` reads the
- * column instead of parsing every row's JSON (on the 10M-row bench store, Q13's SQL 1503 → 1328 CPU ms, Q4
- * 723 → 220). Each holds exactly what `try(json_extract_string(NULLIF(text, ''), '$."key"'))` gives for the
- * row (NULL where the key is missing or the text is not JSON), computed from the text when the row is
- * inserted. The keys: "direction", which every Zeek-derived ActionType carries, and the fields the seed's
- * and the community corpus's hunting queries read most, per protocol. Each costs ingest about 0.05 µs a row.
+ * column instead of parsing every row's JSON. Each holds exactly what
+ * `try(json_extract_string(NULLIF(text, ''), '$."key"'))` gives for the row (NULL where the key is missing or
+ * the text is not JSON), computed from the text when the row is inserted (insertNewRows, one parse per row).
+ *
+ * The keys: "direction", which every Zeek-derived ActionType carries and hunting queries read most, and the
+ * keys of the hunts that return the most rows (HTTP uri and user_agent, DNS query and qtype_name, TLS issuer).
+ * Measured on the 10M-row bench store (bench:query, CPU ms): Q13 2195 → 1408, Q6 1542 → 1384, Q4 723 → 285.
+ * Each key is paid for at ingest, mostly as one more column to insert (DuckDB's insert cost grows with the
+ * column count): bench:ingest, Zeek logs mapped in DuckDB, 1.44M rows, wall s: none 7.5-7.8, these 6 keys
+ * 9.0-9.5, 12 keys 10.3, 22 keys 13.1. The seed's three slowest queries (Q6, Q12, Q13) read only these six.
  */
 const SHREDDED: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
-  DeviceNetworkEvents: {
-    AdditionalFields: [
-      'direction',
-      'uri', 'user_agent', 'host', 'method', 'status_code',
-      'query', 'qtype_name', 'rcode_name',
-      'server_name', 'subject', 'issuer',
-      'auth_success', 'auth_attempts', 'client', 'server',
-      'username', 'success',
-      'orig_bytes', 'resp_bytes', 'duration',
-      'SignatureName',
-    ],
-  },
+  DeviceNetworkEvents: { AdditionalFields: ['direction', 'uri', 'user_agent', 'query', 'qtype_name', 'issuer'] },
 };
 
 /** The keys of `column` of `table` kept as columns of their own (none for most). */
