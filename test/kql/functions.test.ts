@@ -138,3 +138,13 @@ test('bag_pack_columns is bag_pack of the columns\' names and values; datetimes 
     Q: { t: '2024-01-02T03:04:05.0000000Z', s: '01:00:00' },
   });
 });
+
+test('parse_path: scheme, root, directory, file name, extension, alternate data stream', async () => {
+  const r = await row(`print a = parse_path("https://host/a/b.tar.gz"), b = parse_path(@"D:\\dir\\README"), c = parse_path("f.txt"), d = parse_path(@"C:\\x\\report.docx:Zone.Identifier")`);
+  const all = (s: string, root: string, dir: string, name: string, file: string, ext: string, ads: string) =>
+    ({ Scheme: s, RootPath: root, DirectoryPath: dir, DirectoryName: name, Filename: file, Extension: ext, AlternateDataStreamName: ads });
+  assert.deepEqual(r.a, all('https', '', 'host/a', 'a', 'b.tar.gz', 'gz', ''));
+  assert.deepEqual(r.b, all('', 'D:', 'D:\\dir', 'dir', 'README', '', ''));
+  assert.deepEqual(r.c, all('', '', '', '', 'f.txt', 'txt', ''));
+  assert.deepEqual(r.d, all('', 'C:', 'C:\\x', 'x', 'report.docx', 'docx', 'Zone.Identifier'));
+});

@@ -5,6 +5,7 @@ import type { FnTemplate, RenderedArg } from '../dialect.js';
 const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'datetime' as const, T = 'timespan' as const, B = 'bool' as const, J = 'dynamic' as const;
 
 import { sqlString as q, datetimeText } from './dialect.js';
+import { bindValue } from './bind.js';
 import { captureGroups } from '../../ir/regex.js';
 import { SERIES_FUNCTIONS } from './series-functions.js';
 import { DYNAMIC_FUNCTIONS, asJson } from './dynamic-functions.js';
@@ -166,6 +167,17 @@ export function kustoDateFormat(fmt: string): string {
     fffffff: '%f0', ffffff: '%f', fff: '%g', tt: '%p',
   };
   return fmt.replace(/%/g, '%%').replace(/yyyy|yy|MM|M|dd|d|HH|H|hh|h|mm|m|ss|s|fffffff|ffffff|fff|tt/g, (t) => map[t] ?? t);
+}
+
+/**
+ * parse_path: an optional "scheme://", the directory (up to the last / or \\), the file name, and after a ":" in
+ * the file name an NTFS alternate data stream ("file://C:/temp/file.txt:some.exe" → file, C:/temp, file.txt, some.exe).
+ */
+function parsePath(s: string): string {
+  const parts = `regexp_extract(${s}, '^(?:([A-Za-z][A-Za-z0-9+.-]+)://)?(?:(.*)[\\\\/])?([^\\\\/]*)$', ['scheme', 'dir', 'last'])`;
+  const file = `regexp_extract(m.last, '^([^:]*)(?::(.*))?$', ['name', 'ads'])`;
+  return bindValue(parts, 'm', bindValue(file, 'f', `json_object('Scheme', m.scheme, 'RootPath', regexp_extract(m.dir, '^([A-Za-z]:)', 1), 'DirectoryPath', m.dir, `
+    + `'DirectoryName', regexp_extract(m.dir, '([^\\\\/]*)$', 1), 'Filename', f.name, 'Extension', regexp_extract(f.name, '\\.([^.]*)$', 1), 'AlternateDataStreamName', f.ads)`));
 }
 
 export const FUNCTIONS: Record<string, FnTemplate> = {
@@ -441,7 +453,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   set_difference: { sql: "to_json(list_filter(json_extract({0}, '$[*]'), x -> NOT list_contains(json_extract({1}, '$[*]'), x)))", args: [J, J] },
   todynamic: { sql: '{0}' },
   parse_url: { sql: (a) => `json_object('Scheme', coalesce(regexp_extract(${a[0]}, '^([A-Za-z][A-Za-z0-9+.-]*)://', 1), ''), 'Host', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^:/?#]*)', 1), ''), 'Port', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?[^:/?#]*:(\\d+)', 1), ''), 'Path', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)', 1), ''), 'Username', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://([^:@/]*)(?::[^@/]*)?@', 1), ''), 'Password', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:([^@/]*)@', 1), ''), 'Query Parameters', CAST('{}' AS JSON), 'Fragment', coalesce(regexp_extract(${a[0]}, '#(.*)$', 1), ''))`, args: [S] },
-  parse_path: { sql: (a) => `json_object('Scheme', '', 'RootPath', coalesce(regexp_extract(${a[0]}, '^([A-Za-z]:)', 1), ''), 'DirectoryPath', coalesce(regexp_extract(${a[0]}, '^(.*)[\\\\/][^\\\\/]*$', 1), ''), 'DirectoryName', coalesce(regexp_extract(${a[0]}, '([^\\\\/]*)[\\\\/][^\\\\/]*$', 1), ''), 'Filename', coalesce(regexp_extract(${a[0]}, '([^\\\\/]*)$', 1), ''), 'Extension', coalesce(regexp_extract(${a[0]}, '\\.([^.\\\\/]*)$', 1), ''), 'AlternateDataStreamName', '')`, args: [S] },
+  parse_path: { sql: (a) => parsePath(a[0]!), args: [S] },
   parse_command_line: { sql: "to_json(list_filter(regexp_extract_all({0}, '\"([^\"]*)\"|(\\S+)', 0), x -> x <> ''))", args: [S] },
   geo_info_from_ip_address: { sql: "CAST('{}' AS JSON)", args: [S] },
   new_guid: { sql: 'CAST(uuid() AS VARCHAR)' },

@@ -6,13 +6,14 @@
 // address, also written ::a.b.c.d or ::ffff:a.b.c.d, is mapped to ::ffff:a.b.c.d and its /n counts IPv4 bits
 // (n + 96 of the IPv6 address); a dotted quad after other words is just the last two words.
 import type { FnTemplate, RenderedArg } from '../dialect.js';
+import { bindValue } from './bind.js';
 
 const QUAD = String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`;
 /**
  * `body` over `expr` evaluated once: a lambda binds it. A macro parameter repeats its argument at every use,
  * and nested macros that did so took DuckDB minutes to plan.
  */
-const bind = (expr: string, v: string, body: string) => `list_transform([${expr}], ${v} -> ${body})[1]`;
+const bind = bindValue;
 
 export const IPV6_MACROS = [
   // hex groups separated by ':' → integers, or NULL when one is not 1-4 hex digits
