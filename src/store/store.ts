@@ -133,7 +133,7 @@ export class Store {
 
   /**
    * Adds the shredded columns a store made by an older wirehunt lacks and fills them from its rows, in one
-   * transaction (once per store; measured on 10M rows: see the note at SHREDDED).
+   * transaction, once per store (measured: the 10M-row bench store, 13.6 s on 2 threads).
    */
   private async upgradeLayout(): Promise<void> {
     const outdated = await this.outdatedTables();
