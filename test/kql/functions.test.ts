@@ -87,6 +87,15 @@ test('parse kind=regex: capturing groups inside the pattern text do not shift th
   assert.deepEqual(r, { name: 'Sched', id: 15 });
 });
 
+test('parse kind=regex flags: s lets . cross line ends, i ignores case, U swaps greedy and lazy; other flags are a diagnostic', async () => {
+  const r = await row(`print s = "Name=a\\nb;N=1;n=2" | parse kind=regex flags=s s with "Name=" name ";" * | parse kind=regex flags=si s with * "n=" fromFirst | parse kind=regex flags=Usi s with * "n=" fromLast | project name, fromFirst, fromLast`);
+  // s: the name spans the line end; i: "n=" also matches "N="; U: the leading * (lazy) turns greedy and runs to the last "n="
+  assert.deepEqual(r, { name: 'a\nb', fromFirst: '1;n=2', fromLast: '2' });
+  const plain = await row(`print s = "Name=a\\nb;" | parse kind=regex s with "Name=" name ";" | project name`);
+  assert.deepEqual(plain, { name: '' }, 'without s the pattern does not match across the line end');
+  await assert.rejects(row('print s = "x" | parse kind=regex flags=x s with "x" a'), /parse flags=x/);
+});
+
 test('extract with typeof(T): the matched text converted to T, null where there is no match or it does not convert', async () => {
   // Microsoft's example (extract-function.md): "07" as typeof(int) is 7, a number in the result
   assert.deepEqual(await rows('datatable(DateString:string)["15-12-2024","21-07-2023"] | extend Month = extract(@"-(\\d{2})-", 1, DateString, typeof(int)) | project Month'),

@@ -66,7 +66,7 @@ export type Operator =
   | { kind: 'AsOperator'; name: string }
   | { kind: 'RenderOperator'; chart: string; params: Record<string, string> }
   | { kind: 'InvokeOperator'; call: Expr }
-  | { kind: 'ParseOperator'; kindName: string; source: Expr; pattern: ParsePart[]; where: boolean }
+  | { kind: 'ParseOperator'; kindName: string; /** kind=regex flags (U, m, s, i) */ flags: string; source: Expr; pattern: ParsePart[]; where: boolean }
   | { kind: 'EvaluateOperator'; plugin: string; args: Expr[]; schema: EvaluateSchema | null; insertAt: number }
   | { kind: 'SearchOperator'; caseSensitive: boolean; pred: SearchPred | null }
   | { kind: 'ParseKvOperator'; source: Expr; keys: Column[]; params: Record<string, string> }

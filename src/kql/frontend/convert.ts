@@ -401,7 +401,7 @@ export class Converter {
           else if (p.IsLiteral && typeof p.LiteralValue === 'string') pattern.push({ kind: 'text', text: p.LiteralValue });
           else throw new Unsupported(`parse pattern ${pk}`, span(p));
         }
-        return { kind: 'ParseOperator', kindName: (params['kind'] ?? 'simple').toLowerCase(), source: this.expr(n.Expression), pattern, where: k === 'ParseWhereOperator' };
+        return { kind: 'ParseOperator', kindName: (params['kind'] ?? 'simple').toLowerCase(), flags: params['flags'] ?? '', source: this.expr(n.Expression), pattern, where: k === 'ParseWhereOperator' };
       }
       case 'EvaluateOperator': {
         const call = n.FunctionCall;

@@ -427,7 +427,9 @@ export class Lowerer {
 
   private parse(op: Extract<Operator, { kind: 'ParseOperator' }>, input: Plan, schema: Column[], scope: Scope, span: Span): Plan {
     if (op.kindName !== 'simple' && op.kindName !== 'regex') throw new Unsupported(`parse kind=${op.kindName}`, span);
-    let re = '^';
+    // flags=U (ungreedy), m, s, i: RE2 reads the same letters as an inline group
+    if (op.flags && (op.kindName !== 'regex' || !/^[Umsi]+$/.test(op.flags))) throw new Unsupported(`parse flags=${op.flags}${op.kindName === 'regex' ? '' : ' without kind=regex'}`, span);
+    let re = op.flags ? `(?${op.flags})^` : '^';
     const groups: { name: string; type: KType; index: number }[] = [];
     const parts = op.pattern;
     // kind=regex text may hold capturing groups of its own: the columns' group numbers skip them
