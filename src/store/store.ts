@@ -119,16 +119,21 @@ export class Store {
 
   /** Tables of this store that lack physical columns this version keeps (a store made by an older wirehunt). */
   async outdatedTables(): Promise<TableDef[]> {
-    const have = await this.physicalColumns();
-    return TABLES.filter((t) => shreddedColumns(t).some((c) => !have.has(`${t.name}\u0000${c}`)));
+    return [...(await this.missingColumns()).keys()];
   }
 
-  /** "table\0column" of every storage table column. */
-  private async physicalColumns(): Promise<Set<string>> {
+  /** Per table, the shredded columns its storage table lacks (none for a store of this version). */
+  private async missingColumns(): Promise<Map<TableDef, string[]>> {
     const r = await this.connection.runAndReadAll(
       `SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = '${STORAGE_SCHEMA}' AND database_name = current_database()`,
     );
-    return new Set(r.getRows().map((x) => `${String(x[0])}\u0000${String(x[1])}`));
+    const have = new Set(r.getRows().map((x) => `${String(x[0])}\u0000${String(x[1])}`));
+    const missing = new Map<TableDef, string[]>();
+    for (const t of TABLES) {
+      const cols = shreddedColumns(t).filter((c) => !have.has(`${t.name}\u0000${c}`));
+      if (cols.length) missing.set(t, cols);
+    }
+    return missing;
   }
 
   /**
@@ -136,12 +141,11 @@ export class Store {
    * transaction, once per store (measured: the 10M-row bench store, 13.6 s on 2 threads).
    */
   private async upgradeLayout(): Promise<void> {
-    const outdated = await this.outdatedTables();
-    if (!outdated.length) return;
-    const have = await this.physicalColumns();
+    const missing = await this.missingColumns();
+    if (!missing.size) return;
     const stmts: string[] = [];
-    for (const t of outdated) {
-      for (const c of shreddedColumns(t)) if (!have.has(`${t.name}\u0000${c}`)) stmts.push(`ALTER TABLE ${storageTable(t)} ADD COLUMN ${quoteIdent(c)} VARCHAR`);
+    for (const [t, cols] of missing) {
+      for (const c of cols) stmts.push(`ALTER TABLE ${storageTable(t)} ADD COLUMN ${quoteIdent(c)} VARCHAR`);
       const fill = fillShreddedSql(t);
       if (fill) stmts.push(fill);
     }
@@ -280,8 +284,9 @@ function shreddedColumns(t: TableDef): string[] {
   return Object.entries(SHREDDED[t.name] ?? {}).flatMap(([c, keys]) => keys.map((k) => shreddedColumn(c, k)));
 }
 
+/** The JSON path of a key, as the KQL engine writes it for `json.key` (the keys above are plain names: nothing to escape). */
 function keyPath(key: string): string {
-  return sqlString(`$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+  return sqlString(`$."${key}"`);
 }
 
 /**

@@ -3,11 +3,9 @@
 import { Unsupported } from '../../frontend/ast.js';
 import type { FnTemplate, RenderedArg } from '../dialect.js';
 import { sqlString as q, jsonPath, datetimeText } from './dialect.js';
-import { bindValue } from './bind.js';
+import { bindValue as bind } from './bind.js';
 
 const items = (x: string) => `CAST(json_extract(${x}, '$[*]') AS JSON[])`;
-/** `body` with `name` bound to the SQL `value` (computed once). */
-const bind = bindValue;
 /** The JSON of element i (0-based) of an array argument, or the argument itself when it is not an array. */
 const elementOr = (x: string, i: string) => `(CASE WHEN json_type(${x}) = 'ARRAY' THEN json_extract(${x}, '$[' || ${i} || ']') ELSE ${x} END)`;
 /** A value as a JSON element (strings stay strings: not parsed as todynamic() would). */

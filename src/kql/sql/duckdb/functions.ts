@@ -347,7 +347,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   // when clocks go forward) takes the offset after the change, as Kusto's example does (02:00 in Brussels on
   // 2022-03-27 is 00:00 UTC), where ICU takes the one before: the offset is read back at ICU's answer u.
   datetime_local_to_utc: {
-    sql: (a) => inKnownZone(a[1]!, `list_transform([timezone('UTC', timezone(${a[1]}, ${a[0]}))], u -> ${a[0]} - (timezone(${a[1]}, timezone('UTC', u)) - u))[1]`),
+    sql: (a) => inKnownZone(a[1]!, bindValue(`timezone('UTC', timezone(${a[1]}, ${a[0]}))`, 'u', `${a[0]} - (timezone(${a[1]}, timezone('UTC', u)) - u)`)),
     args: [D, S],
   },
   datetime_utc_to_local: { sql: (a) => inKnownZone(a[1]!, `timezone(${a[1]}, timezone('UTC', ${a[0]}))`), args: [D, S] },
@@ -478,13 +478,14 @@ const inKnownZone = (tz: string, sql: string) => `(CASE WHEN ${tz} IN (SELECT na
 /** Kusto's datetime_part parts: week_of_year is the ISO week; sub-second parts count within the second. */
 function datetimePart(part: string, dt: string): string {
   const inSecond = `(date_part('microsecond', ${dt}) % 1000000)`;
-  switch (part.replace(/s$/, '')) {
+  const singular = part.replace(/s$/, '');
+  switch (singular) {
     case 'week_of_year': case 'weekofyear': case 'week': return `date_part('week', ${dt})`;
     case 'dayofyear': return `date_part('doy', ${dt})`;
     case 'millisecond': return `(${inSecond} // 1000)`;
     case 'microsecond': return inSecond;
     case 'nanosecond': return `(${inSecond} * 1000)`;
-    default: return `date_part(${q(part.replace(/s$/, ''))}, ${dt})`;
+    default: return `date_part(${q(singular)}, ${dt})`;
   }
 }
 

@@ -6,15 +6,11 @@
 // address, also written ::a.b.c.d or ::ffff:a.b.c.d, is mapped to ::ffff:a.b.c.d and its /n counts IPv4 bits
 // (n + 96 of the IPv6 address); a dotted quad after other words is just the last two words.
 import type { FnTemplate, RenderedArg } from '../dialect.js';
-import { bindValue } from './bind.js';
+import { bindValue as bind } from './bind.js';
 
 const QUAD = String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`;
-/**
- * `body` over `expr` evaluated once: a lambda binds it. A macro parameter repeats its argument at every use,
- * and nested macros that did so took DuckDB minutes to plan.
- */
-const bind = bindValue;
-
+// The macros bind intermediate values with bind() (a lambda): a macro parameter repeats its argument at every
+// use, and nested macros that did so took DuckDB minutes to plan.
 export const IPV6_MACROS = [
   // hex groups separated by ':' → integers, or NULL when one is not 1-4 hex digits
   `CREATE OR REPLACE TEMP MACRO kql_ipv6_groups(s) AS ${bind(`CASE WHEN s = '' THEN []::VARCHAR[] ELSE string_split(s, ':') END`, 'gs',
