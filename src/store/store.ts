@@ -352,9 +352,20 @@ function typedCold(c: ColumnDef, text: string, json: string): string {
  * values are json_extract_string's but for doubles DuckDB writes with an exponent, which the store never writes.
  */
 function coldStruct(t: TableDef, cold: string): string {
-  const shape: Record<string, string> = {};
-  for (const c of t.columns) if (!isHot(t, c)) shape[c.name] = c.kustoType === 'dynamic' ? 'JSON' : 'VARCHAR';
-  return `json_transform(${cold}, ${sqlString(JSON.stringify(shape))})`;
+  return `json_transform(${cold}, ${coldShape(t)})`;
+}
+
+// Every read of a cold column names the shape, so a query over a wide table would build it per column.
+const coldShapes = new WeakMap<TableDef, string>();
+function coldShape(t: TableDef): string {
+  let text = coldShapes.get(t);
+  if (text === undefined) {
+    const shape: Record<string, string> = {};
+    for (const c of t.columns) if (!isHot(t, c)) shape[c.name] = c.kustoType === 'dynamic' ? 'JSON' : 'VARCHAR';
+    text = sqlString(JSON.stringify(shape));
+    coldShapes.set(t, text);
+  }
+  return text;
 }
 
 function sqlString(s: string): string {

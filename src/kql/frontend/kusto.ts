@@ -45,31 +45,49 @@ export function defenderTables(): TableDefs {
   return defaultTables;
 }
 
-const globalsCache = new Map<string, Bridged>();
+const globalsCache = new Map<string, CachedGlobals>();
 
 function quoteName(n: string): string {
   return '[' + JSON.stringify(n) + ']';
 }
 
 /** A GlobalState with one database holding `tables`; cached by the table set. */
-const globalsByObject = new WeakMap<TableDefs, Bridged>();
+const globalsByObject = new WeakMap<TableDefs, CachedGlobals>();
 export function globalsFor(tables: TableDefs): Bridged {
   const same = globalsByObject.get(tables);
-  if (same) return same;
+  if (same) return cachedGlobals(same);
   const key = Object.keys(tables).sort().map((t) => t + ':' + tables[t]!.map((c) => c.name + ':' + c.type).join(',')).join(';');
   const hit = globalsCache.get(key);
-  if (hit) { globalsByObject.set(tables, hit); return hit; }
+  if (hit) { globalsByObject.set(tables, hit); return cachedGlobals(hit); }
   const { Kusto } = kusto();
   const S = Kusto.Language.Symbols;
   const syms = Object.entries(tables).map(
     ([name, cols]) => new S.TableSymbol.$ctor7(name, '(' + cols.map((c) => quoteName(c.name) + ':' + c.type).join(', ') + ')', null),
   );
   const db = new S.DatabaseSymbol.$ctor2('wirehunt', null, syms);
-  const gs = Kusto.Language.GlobalState.Default.WithDatabase(db);
+  let gs = Kusto.Language.GlobalState.Default.WithDatabase(db);
+  // ParseAndAnalyze derives a state with these options, and the binder one with a KustoCache, from
+  // whatever it is given; a state that has both already is used as it is, so its lookup maps (of
+  // ~800 functions, the operators) and its binding cache are built once instead of per query.
+  gs = gs.WithParseOptions(gs.ParseOptions.WithAlwaysProduceEndTokens(true));
+  gs.GetFunction('strlen'); gs.GetAggregate('count'); gs.GetPlugIn('pivot'); gs.GetOperator(0);
+  const state: CachedGlobals = { base: gs, cached: gs.WithCache(), uses: 0 };
   if (globalsCache.size >= 256) globalsCache.delete(globalsCache.keys().next().value as string);
-  globalsCache.set(key, gs);
-  globalsByObject.set(tables, gs);
-  return gs;
+  globalsCache.set(key, state);
+  globalsByObject.set(tables, state);
+  return cachedGlobals(state);
+}
+
+// The KustoCache keeps entries keyed by the symbols of each query bound against it (unions'
+// unified tables, call-site expansions), so a long-running server renews it now and then.
+export const CACHE_RENEW_AFTER = 1000;
+interface CachedGlobals { base: Bridged; cached: Bridged; uses: number }
+function cachedGlobals(state: CachedGlobals): Bridged {
+  if (++state.uses > CACHE_RENEW_AFTER) {
+    state.cached = state.base.WithCache();
+    state.uses = 1;
+  }
+  return state.cached;
 }
 
 export interface Diagnostic {
