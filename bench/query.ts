@@ -9,7 +9,8 @@
 // code makes (a hash of the generating SQL and the table layout is kept in it).
 // DuckDB runs with 2 threads (BENCH_THREADS). Reported: median of BENCH_REPS runs (default 5) per
 // query for both, their ratio, CPU time of the process (DuckDB's threads included; survives load on
-// the machine better than wall time), and parse+bind+compile times (cold, uncached; and cached).
+// the machine better than wall time), and parse+bind+compile times (cold, uncached: median of
+// COMPILE_ROUNDS, wall and CPU; and cached).
 //
 // What is timed, both sides ending at the Results JSON text an API client receives (at most 100,000 rows,
 // one more fetched to know the result was truncated):
@@ -35,6 +36,7 @@ const DEFAULT_DB = '/tmp/wirehunt-bench-query.duckdb';
 const DB = process.env.BENCH_DB ?? DEFAULT_DB;
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
+const COMPILE_ROUNDS = 9;
 // BENCH_ORDER=blocked: a query's wirehunt runs back to back, then the hand SQL's (default: alternating, so that
 // drift of the machine's speed hits both sides alike; but each side then runs in the memory state the other left)
 const BLOCKED = process.env.BENCH_ORDER === 'blocked';
@@ -214,11 +216,22 @@ async function main(): Promise<void> {
   // parse + bind + compile: cold (no plan cache) after a warm-up, and from the plan cache
   // warm-up: three passes over the queries (one pass leaves the binder's code unoptimized by V8: medians ~2x higher)
   for (let w = 0; w < 3; w++) for (const q of queries.values()) compileQuery(q, { noCache: true });
-  const cold: number[] = [], cached: number[] = [];
-  for (const q of queries.values()) {
-    const ts: number[] = [];
-    for (let r = 0; r < 5; r++) { const t0 = performance.now(); compileQuery(q, { noCache: true }); ts.push(performance.now() - t0); }
-    cold.push(median(ts));
+  // cold rounds go round the queries, so a few slow moments of a shared machine spread over all of them
+  // instead of taking one query's median; CPU time is shown beside wall time for the same reason
+  const texts = [...queries.values()];
+  const coldRuns = texts.map(() => [] as number[]), coldCpuRuns = texts.map(() => [] as number[]);
+  for (let r = 0; r < COMPILE_ROUNDS; r++) {
+    texts.forEach((q, j) => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      compileQuery(q, { noCache: true });
+      coldRuns[j]!.push(performance.now() - t0);
+      coldCpuRuns[j]!.push(cpuMs(c0));
+    });
+  }
+  const cold = coldRuns.map(median), coldCpu = coldCpuRuns.map(median);
+  const cached: number[] = [];
+  for (const q of texts) {
     compileQuery(q);
     const t0 = performance.now();
     for (let r = 0; r < 100; r++) compileQuery(q);
@@ -226,7 +239,7 @@ async function main(): Promise<void> {
   }
 
   const rows: string[] = [];
-  rows.push('query  wirehunt ms  hand SQL ms  ratio  wirehunt cpu ms  hand cpu ms  rows  compile cold ms  compile cached ms');
+  rows.push('query  wirehunt ms  hand SQL ms  ratio  wirehunt cpu ms  hand cpu ms  rows  compile cold ms  compile cold cpu ms  compile cached ms');
   console.log(rows[0]);
   const ratios: number[] = [];
   const over: string[] = [];
@@ -280,11 +293,11 @@ async function main(): Promise<void> {
     const mw = median(tw), mh = median(th);
     ratios.push(mw / mh);
     if (mw > 1000) over.push(`Q${n} ${(mw / 1000).toFixed(2)} s`);
-    rows.push(`Q${String(n).padEnd(5)} ${mw.toFixed(1).padStart(11)}  ${mh.toFixed(1).padStart(11)}  ${(mw / mh).toFixed(2).padStart(5)}  ${median(cw).toFixed(0).padStart(15)}  ${median(ch).toFixed(0).padStart(11)}  ${String(nRows).padStart(4)}${nRows !== hRows ? `≠${hRows}` : ''}  ${cold[i]!.toFixed(1).padStart(15)}  ${cached[i]!.toFixed(3).padStart(17)}`);
+    rows.push(`Q${String(n).padEnd(5)} ${mw.toFixed(1).padStart(11)}  ${mh.toFixed(1).padStart(11)}  ${(mw / mh).toFixed(2).padStart(5)}  ${median(cw).toFixed(0).padStart(15)}  ${median(ch).toFixed(0).padStart(11)}  ${String(nRows).padStart(4)}${nRows !== hRows ? `≠${hRows}` : ''}  ${cold[i]!.toFixed(1).padStart(15)}  ${coldCpu[i]!.toFixed(1).padStart(19)}  ${cached[i]!.toFixed(3).padStart(17)}`);
     console.log(rows[rows.length - 1]);
     i++;
   }
-  console.log(`max ratio ${Math.max(...ratios).toFixed(2)}, geometric mean ${Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length).toFixed(2)}; compile cold median ${median(cold).toFixed(1)} ms, cached ${median(cached).toFixed(3)} ms`);
+  console.log(`max ratio ${Math.max(...ratios).toFixed(2)}, geometric mean ${Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length).toFixed(2)}; compile cold median ${median(cold).toFixed(1)} ms (max ${Math.max(...cold).toFixed(1)}; CPU median ${median(coldCpu).toFixed(1)}, max ${Math.max(...coldCpu).toFixed(1)}), cached ${median(cached).toFixed(3)} ms`);
   console.log(`over 1 s: ${over.length ? over.join(', ') : 'none'}; load average ${load()}`);
   if (BREAKDOWN) console.log(`breakdown, median CPU ms of ${REPS} runs (load average ${load()}):\n${breakdowns.join('\n')}`);
   store.close();
