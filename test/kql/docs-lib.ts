@@ -17,6 +17,8 @@ export const EXCLUDED: Record<string, string> = {
   'data-explorer/kusto/query/hash-function.md#2': 'as hash-function.md#1 (unspecified hash algorithm)',
   'data-explorer/kusto/query/hash-function.md#3': 'as hash-function.md#1 (unspecified hash algorithm)',
   'data-explorer/kusto/query/new-guid-function.md#1': 'nondeterministic: new_guid() is random',
+  'data-explorer/kusto/query/parse-url-query-function.md#1': 'doc display: the page prints the inner bag as a quoted string holding unescaped quotes, which is not JSON; the values are checked in test/kql/rows-and-bags.test.ts',
+  'data-explorer/kusto/query/variancepif-aggregation-function.md#1': "doc error: the page prints varianceif's page's 850 (the sample variance of 2, 4, …, 100); their population variance is 833 (checked in test/kql/rows-and-bags.test.ts)",
   'data-explorer/kusto/query/now-function.md#1': 'the wall clock: the documented output was taken at the time the page was written',
   'data-explorer/kusto/query/range-operator.md#3': 'the wall clock: the rows depend on now() (start of the current month)',
   'data-explorer/kusto/query/datetime-utc-to-local-function.md#1': 'the wall clock: the example starts from now()',

@@ -10,7 +10,7 @@ import type { IRExpr, Plan } from '../ir/plan.js';
 /** Aggregates whose value does not depend on the order of their input rows. */
 const ORDER_FREE_AGGS = new Set([
   'count', 'countif', 'dcount', 'dcountif', 'count_distinct', 'count_distinctif', 'sum', 'sumif', 'avg', 'avgif',
-  'min', 'max', 'minif', 'maxif', 'stdev', 'stdevp', 'variance', 'variancep', 'stdevif', 'varianceif',
+  'min', 'max', 'minif', 'maxif', 'stdev', 'stdevp', 'variance', 'variancep', 'stdevif', 'varianceif', 'variancepif', 'covariance', 'covariancep', 'covarianceif',
   'percentile', 'percentiles', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'hll', 'arg_max_key', 'arg_min_key',
 ]);
 

@@ -163,7 +163,7 @@ function jsonValue(n: Bridged): unknown {
   return String(n.ToString()).trim();
 }
 
-const AGG_NAMES = new Set(['count', 'countif', 'dcount', 'dcountif', 'sum', 'sumif', 'avg', 'avgif', 'min', 'max', 'minif', 'maxif', 'make_set', 'make_set_if', 'make_list', 'make_list_if', 'makeset', 'makelist', 'arg_max', 'arg_min', 'any', 'take_any', 'anyif', 'take_anyif', 'stdev', 'variance', 'percentile', 'percentiles', 'make_bag', 'make_bag_if', 'count_distinct', 'count_distinctif', 'hll', 'hll_merge', 'tdigest', 'make_list_with_nulls', 'stdevif', 'varianceif', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'buildschema', 'percentilew', 'percentilesw', 'stdevp', 'variancep']);
+const AGG_NAMES = new Set(['count', 'countif', 'dcount', 'dcountif', 'sum', 'sumif', 'avg', 'avgif', 'min', 'max', 'minif', 'maxif', 'make_set', 'make_set_if', 'make_list', 'make_list_if', 'makeset', 'makelist', 'arg_max', 'arg_min', 'any', 'take_any', 'anyif', 'take_anyif', 'stdev', 'variance', 'percentile', 'percentiles', 'make_bag', 'make_bag_if', 'count_distinct', 'count_distinctif', 'hll', 'hll_merge', 'tdigest', 'make_list_with_nulls', 'stdevif', 'varianceif', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'buildschema', 'percentilew', 'percentilesw', 'stdevp', 'variancep', 'variancepif', 'covariance', 'covariancep', 'covarianceif']);
 
 export class Converter {
   private fns = new Map<string, UserFunction>();
@@ -490,6 +490,8 @@ export class Converter {
       }
       case 'PathExpression': {
         const sel = n.Selector;
+        // x.[expr] indexes by a computed key, as x[expr] does
+        if (kindName(sel) === 'BracketedExpression') return { kind: 'Element', target: this.expr(n.Expression), index: this.expr(sel.Expression), type, span: s };
         const member = String(sel.SimpleName ?? nameOf(sel));
         return { kind: 'Path', target: this.expr(n.Expression), member, type, span: s };
       }

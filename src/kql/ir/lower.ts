@@ -10,6 +10,7 @@ import { ktypeFromText } from '../frontend/convert.js';
 import type { SearchPred } from '../frontend/ast.js';
 import { lowerEvaluate } from './evaluate.js';
 import { lowerMakeSeries } from './series.js';
+import { stageWindows } from './window-stages.js';
 import { TUPLE_FUNCTIONS } from './tuple-functions.js';
 import type { CompiledPlan, IRExpr, Plan, SortKey } from './plan.js';
 
@@ -71,7 +72,7 @@ const ALIASES: Record<string, string> = {
 };
 
 const AGGS = new Set(['count', 'countif', 'dcount', 'dcountif', 'count_distinct', 'count_distinctif', 'sum', 'sumif', 'avg', 'avgif', 'min', 'max', 'minif', 'maxif',
-  'stdev', 'stdevp', 'variance', 'variancep', 'stdevif', 'varianceif', 'take_any', 'take_anyif', 'make_set', 'make_set_if', 'make_list', 'make_list_if',
+  'stdev', 'stdevp', 'variance', 'variancep', 'stdevif', 'varianceif', 'variancepif', 'covariance', 'covariancep', 'covarianceif', 'take_any', 'take_anyif', 'make_set', 'make_set_if', 'make_list', 'make_list_if',
   'make_list_with_nulls', 'make_bag', 'make_bag_if', 'percentile', 'percentiles', 'binary_all_or', 'binary_all_and', 'binary_all_xor', 'hll', 'arg_max', 'arg_min']);
 
 const CONVERT: Record<string, KType> = { tostring: 'string', toint: 'int', tolong: 'long', todouble: 'real', toreal: 'real', tobool: 'bool', todatetime: 'datetime', totimespan: 'timespan', toguid: 'guid' };
@@ -221,7 +222,7 @@ export class Lowerer {
         if (!containsWindow(cond)) return { op: 'filter', input, cond, columns: inCols };
         // where row_number() == n: the window function is computed as a column first, then filtered on
         const flag: Column = { name: '\u0000where', type: 'bool' };
-        const withFlag: Plan = { op: 'window', input, exprs: [...inCols.map((c) => colRef(c.name)), cond], columns: [...inCols, flag] };
+        const withFlag: Plan = { op: 'window', ...stageWindows(input, [...inCols.map((c) => colRef(c.name)), cond]), columns: [...inCols, flag] };
         const kept: Plan = { op: 'filter', input: withFlag, cond: { e: 'col', name: flag.name, t: 'bool' }, columns: withFlag.columns };
         return { op: 'project', input: kept, exprs: inCols.map((c) => colRef(c.name)), columns: inCols };
       }
@@ -238,7 +239,7 @@ export class Lowerer {
         };
         let hasWindow = false;
         const produced: { name: string; expr: IRExpr }[] = [];
-        const ctx: Ctx = { scope, local };
+        const ctx: Ctx = { scope, local, inputCols: inCols };
         op.exprs.forEach((e, idx) => {
           const call = e.kind === 'Named' ? e.expr : e;
           const tuple = call.kind === 'Call' && !call.user ? TUPLE_FUNCTIONS[call.name] : undefined;
@@ -284,7 +285,7 @@ export class Lowerer {
           const outCols: Column[] = inCols.map((c) => (byName.has(c.name) ? { name: c.name, type: typeOf(c.name, byName.get(c.name)!) } : c));
           for (const p of produced) if (!inCols.some((c) => c.name === p.name) && !outCols.some((c) => c.name === p.name)) outCols.push({ name: p.name, type: typeOf(p.name, p.expr) });
           const exprs = outCols.map((c) => { const ex = byName.get(c.name); return ex ? conv(ex, c.type) : colRef(c.name); });
-          return { op: hasWindow ? 'window' : 'project', input, exprs, columns: outCols };
+          return hasWindow ? { op: 'window', ...stageWindows(input, exprs), columns: outCols } : { op: 'project', input, exprs, columns: outCols };
         }
         const exprs = schema.map((c, i) => {
           const p = produced[i];
@@ -292,9 +293,10 @@ export class Lowerer {
         });
         if (produced.length !== schema.length) {
           // project with wildcards: map by name
-          return { op: hasWindow ? 'window' : 'project', input, exprs: schema.map((c) => byName.get(c.name) ?? colRef(c.name)), columns: schema };
+          const byNames = schema.map((c) => byName.get(c.name) ?? colRef(c.name));
+          return hasWindow ? { op: 'window', ...stageWindows(input, byNames), columns: schema } : { op: 'project', input, exprs: byNames, columns: schema };
         }
-        return { op: hasWindow ? 'window' : 'project', input, exprs, columns: schema };
+        return hasWindow ? { op: 'window', ...stageWindows(input, exprs), columns: schema } : { op: 'project', input, exprs, columns: schema };
       }
       case 'ProjectAwayOperator': {
         const res = op.patterns.map(wildcard);
@@ -512,7 +514,7 @@ export class Lowerer {
         }
         return;
       }
-      const ir = this.expr(inner, { scope, agg: true });
+      const ir = this.expr(inner, { scope, agg: true, inputCols: input.columns });
       aggs.push(conv(ir, schema[pos]?.type ?? ir.t));
       pos++;
     });
@@ -728,7 +730,7 @@ export class Lowerer {
     const args = () => e.args.map((a) => this.expr(a, ctx));
     if (AGGS.has(name)) {
       if (!ctx.agg) throw new Unsupported(`${name}() outside summarize`, e.span);
-      const as = e.args.map((a) => this.expr(a, { scope: ctx.scope }));
+      const as = e.args.map((a) => this.expr(a, { scope: ctx.scope, inputCols: ctx.inputCols }));
       if (name === 'count' && as.length) return { e: 'agg', f: 'count', args: as, t: 'long' };
       if (name === 'make_set' || name === 'make_list' || name === 'make_set_if' || name === 'make_list_if') {
         // dynamic elements are collected as JSON text so that DISTINCT works on them
@@ -771,6 +773,11 @@ export class Lowerer {
       case 'strcat': case 'strcat_delim': return { e: 'fn', f: name, args: args().map((a) => conv(a, 'string')), t: 'string' };
       case 'row_number': case 'prev': case 'next': case 'row_cumsum': {
         const as = args();
+        // row_cumsum(term, restart): a running sum per run of rows that starts where restart is true
+        if (name === 'row_cumsum' && as[1]) {
+          const group: IRExpr = { e: 'win', f: 'restart_group', args: [conv(as[1], 'bool')], t: 'long' };
+          return { e: 'win', f: 'row_cumsum', args: [as[0]!, group], t: e.type };
+        }
         // prev/next's default takes the value's type (next(Timestamp, 1, 0))
         if ((name === 'prev' || name === 'next') && as[2]) as[2] = conv(as[2], as[0]!.t);
         return { e: 'win', f: name, args: as, t: e.type };
@@ -791,6 +798,15 @@ export class Lowerer {
         return this.expr(e.args[1]!, ctx);
       }
       case 'datetime_diff': case 'datetime_add': case 'datetime_part': break;
+      // pack_all([ignore_null_empties]): the input row's columns as a bag
+      case 'pack_all': {
+        const cols = ctx.inputCols;
+        if (!cols) throw new Unsupported('pack_all() outside extend, project and summarize', e.span);
+        const flag = e.args[0];
+        if (flag && (flag.kind !== 'Literal' || typeof flag.value !== 'boolean')) throw new Unsupported('pack_all() with a flag that is not a constant', flag.span);
+        const as = cols.flatMap((c): IRExpr[] => [lit('string', c.name), { e: 'col', name: c.name, t: c.type }]);
+        return { e: 'fn', f: flag?.kind === 'Literal' && flag.value === true ? 'bag_pack_nonempty' : 'bag_pack', args: as, t: 'dynamic' };
+      }
       // bag_pack_columns(a, b, …) is bag_pack("a", a, "b", b, …)
       case 'bag_pack_columns': {
         const as: IRExpr[] = [];

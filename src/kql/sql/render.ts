@@ -51,6 +51,13 @@ export interface TableNames {
   } | null;
 }
 
+/** Whether a window function of the expression runs over partitions of the rows. */
+function partitioned(x: IRExpr): boolean {
+  if (x.e === 'win') return x.f === 'row_cumsum' && x.args.length > 1;
+  if (x.e === 'fn') return x.args.some(partitioned);
+  return false;
+}
+
 export class SqlRenderer {
   private alias = 0;
   /** Subtables of mv-apply being rendered: a ref to one of these names reads it (correlated to the outer row). */
@@ -95,18 +102,22 @@ export class SqlRenderer {
     return sql;
   }
 
-  /** Wraps a relation as a subquery so that later steps see plain columns. */
-  private wrap(r: Rel): Rel {
+  /**
+   * Wraps a relation as a subquery so that later steps see plain columns. `numbered`: its rows get a row
+   * number in the order they come even when no sort gave them one, and are ordered by it from then on.
+   */
+  private wrap(r: Rel, numbered = false): Rel {
     const a = this.next();
     const cols = new Map<string, string>();
     r.columns.forEach((c, i) => cols.set(c.name, `${a}.c${i}`));
-    const keepOrder = r.orderBy.length > 0;
+    const keepOrder = r.orderBy.length > 0 || numbered;
     let inner = r;
     let ord: string | null = null;
     if (keepOrder) {
       // carry the order through the subquery as a row number
       const idx = r.columns.length;
-      inner = { ...r, columns: [...r.columns, { name: '\u0000ord', type: 'long' }], cols: new Map([...r.cols, ['\u0000ord', `row_number() OVER (ORDER BY ${r.orderBy.join(', ')})`]]) };
+      const over = r.orderBy.length ? `ORDER BY ${r.orderBy.join(', ')}` : '';
+      inner = { ...r, columns: [...r.columns, { name: '\u0000ord', type: 'long' }], cols: new Map([...r.cols, ['\u0000ord', `row_number() OVER (${over})`]]) };
       ord = `${a}.c${idx}`;
     }
     return { from: `(${this.finalize(inner, true)}) AS ${a}`, cols, columns: r.columns, where: [], orderBy: ord ? [ord] : [], limit: null, ord };
@@ -193,7 +204,8 @@ export class SqlRenderer {
       }
       case 'window': {
         let r = this.rel(p.input);
-        r = this.wrap(r.orderBy.length ? r : { ...r, orderBy: [] });
+        // a window over partitions returns its rows partition by partition: the order is made explicit first
+        r = this.wrap(r.orderBy.length ? r : { ...r, orderBy: [] }, p.exprs.some(partitioned));
         const order = r.ord ? `ORDER BY ${r.ord}` : '';
         const cols = new Map<string, string>();
         p.columns.forEach((c, i) => cols.set(c.name, this.expr(p.exprs[i]!, r.cols, order)));
@@ -528,7 +540,10 @@ export class SqlRenderer {
           case 'row_number': return `(row_number() OVER (${order})${args[0] ? ` + ${args[0]} - 1` : ''})`;
           case 'prev': return `lag(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) OVER (${order})`;
           case 'next': return `lead(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) OVER (${order})`;
-          case 'row_cumsum': return `sum(${args[0]}) OVER (${order} ROWS UNBOUNDED PRECEDING)`;
+          // with a second argument: the running sum within the group that argument numbers
+          case 'row_cumsum': return `sum(${args[0]}) OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order} ROWS UNBOUNDED PRECEDING)`;
+          // the number of rows so far where the argument is true: it numbers the runs a restart begins
+          case 'restart_group': return `sum(CASE WHEN ${args[0]} THEN 1 ELSE 0 END) OVER (${order} ROWS UNBOUNDED PRECEDING)`;
         }
         break;
       }

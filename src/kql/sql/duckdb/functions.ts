@@ -439,6 +439,19 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   },
   // values as dynamic holds them (datetimes and timespans in Kusto's text, as make_list and friends write them)
   bag_pack: { sql: (a, raw) => { const p: string[] = []; for (let i = 0; i + 1 < a.length; i += 2) p.push(`${a[i]}, ${asJson(a[i + 1]!, raw[i + 1]!.t)}`); return `json_object(${p.join(', ')})`; }, rest: null },
+  // pack_all(true): members whose value is null or an empty string are left out
+  bag_pack_nonempty: {
+    sql: (a, raw) => {
+      const members: string[] = [];
+      for (let i = 0; i + 1 < a.length; i += 2) {
+        const v = a[i + 1]!, t = raw[i + 1]!.t;
+        const empty = t === 'string' ? `${v} IS NULL OR ${v} = ''` : t === 'dynamic' ? `${v} IS NULL OR json_type(${v}) = 'NULL'` : `${v} IS NULL`;
+        members.push(`CASE WHEN ${empty} THEN NULL ELSE to_json(${a[i]}) || ':' || CAST(${asJson(v, t)} AS VARCHAR) END`);
+      }
+      return members.length ? `CAST('{' || concat_ws(',', ${members.join(', ')}) || '}' AS JSON)` : `CAST('{}' AS JSON)`;
+    },
+    rest: null,
+  },
   array_concat: { sql: (a) => `to_json(flatten([${a.map((x) => `CAST(json_extract(${x}, '$[*]') AS JSON[])`).join(', ')}]))`, rest: J },
   set_has_element: { sql: "list_contains(json_extract_string({0}, '$[*]'), {1})", args: [J, S] },
   array_index_of: { sql: "coalesce(list_position(json_extract_string({0}, '$[*]'), {1}) - 1, -1)", args: [J, S] },
@@ -452,13 +465,30 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   set_intersect: { sql: "to_json(list_intersect(json_extract({0}, '$[*]'), json_extract({1}, '$[*]')))", args: [J, J] },
   set_difference: { sql: "to_json(list_filter(json_extract({0}, '$[*]'), x -> NOT list_contains(json_extract({1}, '$[*]'), x)))", args: [J, J] },
   todynamic: { sql: '{0}' },
-  parse_url: { sql: (a) => `json_object('Scheme', coalesce(regexp_extract(${a[0]}, '^([A-Za-z][A-Za-z0-9+.-]*)://', 1), ''), 'Host', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^:/?#]*)', 1), ''), 'Port', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?[^:/?#]*:(\\d+)', 1), ''), 'Path', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)', 1), ''), 'Username', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://([^:@/]*)(?::[^@/]*)?@', 1), ''), 'Password', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:([^@/]*)@', 1), ''), 'Query Parameters', CAST('{}' AS JSON), 'Fragment', coalesce(regexp_extract(${a[0]}, '#(.*)$', 1), ''))`, args: [S] },
+  parse_url: { sql: (a) => `json_object('Scheme', coalesce(regexp_extract(${a[0]}, '^([A-Za-z][A-Za-z0-9+.-]*)://', 1), ''), 'Host', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^:/?#]*)', 1), ''), 'Port', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?[^:/?#]*:(\\d+)', 1), ''), 'Path', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)', 1), ''), 'Username', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://([^:@/]*)(?::[^@/]*)?@', 1), ''), 'Password', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:([^@/]*)@', 1), ''), 'Query Parameters', ${queryParameters(`regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^?#]*\\?([^#]*)', 1)`)}, 'Fragment', coalesce(regexp_extract(${a[0]}, '#(.*)$', 1), ''))`, args: [S] },
+  parse_urlquery: { sql: (a) => `json_object('Query Parameters', ${queryParameters(a[0]!)})`, args: [S] },
   parse_path: { sql: (a) => parsePath(a[0]!), args: [S] },
   parse_command_line: { sql: "to_json(list_filter(regexp_extract_all({0}, '\"([^\"]*)\"|(\\S+)', 0), x -> x <> ''))", args: [S] },
   geo_info_from_ip_address: { sql: "CAST('{}' AS JSON)", args: [S] },
   new_guid: { sql: 'CAST(uuid() AS VARCHAR)' },
   tobool: { sql: '{0}', args: [B] }, toint: { sql: '{0}', args: ['int'] }, tolong: { sql: '{0}', args: [L] }, todouble: { sql: '{0}', args: [R] }, toreal: { sql: '{0}', args: [R] },
 };
+
+/**
+ * A URL's query part (`k1=v1&k2=v2`) as a property bag, read as .NET's ParseQueryString does: names and
+ * values URL-decoded with '+' as a space, a repeated name's values joined with ',', and a part without
+ * '=' (which has no name there) left out.
+ */
+function queryParameters(query: string): string {
+  const parts = `list_filter(string_split(${query}, '&'), p -> strpos(p, '=') > 0)`;
+  const decode = (x: string) => `url_decode(replace(${x}, '+', ' '))`;
+  const names = `list_transform(ps, p -> ${decode("split_part(p, '=', 1)")})`;
+  const values = `list_transform(ps, p -> ${decode("substr(p, strpos(p, '=') + 1)")})`;
+  const member = `to_json(ns[i]) || ':' || to_json(array_to_string(list_transform(list_filter(range(1, len(ns) + 1), j -> ns[j] = ns[i]), j -> vs[j]), ','))`;
+  const firsts = `list_filter(range(1, len(ns) + 1), i -> list_position(ns, ns[i]) = i)`;
+  const text = `'{' || array_to_string(list_transform(${firsts}, i -> ${member}), ',') || '}'`;
+  return `CAST(list_transform([${parts}], ps -> list_transform([${names}], ns -> list_transform([${values}], vs -> ${text})[1])[1])[1] AS JSON)`;
+}
 
 function lc(r: RenderedArg): string {
   const u = unit(r);
@@ -507,6 +537,9 @@ export const AGGREGATES: Record<string, FnTemplate> = {
   minif: { sql: 'min({0}) FILTER (WHERE {1})', args: [null, B] }, maxif: { sql: 'max({0}) FILTER (WHERE {1})', args: [null, B] },
   stdev: { sql: 'stddev_samp({0})' }, stdevp: { sql: 'stddev_pop({0})' }, variance: { sql: 'var_samp({0})' }, variancep: { sql: 'var_pop({0})' },
   stdevif: { sql: 'stddev_samp({0}) FILTER (WHERE {1})', args: [null, B] }, varianceif: { sql: 'var_samp({0}) FILTER (WHERE {1})', args: [null, B] },
+  variancepif: { sql: 'var_pop({0}) FILTER (WHERE {1})', args: [null, B] },
+  covariance: { sql: 'covar_samp({0}, {1})', args: [R, R] }, covariancep: { sql: 'covar_pop({0}, {1})', args: [R, R] },
+  covarianceif: { sql: 'covar_samp({0}, {1}) FILTER (WHERE {2})', args: [R, R, B] },
   take_any: { sql: 'any_value({0})' }, any: { sql: 'any_value({0})' },
   take_anyif: { sql: 'any_value({0}) FILTER (WHERE {1})', args: [null, B] }, anyif: { sql: 'any_value({0}) FILTER (WHERE {1})', args: [null, B] },
   make_set: { sql: (a) => makeSet(a[0]!, `${a[0]} IS NOT NULL`, a[1]) },

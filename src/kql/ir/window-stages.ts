@@ -1,0 +1,82 @@
+// SQL does not let a window function take another one as an argument (row_cumsum(x, k != prev(k)),
+// or the restart groups row_cumsum's second argument becomes): the inner ones are computed first, as
+// hidden columns of window steps under the operator that uses them, one step per level of nesting.
+import type { Column, IRExpr, Plan } from './plan.js';
+
+export interface Staged { input: Plan; exprs: IRExpr[] }
+
+export function stageWindows(input: Plan, exprs: IRExpr[]): Staged {
+  const levels: { name: string; expr: IRExpr }[][] = [];
+  let hidden = 0;
+
+  // the number of window steps that must run before `x` can be computed, with its inner windows replaced
+  const lift = (x: IRExpr): { x: IRExpr; level: number } => {
+    switch (x.e) {
+      case 'win': {
+        let level = 0;
+        const args = x.args.map((a) => {
+          const r = asColumns(a);
+          level = Math.max(level, r.level);
+          return r.x;
+        });
+        return { x: { ...x, args }, level };
+      }
+      case 'fn': case 'agg': {
+        let level = 0;
+        const args = x.args.map((a) => {
+          const r = lift(a);
+          level = Math.max(level, r.level);
+          return r.x;
+        });
+        return { x: { ...x, args }, level };
+      }
+      case 'path': {
+        const r = lift(x.base);
+        return { x: { ...x, base: r.x }, level: r.level };
+      }
+      case 'inset': {
+        const r = lift(x.left);
+        return { x: { ...x, left: r.x }, level: r.level };
+      }
+      default: return { x, level: 0 };
+    }
+  };
+
+  // an argument of a window: each window in it becomes a hidden column of the step at its level
+  const asColumns = (x: IRExpr): { x: IRExpr; level: number } => {
+    if (x.e === 'win') {
+      const inner = lift(x);
+      const name = `\u0000win${hidden++}`;
+      (levels[inner.level] ??= []).push({ name, expr: inner.x });
+      return { x: { e: 'col', name, t: x.t }, level: inner.level + 1 };
+    }
+    if (x.e === 'fn' || x.e === 'agg') {
+      let level = 0;
+      const args = x.args.map((a) => {
+        const r = asColumns(a);
+        level = Math.max(level, r.level);
+        return r.x;
+      });
+      return { x: { ...x, args }, level };
+    }
+    if (x.e === 'path') {
+      const r = asColumns(x.base);
+      return { x: { ...x, base: r.x }, level: r.level };
+    }
+    if (x.e === 'inset') {
+      const r = asColumns(x.left);
+      return { x: { ...x, left: r.x }, level: r.level };
+    }
+    return { x, level: 0 };
+  };
+
+  const out = exprs.map((x) => lift(x).x);
+  let plan = input;
+  for (const step of levels) {
+    if (!step) continue;
+    const columns: Column[] = [...plan.columns, ...step.map((s) => ({ name: s.name, type: s.expr.t }))];
+    const passed: IRExpr[] = plan.columns.map((c) => ({ e: 'col', name: c.name, t: c.type }));
+    plan = { op: 'window', input: plan, exprs: [...passed, ...step.map((s) => s.expr)], columns };
+  }
+  return { input: plan, exprs: out };
+}

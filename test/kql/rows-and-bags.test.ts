@@ -1,0 +1,51 @@
+// row_cumsum()'s restart, pack_all(), parse_url()'s query parameters and parse_urlquery(), x.[key],
+// and the covariance aggregates: expected values worked out by hand from Kusto's documentation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { printStore } from './print-row.js';
+const { row, rows } = printStore(new Date('2024-05-01T12:00:00Z'));
+
+const SERIES = 'datatable (a:long, b:string) [1,"x", 2,"x", 3,"y", 4,"y", 5,"x"]';
+
+test('row_cumsum(term, restart): the sum starts again where restart is true, rows in their serialized order', async () => {
+  // restart where b changes (prev() inside the restart argument): runs x x | y y | x
+  assert.deepEqual(await rows(`${SERIES} | serialize c = row_cumsum(a, b != prev(b)), d = row_cumsum(a)`), [
+    { a: 1, b: 'x', c: 1, d: 1 }, { a: 2, b: 'x', c: 3, d: 3 }, { a: 3, b: 'y', c: 3, d: 6 }, { a: 4, b: 'y', c: 7, d: 10 }, { a: 5, b: 'x', c: 5, d: 15 },
+  ]);
+  // after a sort, in a filter, and read by a later prev()
+  assert.deepEqual(await rows('datatable (a:long) [3,1,2] | sort by a asc | project a, c = row_cumsum(a, prev(a, 1, 0) == 1)'), [{ a: 1, c: 1 }, { a: 2, c: 2 }, { a: 3, c: 5 }]);
+  assert.deepEqual(await rows(`${SERIES} | serialize | where row_cumsum(a, b != prev(b)) > 2 | project a`), [{ a: 2 }, { a: 3 }, { a: 4 }, { a: 5 }]);
+  assert.deepEqual(await rows('datatable (a:long) [1,2,3,4] | serialize c = row_cumsum(a, a % 2 == 1) | project c, p = prev(c)'), [{ c: 1, p: null }, { c: 3, p: 1 }, { c: 3, p: 3 }, { c: 7, p: 3 }]);
+  // runs of 1000 over 20,000 rows: the first run sums 1..1000, the last 19001..20000
+  assert.deepEqual(await rows('range x from 1 to 20000 step 1 | serialize c = row_cumsum(x, x % 1000 == 1) | where x % 1000 == 0 | summarize n = dcount(c), lo = min(c), hi = max(c)'), [{ n: 20, lo: 500500, hi: 19500500 }]);
+});
+
+test('pack_all(): the input row as a bag; pack_all(true) leaves out nulls and empty strings', async () => {
+  const r = await rows("datatable(Source:string, Target:string, CharsCount:long) ['555-1313', '', 42, 'x', 'y', long(null)] | extend Packed = pack_all(), Kept = pack_all(true)");
+  assert.deepEqual(r[0], { Source: '555-1313', Target: '', CharsCount: 42, Packed: { Source: '555-1313', Target: '', CharsCount: 42 }, Kept: { Source: '555-1313', CharsCount: 42 } });
+  assert.deepEqual(r[1]!.Packed, { Source: 'x', Target: 'y', CharsCount: null });
+  assert.deepEqual(r[1]!.Kept, { Source: 'x', Target: 'y' });
+  assert.deepEqual(await row('print a = 1, d = dynamic(null), t = datetime(2024-01-01) | project p = pack_all(true)'), { p: { a: 1, t: '2024-01-01T00:00:00.0000000Z' } });
+  // inside an aggregate
+  assert.deepEqual(await rows('datatable(a:long, b:string) [1,"x", 2,"y", 1,"z"] | summarize l = make_list(pack_all()) by a | order by a asc'), [
+    { a: 1, l: [{ a: 1, b: 'x' }, { a: 1, b: 'z' }] }, { a: 2, l: [{ a: 2, b: 'y' }] },
+  ]);
+});
+
+test("parse_url(): the query's parameters, decoded; parse_urlquery(); x.[key]", async () => {
+  const u = await row('print r = parse_url("https://u:p@host:8080/a/b?k1=v1&k2=v%202&k1=x+y&flag#frag")');
+  assert.deepEqual(u.r, { Scheme: 'https', Host: 'host', Port: '8080', Path: '/a/b', Username: 'u', Password: 'p', 'Query Parameters': { k1: 'v1,x y', k2: 'v 2' }, Fragment: 'frag' });
+  assert.deepEqual((await row('print r = parse_url("http://h/p")')).r, { Scheme: 'http', Host: 'h', Port: '', Path: '/p', Username: '', Password: '', 'Query Parameters': {}, Fragment: '' });
+  assert.deepEqual(await row('print r = parse_urlquery("k1=v1&k2=v2&k3=v3")'), { r: { 'Query Parameters': { k1: 'v1', k2: 'v2', k3: 'v3' } } });
+  assert.deepEqual(await row('print d = dynamic({"a": {"b": 1}}), k = "b" | project w = d["a"].[k], x = tostring(d.a.[k]), y = d.["a"].b'), { w: 1, x: '1', y: 1 });
+  const f = 'let param = (q: string, p: string) { tostring(parse_urlquery(q)["Query Parameters"].[p]) };';
+  assert.deepEqual(await row(`${f} print v = param("view=vs-2019&preserve-view=true", "view"), w = param("view=vs-2019&preserve-view=true", "preserve-view")`), { v: 'vs-2019', w: 'true' });
+});
+
+test('covariance(), covariancep(), covarianceif(), variancepif()', async () => {
+  // x 1..5, y 14 10 17 20 50: sum of (x - 3)(y - 22.2) = 82, /4 and /5; for x > 1, 61.5 / 3
+  const xy = 'datatable(x:real, y:real) [1.0, 14.0, 2.0, 10.0, 3.0, 17.0, 4.0, 20.0, 5.0, 50.0]';
+  assert.deepEqual(await rows(`${xy} | summarize s = covariance(x, y), p = covariancep(x, y), i = covarianceif(x, y, x > 1)`), [{ s: 20.5, p: 16.4, i: 20.5 }]);
+  // population variance of 2, 4, …, 100: 4 × (50² - 1) / 12
+  assert.deepEqual(await rows('range x from 1 to 100 step 1 | summarize v = variancepif(x, x % 2 == 0)'), [{ v: 833 }]);
+});
