@@ -1,8 +1,11 @@
 // row_cumsum()'s restart, pack_all(), parse_url()'s query parameters and parse_urlquery(), x.[key],
-// and the covariance aggregates: expected values worked out by hand from Kusto's documentation.
+// the covariance aggregates, and arguments that used to be dropped unread (countof's kind, hash's
+// modulo, set_difference's third array): expected values worked out by hand from Kusto's documentation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { printStore } from './print-row.js';
+import { dropsArguments } from '../../src/kql/sql/dialect.js';
+import { duckdb } from '../../src/kql/sql/duckdb/dialect.js';
 const { row, rows } = printStore(new Date('2024-05-01T12:00:00Z'));
 
 const SERIES = 'datatable (a:long, b:string) [1,"x", 2,"x", 3,"y", 4,"y", 5,"x"]';
@@ -48,4 +51,28 @@ test('covariance(), covariancep(), covarianceif(), variancepif()', async () => {
   assert.deepEqual(await rows(`${xy} | summarize s = covariance(x, y), p = covariancep(x, y), i = covarianceif(x, y, x > 1)`), [{ s: 20.5, p: 16.4, i: 20.5 }]);
   // population variance of 2, 4, …, 100: 4 × (50² - 1) / 12
   assert.deepEqual(await rows('range x from 1 to 100 step 1 | summarize v = variancepif(x, x % 2 == 0)'), [{ v: 833 }]);
+});
+
+test("countof(): plain matches overlap, regex ones do not (the documentation's table)", async () => {
+  assert.deepEqual(await row('print a = countof("aaa", "a"), b = countof("aaaa", "aa"), c = countof("ababa", "ab", "normal"), d = countof("ababa", "aba"), e = countof("ababa", "aba", "regex"), f = countof("abcabc", "a.c", "regex"), g = countof("abcdefedcba", "[abc]", "regex"), h = countof("abc1234abcd1234", "[0-9]+", "regex"), i = countof("Hello, world!", "l"), j = countof("x", "")'),
+    { a: 3, b: 3, c: 2, d: 2, e: 1, f: 2, g: 6, h: 2, i: 3, j: 0 });
+  // a search from a column is tried at every position
+  assert.deepEqual(await rows('datatable(s:string, t:string) ["aaaa", "aa", "abab", "ab"] | project n = countof(s, t)'), [{ n: 3 }, { n: 2 }]);
+});
+
+test('hash(x, mod) is below mod; set_difference() of three arrays, distinct values in first-seen order', async () => {
+  const h = await row('print a = hash("World", 100), b = hash("x", 7)');
+  assert.ok((h.a as number) >= 0 && (h.a as number) < 100 && (h.b as number) >= 0 && (h.b as number) < 7, JSON.stringify(h));
+  assert.deepEqual(await row('print d = set_difference(dynamic([4, 1, 2, 4, 3, 3]), dynamic([1]), dynamic([2, 9]))'), { d: [4, 3] });
+});
+
+test('a text template with no place for an argument is refused unless it says why it ignores it', () => {
+  assert.equal(dropsArguments({ sql: 'f({0}, {1})' }, 2), false);
+  assert.equal(dropsArguments({ sql: 'f({0})' }, 2), true);
+  assert.equal(dropsArguments({ sql: 'f({*})' }, 5), false);
+  assert.equal(dropsArguments({ sql: 'f({0})', ignores: 'the second is moot' }, 2), false);
+  // no catalog entry drops more than its declared arguments
+  for (const [name, t] of [...Object.entries(duckdb.functions), ...Object.entries(duckdb.aggregates)]) {
+    if (t.args && !t.ignores) assert.equal(dropsArguments(t, t.args.length), false, name);
+  }
 });

@@ -13,6 +13,8 @@ export interface FnTemplate {
   args?: (KType | null)[];
   /** The type every further argument is converted to (variadic functions). */
   rest?: KType | null;
+  /** Why arguments a text template has no place for are not read (without it, such a call is refused). */
+  ignores?: string;
 }
 
 export interface RenderedArg { sql: string; t: KType; literal: unknown; isLiteral: boolean }
@@ -43,6 +45,14 @@ export interface Dialect {
 }
 
 /** Substitutes rendered arguments into a template. */
+/** For a text template: whether it has no place for some of `n` arguments (they would be dropped unread). */
+export function dropsArguments(t: FnTemplate, n: number): boolean {
+  if (typeof t.sql !== 'string' || t.sql.includes('{*}') || t.ignores) return false;
+  let max = -1;
+  for (const m of t.sql.matchAll(/\{(\d+)\}/g)) max = Math.max(max, Number(m[1]));
+  return n > max + 1;
+}
+
 export function applyTemplate(t: FnTemplate, args: RenderedArg[]): string {
   const sqls = args.map((a) => a.sql);
   if (typeof t.sql === 'function') return t.sql(sqls, args);

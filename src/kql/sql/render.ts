@@ -1,7 +1,7 @@
 // Renders an IR plan to one SQL statement through a dialect. Filters and projections are composed
 // into the enclosing SELECT (column expressions are substituted, not nested) so DuckDB sees the query
 // an expert would write: json_extract_string(AdditionalFields, '$.x') straight on the column.
-import { applyTemplate, type Dialect, type RenderedArg } from './dialect.js';
+import { applyTemplate, dropsArguments, type Dialect, type RenderedArg } from './dialect.js';
 import type { Column, IRExpr, KType, Plan } from '../ir/plan.js';
 import { Unsupported } from '../frontend/ast.js';
 import { placeholder } from '../external/resolve.js';
@@ -550,12 +550,14 @@ export class SqlRenderer {
       case 'agg': {
         const t = this.d.aggregates[x.f];
         if (!t) throw new Unsupported(`aggregate ${x.f}()`, { start: 0, length: 0 });
+        if (dropsArguments(t, x.args.length)) throw new Unsupported(`${x.f}() with ${x.args.length} arguments`, { start: 0, length: 0 });
         return applyTemplate(t, this.args(x.args, t.args, t.rest, cols, order));
       }
       case 'fn': {
         if (x.f === 'convert') return this.convertExpr(x.args[0]!, x.t, cols, order);
         const t = this.d.functions[x.f];
         if (!t) throw new Unsupported(`function ${x.f}()`, { start: 0, length: 0 });
+        if (dropsArguments(t, x.args.length)) throw new Unsupported(`${x.f}() with ${x.args.length} arguments`, { start: 0, length: 0 });
         return applyTemplate(t, this.args(x.args, t.args, t.rest, cols, order));
       }
     }

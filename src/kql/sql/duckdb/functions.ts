@@ -272,7 +272,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
     },
     args: [S, null, S],
   },
-  countof: { sql: "(CASE WHEN length({1}) = 0 THEN 0 ELSE (length({0}) - length(replace({0}, {1}, ''))) // length({1}) END)", args: [S, S] },
+  countof: { sql: (a, raw) => countof(a, raw), args: [S, S, S] },
   strrep: { sql: (a) => (a.length > 2 ? `array_to_string(list_transform(range(${a[1]}), x -> ${a[0]}), ${a[2]})` : `repeat(${a[0]}, CAST(${a[1]} AS INTEGER))`), args: [S, L, S] },
   tostring: { sql: '{0}', args: [S] },
   toupper_: { sql: 'upper({0})' },
@@ -292,7 +292,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   bitset_count_ones: { sql: 'CAST(bit_count(CAST({0} AS BIGINT)) AS BIGINT)', args: [L] },
   base64_decode_tostring: { sql: "coalesce(TRY(decode(from_base64({0}))), '')", args: [S] },
   hash_sha256: { sql: 'sha256({0})', args: [S] }, hash_md5: { sql: 'md5({0})', args: [S] }, hash_sha1: { sql: 'sha1({0})', args: [S] },
-  hash: { sql: 'CAST(hash({0}) % 9223372036854775807 AS BIGINT)' },
+  hash: { sql: (a) => `CAST(hash(${a[0]}) % ${a[1] ? `CAST(${a[1]} AS UBIGINT)` : '9223372036854775807'} AS BIGINT)`, args: [null, L] },
   strcmp: { sql: '(CASE WHEN {0} < {1} THEN -1 WHEN {0} > {1} THEN 1 ELSE 0 END)', args: [S, S] },
   parse_ipv4: { sql: (a) => PREFIX_FIRST(a[0]!), args: [S] },
   // the last address of a.b.c.d/n (internal: ipv4_lookup's range)
@@ -463,13 +463,17 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   array_reverse: { sql: "to_json(list_reverse(json_extract({0}, '$[*]')))", args: [J] },
   set_union: { sql: (a) => `to_json(list_distinct(flatten([${a.map((x) => `json_extract(${x}, '$[*]')`).join(', ')}])))`, rest: J },
   set_intersect: { sql: "to_json(list_intersect(json_extract({0}, '$[*]'), json_extract({1}, '$[*]')))", args: [J, J] },
-  set_difference: { sql: "to_json(list_filter(json_extract({0}, '$[*]'), x -> NOT list_contains(json_extract({1}, '$[*]'), x)))", args: [J, J] },
+  // the distinct values of the first array (in first-seen order) that no other array holds
+  set_difference: {
+    sql: (a) => bindValue(`list_filter(json_extract(${a[0]}, '$[*]'), x -> NOT list_contains(flatten([${a.slice(1).map((x) => `json_extract(${x}, '$[*]')`).join(', ')}]), x))`, 'l', 'to_json(list_filter(l, (v, i) -> list_position(l, v) = i))'),
+    rest: J,
+  },
   todynamic: { sql: '{0}' },
   parse_url: { sql: (a) => `json_object('Scheme', coalesce(regexp_extract(${a[0]}, '^([A-Za-z][A-Za-z0-9+.-]*)://', 1), ''), 'Host', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^:/?#]*)', 1), ''), 'Port', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?[^:/?#]*:(\\d+)', 1), ''), 'Path', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*(/[^?#]*)', 1), ''), 'Username', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://([^:@/]*)(?::[^@/]*)?@', 1), ''), 'Password', coalesce(regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^:@/]*:([^@/]*)@', 1), ''), 'Query Parameters', ${queryParameters(`regexp_extract(${a[0]}, '^[A-Za-z][A-Za-z0-9+.-]*://[^?#]*\\?([^#]*)', 1)`)}, 'Fragment', coalesce(regexp_extract(${a[0]}, '#(.*)$', 1), ''))`, args: [S] },
   parse_urlquery: { sql: (a) => `json_object('Query Parameters', ${queryParameters(a[0]!)})`, args: [S] },
   parse_path: { sql: (a) => parsePath(a[0]!), args: [S] },
-  parse_command_line: { sql: "to_json(list_filter(regexp_extract_all({0}, '\"([^\"]*)\"|(\\S+)', 0), x -> x <> ''))", args: [S] },
-  geo_info_from_ip_address: { sql: "CAST('{}' AS JSON)", args: [S] },
+  parse_command_line: { sql: "to_json(list_filter(regexp_extract_all({0}, '\"([^\"]*)\"|(\\S+)', 0), x -> x <> ''))", args: [S], ignores: 'the parser kind: "windows" is the only one Kusto has' },
+  geo_info_from_ip_address: { sql: "CAST('{}' AS JSON)", args: [S], ignores: 'the address: no geolocation database is shipped, so every address is one it cannot place (an empty bag, as Kusto gives for those)' },
   new_guid: { sql: 'CAST(uuid() AS VARCHAR)' },
   tobool: { sql: '{0}', args: [B] }, toint: { sql: '{0}', args: ['int'] }, tolong: { sql: '{0}', args: [L] }, todouble: { sql: '{0}', args: [R] }, toreal: { sql: '{0}', args: [R] },
 };
@@ -488,6 +492,23 @@ function queryParameters(query: string): string {
   const firsts = `list_filter(range(1, len(ns) + 1), i -> list_position(ns, ns[i]) = i)`;
   const text = `'{' || array_to_string(list_transform(${firsts}, i -> ${member}), ',') || '}'`;
   return `CAST(list_transform([${parts}], ps -> list_transform([${names}], ns -> list_transform([${values}], vs -> ${text})[1])[1])[1] AS JSON)`;
+}
+
+/**
+ * countof(source, search[, kind]): plain matches may overlap ("aaaa", "aa" is 3), regex matches do not. A
+ * constant search no proper prefix of which is also its suffix cannot overlap itself, so it is counted
+ * by what replace() removes; any other is tried at every position.
+ */
+function countof(a: string[], raw: RenderedArg[]): string {
+  const [s, t] = [a[0]!, a[1]!];
+  const regex = `len(regexp_extract_all(${s}, ${t}))`;
+  const lit = raw[1]!.isLiteral && typeof raw[1]!.literal === 'string' ? raw[1]!.literal : null;
+  const selfOverlaps = lit === null || [...Array(Math.max(lit.length - 1, 0)).keys()].some((i) => lit.slice(0, i + 1) === lit.slice(lit.length - i - 1));
+  const plain = selfOverlaps
+    ? `(CASE WHEN length(${t}) = 0 THEN 0 ELSE len(list_filter(range(0, greatest(length(${s}) - length(${t}) + 1, 0)), i -> substr(${s}, i + 1, length(${t})) = ${t})) END)`
+    : `(CASE WHEN length(${t}) = 0 THEN 0 ELSE (length(${s}) - length(replace(${s}, ${t}, ''))) // length(${t}) END)`;
+  // the binder takes only a constant kind
+  return raw[2]?.isLiteral && String(raw[2].literal).toLowerCase() === 'regex' ? regex : plain;
 }
 
 function lc(r: RenderedArg): string {
@@ -527,7 +548,7 @@ function unit(r: RenderedArg): string {
 export const AGGREGATES: Record<string, FnTemplate> = {
   count: { sql: (a) => (a.length ? `count(${a[0]})` : 'count(*)') },
   countif: { sql: 'count(*) FILTER (WHERE {0})', args: [B] },
-  dcount: { sql: 'count(DISTINCT {0})' },
+  dcount: { sql: 'count(DISTINCT {0})', ignores: 'the accuracy level: the count is exact' },
   dcountif: { sql: 'count(DISTINCT {0}) FILTER (WHERE {1})', args: [null, B] },
   count_distinct: { sql: 'count(DISTINCT {0})' },
   count_distinctif: { sql: 'count(DISTINCT {0}) FILTER (WHERE {1})', args: [null, B] },
