@@ -1,4 +1,4 @@
-// row_cumsum()'s restart, pack_all(), parse_url()'s query parameters and parse_urlquery(), x.[key],
+// row_cumsum()'s and row_number()'s restart, pack_all(), parse_url()'s query parameters and parse_urlquery(), x.[key],
 // the covariance aggregates, and arguments that used to be dropped unread (countof's kind, hash's
 // modulo, set_difference's third array): expected values worked out by hand from Kusto's documentation.
 import { test } from 'node:test';
@@ -21,6 +21,11 @@ test('row_cumsum(term, restart): the sum starts again where restart is true, row
   assert.deepEqual(await rows('datatable (a:long) [1,2,3,4] | serialize c = row_cumsum(a, a % 2 == 1) | project c, p = prev(c)'), [{ c: 1, p: null }, { c: 3, p: 1 }, { c: 3, p: 3 }, { c: 7, p: 3 }]);
   // runs of 1000 over 20,000 rows: the first run sums 1..1000, the last 19001..20000
   assert.deepEqual(await rows('range x from 1 to 20000 step 1 | serialize c = row_cumsum(x, x % 1000 == 1) | where x % 1000 == 0 | summarize n = dcount(c), lo = min(c), hi = max(c)'), [{ n: 20, lo: 500500, hi: 19500500 }]);
+});
+
+test('row_number(start, restart): numbered from start again where restart is true', async () => {
+  assert.deepEqual((await rows(`${SERIES} | serialize n = row_number(1, b != prev(b)), m = row_number(10)`)).map((r) => [r.n, r.m]), [[1, 10], [2, 11], [1, 12], [2, 13], [1, 14]]);
+  assert.deepEqual(await rows('datatable (a:long) [5,3,4] | order by a asc | extend n = row_number(0, a == 4)'), [{ a: 3, n: 0 }, { a: 4, n: 0 }, { a: 5, n: 1 }]);
 });
 
 test('pack_all(): the input row as a bag; pack_all(true) leaves out nulls and empty strings', async () => {

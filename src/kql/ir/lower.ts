@@ -773,10 +773,11 @@ export class Lowerer {
       case 'strcat': case 'strcat_delim': return { e: 'fn', f: name, args: args().map((a) => conv(a, 'string')), t: 'string' };
       case 'row_number': case 'prev': case 'next': case 'row_cumsum': {
         const as = args();
-        // row_cumsum(term, restart): a running sum per run of rows that starts where restart is true
-        if (name === 'row_cumsum' && as[1]) {
+        // row_cumsum(term, restart): a running sum per run of rows that starts where restart is true;
+        // row_number(start, restart): numbered from start again where restart is true
+        if ((name === 'row_cumsum' || name === 'row_number') && as[1]) {
           const group: IRExpr = { e: 'win', f: 'restart_group', args: [conv(as[1], 'bool')], t: 'long' };
-          return { e: 'win', f: 'row_cumsum', args: [as[0]!, group], t: e.type };
+          return { e: 'win', f: name, args: [as[0]!, group], t: e.type };
         }
         // prev/next's default takes the value's type (next(Timestamp, 1, 0))
         if ((name === 'prev' || name === 'next') && as[2]) as[2] = conv(as[2], as[0]!.t);

@@ -53,7 +53,7 @@ export interface TableNames {
 
 /** Whether a window function of the expression runs over partitions of the rows. */
 function partitioned(x: IRExpr): boolean {
-  if (x.e === 'win') return x.f === 'row_cumsum' && x.args.length > 1;
+  if (x.e === 'win') return (x.f === 'row_cumsum' || x.f === 'row_number') && x.args.length > 1;
   if (x.e === 'fn') return x.args.some(partitioned);
   return false;
 }
@@ -537,10 +537,10 @@ export class SqlRenderer {
       case 'win': {
         const args = x.args.map((a) => this.expr(a, cols, order));
         switch (x.f) {
-          case 'row_number': return `(row_number() OVER (${order})${args[0] ? ` + ${args[0]} - 1` : ''})`;
+          case 'row_number': return `(row_number() OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order})${args[0] ? ` + ${args[0]} - 1` : ''})`;
           case 'prev': return `lag(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) OVER (${order})`;
           case 'next': return `lead(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) OVER (${order})`;
-          // with a second argument: the running sum within the group that argument numbers
+          // with a second argument: the running sum within the group that argument numbers (row_number too)
           case 'row_cumsum': return `sum(${args[0]}) OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order} ROWS UNBOUNDED PRECEDING)`;
           // the number of rows so far where the argument is true: it numbers the runs a restart begins
           case 'restart_group': return `sum(CASE WHEN ${args[0]} THEN 1 ELSE 0 END) OVER (${order} ROWS UNBOUNDED PRECEDING)`;
