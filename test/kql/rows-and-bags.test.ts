@@ -81,3 +81,10 @@ test('a text template with no place for an argument is refused unless it says wh
     if (t.args && !t.ignores) assert.equal(dropsArguments(t, t.args.length), false, name);
   }
 });
+
+test('set_intersect() of three arrays; series_fill_*() with a placeholder for missing values; array_sort of several arrays is refused', async () => {
+  assert.deepEqual(await row('print a = set_intersect(dynamic([1, 2, 3, 4]), dynamic([2, 3, 4]), dynamic([3, 4, 5]))'), { a: [3, 4] });
+  assert.deepEqual(await row('print a = series_fill_forward(dynamic([1, 0, 0, 5]), 0), b = series_fill_backward(dynamic([0, 2, 0]), 0), c = series_fill_const(dynamic([1, 0, 5]), 9, 0), d = series_fill_forward(dynamic([null, 2, null, 4]))'),
+    { a: [1, 1, 1, 5], b: [2, 2, 0], c: [1, 9, 5], d: [null, 2, 2, 4] });
+  await assert.rejects(rows('let a1 = dynamic([3, 1, 2]); let a2 = dynamic(["c", "a", "b"]); print p = array_sort_asc(a1, a2)'), /array_sort_asc\(\) of several arrays/);
+});

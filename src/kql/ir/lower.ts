@@ -789,6 +789,9 @@ export class Lowerer {
         return conv(raw, e.type);
       }
       case 'ingestion_time': return lit('datetime', null);
+      case 'array_sort_asc': case 'array_sort_desc':
+        if (e.args.slice(1).some((a) => a.type === 'dynamic')) throw new Unsupported(`${name}() of several arrays`, e.span);
+        break;
       case 'string_size': return { e: 'fn', f: 'string_size', args: [conv(this.expr(e.args[0]!, ctx), 'string')], t: 'long' };
       case 'has_any': case 'has_all': throw new Unsupported(`${name}() as a function`, e.span);
       case 'column_ifexists': {

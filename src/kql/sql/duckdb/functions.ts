@@ -1,6 +1,7 @@
 // The DuckDB function catalog: one entry per IR function (Kusto operators and functions after
 // lowering), as data. `args` lists the Kusto type each argument is converted to first.
 import type { FnTemplate, RenderedArg } from '../dialect.js';
+import { Unsupported } from '../../frontend/ast.js';
 
 const S = 'string' as const, L = 'long' as const, R = 'real' as const, D = 'datetime' as const, T = 'timespan' as const, B = 'bool' as const, J = 'dynamic' as const;
 
@@ -81,6 +82,7 @@ function formatTimespan(t: string, fmt: string): string {
  * the second argument is a literal false.
  */
 function sortArray(a: string[], raw: RenderedArg[], dir: 'ASC' | 'DESC'): string {
+  if (raw.length > 2) throw new Unsupported(`array_sort_${dir.toLowerCase()}() of several arrays`, { start: 0, length: 0 });
   const nulls = raw[1]?.isLiteral && raw[1].literal === false ? 'NULLS FIRST' : 'NULLS LAST';
   const keyed = `list_transform(json_extract(${a[0]}, '$[*]'), e -> CASE WHEN json_type(e) = 'NULL' THEN NULL ELSE {'n': CASE WHEN json_type(e) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(e AS DOUBLE) END, 's': json_extract_string(e, '$'), 'j': e} END)`;
   return `(CASE WHEN json_type(${a[0]}) = 'ARRAY' THEN to_json(list_transform(list_sort(${keyed}, '${dir}', '${nulls}'), t -> CASE WHEN t IS NULL THEN 'null'::JSON ELSE t.j END)) END)`;
@@ -462,7 +464,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   array_slice: { sql: "to_json(json_extract({0}, '$[*]')[CASE WHEN {1} < 0 THEN {1} ELSE {1} + 1 END:CASE WHEN {2} < 0 THEN {2} ELSE {2} + 1 END])", args: [J, L, L] },
   array_reverse: { sql: "to_json(list_reverse(json_extract({0}, '$[*]')))", args: [J] },
   set_union: { sql: (a) => `to_json(list_distinct(flatten([${a.map((x) => `json_extract(${x}, '$[*]')`).join(', ')}])))`, rest: J },
-  set_intersect: { sql: "to_json(list_intersect(json_extract({0}, '$[*]'), json_extract({1}, '$[*]')))", args: [J, J] },
+  set_intersect: { sql: (a) => `to_json(${a.slice(1).reduce((acc, x) => `list_intersect(${acc}, json_extract(${x}, '$[*]'))`, `json_extract(${a[0]}, '$[*]')`)})`, rest: J },
   // the distinct values of the first array (in first-seen order) that no other array holds
   set_difference: {
     sql: (a) => bindValue(`list_filter(json_extract(${a[0]}, '$[*]'), x -> NOT list_contains(flatten([${a.slice(1).map((x) => `json_extract(${x}, '$[*]')`).join(', ')}]), x))`, 'l', 'to_json(list_filter(l, (v, i) -> list_position(l, v) = i))'),

@@ -21,15 +21,25 @@ function binary(f: (x: string, y: string) => string): FnTemplate {
   return { sql: (a, raw) => `to_json(${zipped(a, raw, f)})`, args: [null, null] };
 }
 
-/** fill_forward / fill_backward: each null takes the nearest non-null value before (after) it. */
+/**
+ * What a series_fill_*() call counts as missing: null, or with a placeholder argument (not null) the
+ * elements equal to it.
+ */
+function missing(placeholder: string | undefined): (x: string) => string {
+  if (placeholder === undefined) return (x) => `json_type(${x}) = 'NULL'`;
+  return (x) => `(CASE WHEN ${placeholder} IS NULL THEN json_type(${x}) = 'NULL' ELSE coalesce(TRY_CAST(CAST(${x} AS VARCHAR) AS DOUBLE) = ${placeholder}, FALSE) END)`;
+}
+
+/** fill_forward / fill_backward: each missing value takes the nearest present value before (after) it, if any. */
 function fill(forward: boolean): FnTemplate {
   return {
     sql: (a) => {
+      const gone = missing(a[1]);
       const l = `json_extract(${a[0]}, '$[*]')`;
-      const near = forward ? `list_filter(l[1:i], x -> json_type(x) <> 'NULL')[-1]` : `list_filter(l[i:], x -> json_type(x) <> 'NULL')[1]`;
-      return `list_transform([${l}], l -> to_json(list_transform(range(1, len(l) + 1), i -> CASE WHEN json_type(l[i]) = 'NULL' THEN ${near} ELSE l[i] END)))[1]`;
+      const near = forward ? `list_filter(l[1:i], x -> NOT ${gone('x')})[-1]` : `list_filter(l[i:], x -> NOT ${gone('x')})[1]`;
+      return `list_transform([${l}], l -> to_json(list_transform(range(1, len(l) + 1), i -> CASE WHEN ${gone('l[i]')} THEN coalesce(${near}, l[i]) ELSE l[i] END)))[1]`;
     },
-    args: ['dynamic'],
+    args: ['dynamic', 'real'],
   };
 }
 
@@ -62,8 +72,8 @@ export const SERIES_FUNCTIONS: Record<string, FnTemplate> = {
   series_equals: binary((x, y) => `${x} = ${y}`), series_not_equals: binary((x, y) => `${x} <> ${y}`),
   series_fill_forward: fill(true), series_fill_backward: fill(false),
   series_fill_const: {
-    sql: (a) => `to_json(list_transform(json_extract(${a[0]}, '$[*]'), x -> CASE WHEN json_type(x) = 'NULL' THEN to_json(${a[1] ?? 0}) ELSE x END))`,
-    args: ['dynamic', null],
+    sql: (a) => `to_json(list_transform(json_extract(${a[0]}, '$[*]'), x -> CASE WHEN ${missing(a[2])('x')} THEN to_json(${a[1] ?? 0}) ELSE x END))`,
+    args: ['dynamic', null, 'real'],
   },
   series_magnitude: { sql: (a) => `sqrt(list_sum(list_transform(${nums(a[0]!)}, v -> v * v)))`, args: ['dynamic'] },
   series_dot_product: { sql: (a, raw) => `list_sum(${zipped(a, raw, (x, y) => `${x} * ${y}`)})`, args: [null, null] },
