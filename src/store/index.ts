@@ -1,2 +1,3 @@
 export * from './types.js';
-export { openStore, Store, BatchWriter, defaultStorePath, resolveStorePath, createTableSql, createViewSql, columnReadSql, storageTable, shreddedKeys, shreddedColumn, withShreddedColumns, STORAGE_SCHEMA, type Cell, type OpenStoreOptions } from './store.js';
+export { openStore, Store, StoreBusy, BatchWriter, defaultStorePath, resolveStorePath, createTableSql, createViewSql, columnReadSql, storageTable, shreddedKeys, shreddedColumn, withShreddedColumns, STORAGE_SCHEMA, type Cell, type OpenStoreOptions } from './store.js';
+export { announceHolder, withdrawHolder, findHolder, type StoreHolder } from './holder.js';

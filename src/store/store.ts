@@ -19,6 +19,14 @@ import { homedir, tmpdir, availableParallelism } from 'node:os';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { UserError } from '../cli/types.js';
 import { TABLES, STORE_ENV, getTable, quoteIdent, type TableDef, type ColumnDef } from './types.js';
+import { findHolder, type StoreHolder } from './holder.js';
+
+/** The store is held by a running `wirehunt serve`; `holder` says which process and where it listens. */
+export class StoreBusy extends UserError {
+  constructor(readonly path: string, readonly holder: StoreHolder) {
+    super(`the store ${path} is in use by wirehunt serve (PID ${holder.pid}, ${holder.url}/): stop it (Ctrl+C there) to use this command, or work through it (the web page, or POST ${holder.url}/api/advancedqueries/run)`);
+  }
+}
 
 export interface OpenStoreOptions {
   /** Open without write access (several readers may share a file; no tables are created). */
@@ -80,7 +88,12 @@ export class Store {
       instance = await DuckDBInstance.create(path, readOnly && path !== ':memory:' ? { access_mode: 'READ_ONLY' } : {});
       connection = await instance.connect();
     } catch (err) {
-      const msg = String((err as Error).message ?? err).split('\n')[0];
+      const msg = String((err as Error).message ?? err).split('\n')[0]!;
+      if (/Could not set lock/i.test(msg)) {
+        const holder = findHolder(path);
+        if (holder) throw new StoreBusy(path, holder);
+        throw new UserError(`cannot open the store ${path}: another process has it open (${/PID \d+/.exec(msg)?.[0] ?? 'see lsof'}); DuckDB lets only one process open a store while it is written`);
+      }
       throw new UserError(`cannot open the store ${path}: ${msg}`);
     }
     const store = new Store(path, readOnly, instance, connection);

@@ -2,7 +2,8 @@
 // (severity, code, line:column, message) with a non-zero exit, never a stack trace.
 import { readFileSync } from 'node:fs';
 import { UserError, type Command } from '../types.js';
-import { openStore, resolveStorePath } from '../../store/index.js';
+import { dirname, join } from 'node:path';
+import { openStore, resolveStorePath, StoreBusy, type Store } from '../../store/index.js';
 import { compileQuery, runCompiled, formatDiagnostic, KqlError, type QueryResult } from '../../kql/index.js';
 import { applyMemoryCap, parseMemorySize, queryMemoryCap, MEMORY_ENV } from '../../kql/exec/limits.js';
 import { parseAllowList, type ExternalDataOptions } from '../../kql/external/options.js';
@@ -122,7 +123,7 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function formatTable(r: QueryResult): string {
+export function formatTable(r: Pick<QueryResult, 'schema' | 'rows'>): string {
   const names = r.schema.map((s) => s.Name);
   const rows = r.rows.map((row) => names.map((n) => cell(row[n]).replace(/\s*\n\s*/g, ' ')));
   const widths = names.map((n, i) => Math.min(60, Math.max(n.length, ...rows.map((x) => x[i]!.length))));
@@ -149,7 +150,16 @@ export const command: Command = {
       return 0;
     }
     if (a.sql) console.error(c.sql);
-    const store = await openStore(resolveStorePath(a.db), { readOnly: true });
+    let store: Store;
+    try {
+      store = await openStore(resolveStorePath(a.db), { readOnly: true });
+    } catch (err) {
+      if (!(err instanceof StoreBusy) || !throughServerAllowed(a)) throw err;
+      const r = await runThroughServer(err, a.text!);
+      console.error(`wirehunt: the store is in use by wirehunt serve (PID ${err.holder.pid}); ran the query through it at ${err.holder.url}`);
+      printResult(a, r);
+      return 0;
+    }
     let r: QueryResult;
     try {
       const cap = queryMemoryCap(a.maxMemory);
@@ -161,20 +171,63 @@ export const command: Command = {
     } finally {
       store.close();
     }
-    if (a.format === 'json') {
-      // the engine's Results text as is (no parse and re-serialize)
-      process.stdout.write(`{"Schema":${JSON.stringify(r.schema)},"Results":`);
-      for (const p of r.resultsJson.parts) process.stdout.write(p);
-      process.stdout.write('}\n');
-    } else if (a.format === 'csv') {
-      const names = r.schema.map((s) => s.Name);
-      const lines = [names.map(csvCell).join(','), ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(','))];
-      process.stdout.write(lines.join('\n') + '\n');
-    } else {
-      console.log(formatTable(r));
-      console.error(`${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? ` (truncated at ${a.maxRows})` : ''}`);
-    }
-    if (r.truncated && a.format !== 'table') console.error(`warning: results truncated at ${a.maxRows} rows`);
+    printResult(a, { schema: r.schema, rows: r.rows, truncated: r.truncated, resultsParts: r.resultsJson.parts });
     return 0;
   },
 };
+
+interface Printable { schema: QueryResult['schema']; rows: Record<string, unknown>[]; truncated: boolean; resultsParts: (string | Uint8Array)[] }
+
+function printResult(a: Args, r: Printable): void {
+  if (a.format === 'json') {
+    // the engine's Results text as is (no parse and re-serialize)
+    process.stdout.write(`{"Schema":${JSON.stringify(r.schema)},"Results":`);
+    for (const p of r.resultsParts) process.stdout.write(p);
+    process.stdout.write('}\n');
+  } else if (a.format === 'csv') {
+    const names = r.schema.map((s) => s.Name);
+    const lines = [names.map(csvCell).join(','), ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(','))];
+    process.stdout.write(lines.join('\n') + '\n');
+  } else {
+    console.log(formatTable(r));
+    console.error(`${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? ` (truncated at ${a.maxRows})` : ''}`);
+  }
+  if (r.truncated && a.format !== 'table') console.error(`warning: results truncated at ${a.maxRows} rows`);
+}
+
+/** The server runs queries with its own settings: only a query that asks for none of its own can go through it. */
+function throughServerAllowed(a: Args): boolean {
+  return a.now === undefined && a.maxRows === 100_000 && a.timeoutS === 600 && a.maxMemory === undefined && Object.keys(a.externalData).length === 0;
+}
+
+/** Runs the query through the `wirehunt serve` that holds the store (its Defender API endpoint). */
+async function runThroughServer(busy: StoreBusy, text: string): Promise<Printable> {
+  const base = busy.holder.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const token = process.env.WIREHUNT_TOKEN ?? readTokenFile(join(dirname(busy.path), 'api-token'));
+  if (token) headers.authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(`${base}/api/advancedqueries/run`, { method: 'POST', headers, body: JSON.stringify({ Query: text }) });
+  } catch (err) {
+    throw new UserError(`${busy.message}\n(could not reach it: ${(err as Error).message})`);
+  }
+  const body = await res.text();
+  let parsed: { Schema?: QueryResult['schema']; Results?: Record<string, unknown>[]; error?: { message?: string } };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    throw new UserError(`wirehunt serve at ${base} answered ${res.status} with something that is not JSON`);
+  }
+  if (!res.ok || !parsed.Schema || !parsed.Results) throw new UserError(parsed.error?.message ?? `wirehunt serve at ${base} answered ${res.status}`, 1);
+  const start = body.indexOf('"Results":') + '"Results":'.length;
+  return { schema: parsed.Schema, rows: parsed.Results, truncated: res.headers.get('x-wirehunt-truncated') === 'true', resultsParts: [body.slice(start, body.lastIndexOf('}'))] };
+}
+
+function readTokenFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -2,7 +2,7 @@
 
 import { join, dirname } from 'node:path';
 import { UserError, type Command } from '../types.js';
-import { openStore, resolveStorePath, type Store } from '../../store/index.js';
+import { openStore, resolveStorePath, announceHolder, type Store } from '../../store/index.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { isLoopbackHost, loadOrCreateToken } from '../../server/guard.js';
 import { Scheduler, holdHook } from '../../detect/scheduler.js';
@@ -70,6 +70,7 @@ export async function serveStore(store: Store, a: Omit<ServeArgs, 'db'>): Promis
     throw err;
   }
   console.log(`wirehunt: serving ${store.path} at ${running.url}/  (Ctrl+C stops)`);
+  announceHolder(store.path, running.url);
   if (token) console.log(`wirehunt: open the page once with ${running.url}/?token=<token> to sign this browser in`);
   // Detection rules run on their schedules while serving (WIREHUNT_NO_DETECT=1 turns this off).
   const detect = store.readOnly || process.env.WIREHUNT_NO_DETECT ? null : await Scheduler.start(store, {
