@@ -3,7 +3,7 @@
 // Compiled plans are cached by text.
 import { parseAndAnalyze, makeDiagnostic, type Diagnostic, type TableDefs } from './frontend/kusto.js';
 import { Converter } from './frontend/convert.js';
-import { Unsupported, type Column, type Script } from './frontend/ast.js';
+import { Unsupported, InvalidQuery, type Column, type Script } from './frontend/ast.js';
 import { Lowerer } from './ir/lower.js';
 import type { Plan } from './ir/plan.js';
 import { NeedsProbe, type ProbeSpec } from './ir/probe.js';
@@ -107,7 +107,9 @@ export function compileQuery(text: string, opts: CompileOptions = {}): Compiled 
           err = e;
         }
       }
-      if (out.probe) { /* runnable: the probe comes first */ } else if (err instanceof Unsupported) {
+      if (out.probe) { /* runnable: the probe comes first */ } else if (err instanceof InvalidQuery) {
+        out.diagnostics = [...diagnostics, makeDiagnostic(text, 'WH002', err.message, err.span.start, err.span.length)];
+      } else if (err instanceof Unsupported) {
         out.diagnostics = [...diagnostics, makeDiagnostic(text, 'WH001', `Not supported yet by wirehunt: ${err.feature}`, err.span.start, err.span.length)];
       } else {
         const msg = err instanceof Error ? err.message : String(err);

@@ -93,3 +93,10 @@ export class Unsupported extends Error {
     super(`unsupported: ${feature}`);
   }
 }
+
+/** A query the binder accepts but Kusto would refuse when it runs (e.g. datetime(garbage)): a diagnostic, not a result. */
+export class InvalidQuery extends Error {
+  constructor(message: string, readonly span: Span) {
+    super(message);
+  }
+}

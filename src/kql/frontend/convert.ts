@@ -1,7 +1,7 @@
 // Converts the bound Kusto syntax tree into the project's typed AST, once. Every construct we do not
 // support yet throws Unsupported naming it (the caller turns it into a diagnostic).
 import { kusto, type Bridged } from './kusto.js';
-import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type ParsePart, type Query, type Script, type SearchPred, type Span, type UserFunction } from './ast.js';
+import { Unsupported, InvalidQuery, type Column, type Expr, type KType, type LetBinding, type Operator, type ParsePart, type Query, type Script, type SearchPred, type Span, type UserFunction } from './ast.js';
 
 let SK: Bridged = null;
 let SystemNs: Bridged = null;
@@ -127,6 +127,16 @@ function literal(n: Bridged, k: string): Expr {
       const { System } = kusto();
       const raw = v && v.$boxed ? v.v : v;
       const ticks = BigInt(String(System.DateTime.getTicks(raw)));
+      // the binder reads text that is not a date as DateTime.MinValue (datetime(garbage)); Kusto refuses it when
+      // the query runs. Dates it does not read but JavaScript does (spaces around the dashes) keep their value.
+      if (ticks === 0n) {
+        const inner = /^\s*datetime\s*\(([^'"]*)\)\s*$/i.exec(String(n.ToString()))?.[1]?.replace(/\s+/g, '');
+        if (inner !== undefined && !/^0*1-0?1-0?1(?:[T ]0?0:00(?::00(?:\.0*)?)?Z?)?$|^min$/i.test(inner)) {
+          const ms = /^\d{4}-\d{1,2}-\d{1,2}(?:T\d|$)/.test(inner) ? Date.parse(inner.length <= 10 ? `${inner}T00:00:00Z` : inner) : NaN;
+          if (Number.isNaN(ms)) throw new InvalidQuery(`${String(n.ToString()).trim()} is not a date and time Kusto can read`, s);
+          return { kind: 'Literal', type: t, value: ms * 1000, span: s };
+        }
+      }
       let micros = Number((ticks - EPOCH_TICKS) / 10n);
       // Bridge keeps milliseconds; recover the sub-millisecond digits from the text
       const m = /\d:\d\d(?::\d\d)?\.(\d{4,7})/.exec(String(n.ToString()));

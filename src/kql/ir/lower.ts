@@ -1,7 +1,7 @@
 // Lowers the typed AST into the IR plan. Kusto semantics that do not depend on the SQL engine live
 // here: default sort order, join kinds and output columns, summarize naming (taken from the
 // binder), type-directed operators (datetime arithmetic, dynamic comparisons).
-import { Unsupported, type Column, type Expr, type KType, type LetBinding, type Operator, type Query, type Script, type Span, type UserFunction } from '../frontend/ast.js';
+import { Unsupported, InvalidQuery, type Column, type Expr, type KType, type LetBinding, type Operator, type Query, type Script, type Span, type UserFunction } from '../frontend/ast.js';
 import { captureGroups } from './regex.js';
 import { formatOf } from '../external/formats.js';
 import { searchCondition } from './search.js';
@@ -703,7 +703,10 @@ export class Lowerer {
       return { e: 'fn', f, args: [l, r], t: 'bool' };
     }
     if (f === 'like') throw new Unsupported('like', e.span);
-    if (f === 'matches' && r.e === 'lit' && typeof r.v === 'string') r = lit('string', re2(r.v));
+    if (f === 'matches' && r.e === 'lit' && typeof r.v === 'string') {
+      checkRegex(r.v, e.right.span);
+      r = lit('string', re2(r.v));
+    }
     return { e: 'fn', f, args: [conv(l, 'string'), conv(r, 'string')], t: 'bool' };
   }
 
@@ -825,7 +828,10 @@ export class Lowerer {
     if (REGEX_ARG[name] !== undefined) {
       const i = REGEX_ARG[name]!;
       const a = as[i];
-      if (a && a.e === 'lit' && typeof a.v === 'string') as[i] = lit('string', re2(a.v));
+      if (a && a.e === 'lit' && typeof a.v === 'string') {
+        checkRegex(a.v, e.args[i]?.span ?? e.span);
+        as[i] = lit('string', re2(a.v));
+      }
     }
     // extract(regex, group, text, typeof(T)): the matched text converted to T (null where it does not convert)
     if (name === 'extract' && as.length === 4) return conv({ e: 'fn', f: name, args: as.slice(0, 3), t: 'string' }, e.type);
@@ -835,6 +841,20 @@ export class Lowerer {
 
 /** Which argument of a function is a regular expression. */
 const REGEX_ARG: Record<string, number> = { extract: 0, extract_all: 0, replace_regex: 1, replace: 0, countof: -1, matches: 1 };
+
+/**
+ * A constant pattern that no regex engine reads is refused with its position, not left for DuckDB to fail
+ * on with a bare "missing )". JavaScript's syntax is close enough to catch unbalanced groups and brackets
+ * and quantifiers with nothing to repeat; what only RE2 refuses (lookarounds) still fails when run.
+ */
+function checkRegex(pattern: string, span: Span): void {
+  try {
+    // RE2's inline flags, (?i) and (?s:…), and code points, \x{1F300}, are not JavaScript's
+    new RegExp(pattern.replace(/\(\?P</g, '(?<').replace(/\(\?[imsU-]+\)/g, '').replace(/\(\?[imsU-]+:/g, '(?:').replace(/\\x\{[0-9a-fA-F]+\}/g, 'x'));
+  } catch (err) {
+    throw new InvalidQuery(`invalid regular expression ${JSON.stringify(pattern)}: ${String((err as Error).message).replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`, span);
+  }
+}
 
 /** .NET regex → RE2: named groups (?<n>…) are written (?P<n>…). */
 export function re2(p: string): string {

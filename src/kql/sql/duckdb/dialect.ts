@@ -41,10 +41,14 @@ function literal(t: KType, v: unknown): string {
   switch (t) {
     case 'string': case 'guid': case 'type': case 'unknown': return sqlString(String(v));
     case 'bool': return v ? 'TRUE' : 'FALSE';
-    case 'int': return `CAST(${Math.trunc(Number(v))} AS INTEGER)`;
+    // a constant past the type's range is null, as a conversion of a column's value is (TRY_CAST)
+    case 'int': {
+      const n = Math.trunc(Number(v));
+      return n >= -2147483648 && n <= 2147483647 ? `CAST(${n} AS INTEGER)` : 'CAST(NULL AS INTEGER)';
+    }
     case 'long': case 'timespan': {
       const n = typeof v === 'bigint' ? v.toString() : String(Math.trunc(Number(v)));
-      return `CAST(${n} AS BIGINT)`;
+      return /^-?\d+$/.test(n) && BigInt(n) >= -(2n ** 63n) && BigInt(n) < 2n ** 63n ? `CAST(${n} AS BIGINT)` : 'CAST(NULL AS BIGINT)';
     }
     case 'real': case 'decimal': {
       const n = Number(v);
