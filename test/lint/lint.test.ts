@@ -97,3 +97,21 @@ test('wirehunt lint: findings as line:column, --fix prints Q2, exit codes', () =
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim().split('\n')[0]!.startsWith('wirehunt: lint: unknown option --nope'), true);
 });
+
+test("wirehunt lint reports the query's syntax and binding errors, but not one a finding explains; query hints WHL002", () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' });
+  const syntax = run('lint', 'DeviceNetworkEvents | wher ActionType == "x"');
+  assert.equal(syntax.status, 1);
+  assert.match(syntax.stdout, /^error: KS176 \(1:23\): /m);
+  const unknown = run('lint', 'DeviceNetworkEvents | where Foo == 1');
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stdout, /^error: KS142 \(1:29\): The name 'Foo'/m);
+  // WHL002's member access is also a KS142 at the same place: the finding alone is printed
+  const member = run('lint', 'DeviceNetworkEvents | where AdditionalFields.query contains "x"');
+  assert.equal(member.status, 1);
+  assert.doesNotMatch(member.stdout, /KS142/);
+  assert.match(member.stdout, /WHL002/);
+  const q = run('query', '--db', ':memory:', 'DeviceNetworkEvents | where AdditionalFields.query contains "x"');
+  assert.equal(q.status, 1);
+  assert.match(q.stderr, /^error: KS142 .*\nhint: 'AdditionalFields\.query' reads a member of AdditionalFields/m);
+});

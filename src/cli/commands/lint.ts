@@ -2,10 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { UserError, type Command } from '../types.js';
 import { lint, formatFinding } from '../../lint/index.js';
+import { parseAndAnalyze, formatDiagnostic } from '../../kql/frontend/kusto.js';
 
 const USAGE = `usage: wirehunt lint [--rule [<lookback>]] [--fix] [--json] (<kql> | -f <file.kql>)
 
-Checks a query for constructs Defender retired or that silently do the wrong thing:
+Checks a query for constructs Defender retired or that silently do the wrong thing (and reports the
+query's syntax and binding errors, as query does):
   WHL001  NetworkSignatureInspected with a retired SignatureName (SSH, FTP_*, HTTP_*, HTTPS_Client,
           DNS_Request): names the replacement ActionType; the rewrite is printed where it is mechanical
   WHL002  a member of AdditionalFields (JSON text) read without todynamic()/parse_json()
@@ -16,7 +18,7 @@ Checks a query for constructs Defender retired or that silently do the wrong thi
   --fix             print only the rewritten query (exit 1 when there is no mechanical rewrite)
   --json            print {"findings":[…],"rewrite":…}
 
-Exit status: 0 without findings, 1 with findings, 2 on a usage error.`;
+Exit status: 0 without findings, 1 with findings or errors, 2 on a usage error.`;
 
 export const command: Command = {
   name: 'lint',
@@ -55,6 +57,9 @@ export const command: Command = {
     }
     if (text === undefined || !text.trim()) throw new UserError(`lint: no query\n${USAGE}`);
     const r = lint(text, { scheduled, lookback });
+    // the query's own errors (syntax, unknown names), but not those a finding already explains (WHL002's member
+    // access on a string column is also a binding error at the same place)
+    const errors = parseAndAnalyze(text).diagnostics.filter((d) => d.severity === 'error' && !r.findings.some((f) => d.start < f.start + f.length && f.start < d.start + Math.max(d.length, 1)));
     if (fix) {
       if (r.rewrite === undefined) {
         console.error('wirehunt: lint: no mechanical rewrite for this query');
@@ -64,12 +69,13 @@ export const command: Command = {
       return 0;
     }
     if (json) {
-      console.log(JSON.stringify({ findings: r.findings, rewrite: r.rewrite ?? null }, null, 2));
+      console.log(JSON.stringify({ findings: r.findings, errors, rewrite: r.rewrite ?? null }, null, 2));
     } else {
+      for (const d of errors) console.log(formatDiagnostic(d));
       for (const f of r.findings) console.log(formatFinding(f, file && file !== '-' ? file : undefined));
       if (r.rewrite !== undefined) console.log(`\nrewritten:\n${r.rewrite}`);
-      if (!r.findings.length) console.log('no findings');
+      if (!r.findings.length && !errors.length) console.log('no findings');
     }
-    return r.findings.length ? 1 : 0;
+    return r.findings.length || errors.length ? 1 : 0;
   },
 };

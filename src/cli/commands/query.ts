@@ -7,6 +7,7 @@ import { openStore, resolveStorePath, StoreBusy, type Store } from '../../store/
 import { compileQuery, runCompiled, formatDiagnostic, KqlError, type QueryResult } from '../../kql/index.js';
 import { applyMemoryCap, parseMemorySize, queryMemoryCap, MEMORY_ENV } from '../../kql/exec/limits.js';
 import { parseAllowList, type ExternalDataOptions } from '../../kql/external/options.js';
+import { lint } from '../../lint/index.js';
 
 const USAGE = `usage: wirehunt query [--db <file>] [--format table|json|csv] [--now <iso>] [--dry-run] [--max-rows <n>] [--timeout <s>] [--max-memory <size>] [--sql] [--externaldata-* …] (<kql> | -f <file.kql>)
 
@@ -142,6 +143,8 @@ export const command: Command = {
     const errors = c.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length || !c.sql) {
       for (const d of errors) console.error(formatDiagnostic(d));
+      // the usual cause of "The name 'x' does not refer to …" in a pasted query: AdditionalFields.x on the JSON text
+      if (errors.some((d) => d.code === 'KS142')) for (const f of lint(a.text!).findings) if (f.code === 'WHL002') console.error(`hint: ${f.message}`);
       return 1;
     }
     if (a.dryRun) {
