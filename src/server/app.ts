@@ -70,7 +70,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return route(service, req, res);
     }
     if (url.pathname === '/api/schema' && (req.method === 'GET' || req.method === 'HEAD')) return getSchema(service, req, res);
-    if (req.method === 'GET' || req.method === 'HEAD') return serveStatic(url.pathname, req, res);
+    // the page's client-side routes fall back to index.html, API paths do not
+    if ((req.method === 'GET' || req.method === 'HEAD') && !url.pathname.startsWith('/api/')) return serveStatic(url.pathname, req, res);
     throw new HttpError(404, 'NotFound', `no such resource: ${url.pathname}`);
   };
 

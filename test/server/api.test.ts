@@ -76,6 +76,10 @@ test('malformed requests get clear 4xx errors', async () => {
   assert.equal(get.status, 405);
   const badSpan = await post(`${srv.url}/api/security/runHuntingQuery`, { Query: 'DeviceInfo', Timespan: 'thirty days' });
   assert.equal(badSpan.status, 400);
+  // an API path that does not exist is a JSON 404, not the page
+  const missing = await fetch(`${srv.url}/api/nope`);
+  assert.equal(missing.status, 404);
+  assert.match(missing.headers.get('content-type') ?? '', /json/);
 });
 
 test('over the rate limit: 429 with Retry-After', async () => {
