@@ -99,6 +99,15 @@ export function linkKind(linkType: number): number {
   }
 }
 
+/**
+ * Whether the decoder has a layer for this link type (raw IP included). Others are read as raw IP, as
+ * Zeek's root dispatcher does, which for non-IP frames yields weirds and nothing else.
+ */
+export function isDecodedLinkType(linkType: number): boolean {
+  return linkKind(linkType) !== K_IP || linkType === 12 || linkType === 14 || linkType === LINKTYPE_RAW ||
+    linkType === LINKTYPE_IPV4 || linkType === LINKTYPE_IPV6;
+}
+
 /** Inner frame kinds for the tunnel functions. */
 export const INNER_ETHERNET = K_ETH;
 export const INNER_IP = K_IP;

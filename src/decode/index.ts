@@ -3,7 +3,7 @@
 
 export { DecodedPacket, L3, TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK, TCP_URG } from './packet.js';
 export {
-  Decoder, DecodeStatus, type DecoderOptions, linkKind, resetOut, icmpCounterpart, icmpIsOneWay, detectTeredo, detectAYIYA, flowHash,
+  Decoder, DecodeStatus, type DecoderOptions, linkKind, isDecodedLinkType, resetOut, icmpCounterpart, icmpIsOneWay, detectTeredo, detectAYIYA, flowHash,
   INNER_ETHERNET, INNER_IP, INNER_80211,
   LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_PPP, LINKTYPE_FDDI, LINKTYPE_RAW, LINKTYPE_PPP_HDLC, LINKTYPE_ATM_RFC1483,
   LINKTYPE_C_HDLC, LINKTYPE_IEEE802_11, LINKTYPE_LOOP, LINKTYPE_LINUX_SLL, LINKTYPE_IEEE802_11_RADIOTAP, LINKTYPE_PPI,

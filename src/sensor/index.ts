@@ -3,16 +3,16 @@
 // every remaining connection flushed at the end of the input (Zeek's end-of-trace behaviour).
 
 import type { Readable } from 'node:stream';
-import { openCapture } from '../capture/index.js';
-import type { DecodedPacket } from '../decode/index.js';
+import { CaptureError, openCapture, type RawPacket } from '../capture/index.js';
+import { isDecodedLinkType, type DecodedPacket } from '../decode/index.js';
 import { likelyServerPorts } from '../analyzers/framework/ports.js';
 import { allSpecs, serviceFactories } from '../analyzers/registry.js';
 import type { AnalyzerSpec } from '../analyzers/types.js';
 import type { LogSchema, LogSink, ZeekRecord } from '../zeek/types.js';
 import { openLogDirectory } from '../zeek/sink.js';
-import { createPipeline as createBarePipeline, type Pipeline, type PipelineOptions, type Selection } from './pipeline.js';
+import { createPipeline as createBarePipeline, type BadChecksums, type Pipeline, type PipelineOptions, type Selection } from './pipeline.js';
 
-export type { Pipeline, PipelineOptions, Selection };
+export type { BadChecksums, Pipeline, PipelineOptions, Selection };
 
 /** Script names `--analyzers` knows besides the protocol analyzers' own (Zeek's base scripts). */
 export const ZEEK_SCRIPT_NAMES = ['conn', 'http', 'dns', 'ssl', 'x509', 'ssh', 'ftp', 'ntlm', 'smb', 'dce-rpc', 'ldap',
@@ -59,7 +59,9 @@ export interface SensorStats {
   ipPackets: number;
   connections: number;
   truncated: boolean;
+  /** The reader's warnings (truncation, bad blocks), then the sensor's (checksum offloading, link types). */
   warnings: string[];
+  badChecksums: BadChecksums;
   /** Log paths written. */
   logs: string[];
 }
@@ -111,6 +113,70 @@ function openSink(opts: SensorOptions, sel: Selection): { sink: LogSink; written
   return { sink, written };
 }
 
+/** How `input` is named in messages (as the capture reader names it). */
+function inputName(input: SensorOptions['input']): string {
+  return typeof input === 'string' && input !== '-' ? input : 'stdin';
+}
+
+/**
+ * Zeek's base/misc/find-checksum-offloading.zeek: warns when more than 5% of the packets had a bad IP,
+ * TCP or UDP checksum (captures taken on the capturing host, whose NIC fills in checksums after the
+ * capture point). Zeek counts the weird events; we count packets before weird sampling.
+ */
+export function checksumWarning(name: string, packets: number, bad: BadChecksums): string | undefined {
+  if (packets <= 0 || Math.max(bad.ip, bad.tcp, bad.udp) / packets <= 0.05) return undefined;
+  const kinds = [bad.ip && 'IP', bad.tcp && 'TCP', bad.udp && 'UDP'].filter(Boolean).join(' and ');
+  const n = bad.ip + bad.tcp + bad.udp;
+  return `${name}: the capture likely has invalid ${kinds} checksums (${n} of ${packets} packets, ${Math.round((100 * n) / packets)}%), ` +
+    'most likely from NIC checksum offloading; as Zeek does without -C, those packets were skipped, so connections ' +
+    'may lack bytes and application details (HTTP, DNS, TLS …). Use -C to ignore checksums';
+}
+
+/** Counts the frames of link types the decoder has no layer for (read as raw IP, as Zeek does). */
+class LinkTypes {
+  private known = -1;
+  readonly unknown = new Map<number, number>();
+  see(raw: RawPacket): void {
+    const lt = raw.linkType;
+    if (lt === this.known) return;
+    if (isDecodedLinkType(lt)) this.known = lt;
+    else this.unknown.set(lt, (this.unknown.get(lt) ?? 0) + 1);
+  }
+  warnings(name: string): string[] {
+    return [...this.unknown].map(([lt, n]) => `${name}: ${n} packet(s) of link type ${lt}, which wirehunt has no decoder for; read as raw IP, as Zeek does`);
+  }
+}
+
+/** The sensor's own warnings after a run. */
+function sensorWarnings(opts: SensorOptions, packets: number, bad: BadChecksums, links: LinkTypes): string[] {
+  const name = inputName(opts.input);
+  const w = links.warnings(name);
+  const cw = checksumWarning(name, packets, bad);
+  if (cw) w.push(cw);
+  return w;
+}
+
+/**
+ * Checks that a capture file can be analysed, from its first packet: throws a CaptureError (one line)
+ * when it is empty, not a pcap/pcapng, cut short before its first packet, or of a link type the decoder
+ * has no layer for. The reader's own checks, as `wirehunt zeek` meets them.
+ */
+export async function probeCapture(file: string): Promise<void> {
+  const reader = openCapture(file);
+  let linkType: number | undefined;
+  const st = await reader.run((raw) => {
+    linkType = raw.linkType;
+    reader.stop();
+  });
+  if (linkType === undefined) {
+    if (st.warnings.length) throw new CaptureError(`${st.warnings[0]!}; no packets to read`);
+    return; // a capture without packets: nothing to do, nothing wrong
+  }
+  if (!isDecodedLinkType(linkType)) {
+    throw new CaptureError(`${file}: link type ${linkType} is not one wirehunt can decode (Ethernet, Linux cooked, raw IP, loopback, PPP, 802.11, NFLOG …)`);
+  }
+}
+
 /** Whether a run can be split over worker threads: conn-level analysis only (no protocol analyzers). */
 export function canParallelize(sel: Selection): boolean {
   return sel.specs.length === 0 && !sel.weird;
@@ -133,8 +199,10 @@ export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> 
   };
   let index = 0;
   let stats;
+  const links = new LinkTypes();
   try {
     stats = await reader.run((raw) => {
+      links.see(raw);
       pipe.packet(raw, index++);
       if (--untilProgress === 0) {
         untilProgress = every;
@@ -152,9 +220,10 @@ export async function analyzeCapture(opts: SensorOptions): Promise<SensorStats> 
     ipPackets: pipe.ipPackets(),
     connections: pipe.connections(),
     truncated: stats.truncated,
-    warnings: stats.warnings,
+    warnings: [...stats.warnings, ...sensorWarnings(opts, stats.packets, pipe.badChecksums(), links)],
+    badChecksums: pipe.badChecksums(),
     logs: [...written],
   };
 }
 
-export { openSink };
+export { openSink, LinkTypes, sensorWarnings };

@@ -15,7 +15,7 @@ import { ShardRouter } from './route.js';
 import { createPipeline } from './pipeline.js';
 import { ChunkPool, FrameBatch } from './chunks.js';
 import type { ToWorker, WorkerInit, WorkerMessage } from './worker.js';
-import { openSink, type Selection, type SensorOptions, type SensorStats } from './index.js';
+import { LinkTypes, openSink, sensorWarnings, type Selection, type SensorOptions, type SensorStats } from './index.js';
 
 type Done = Extract<WorkerMessage, { t: 'done' }>;
 
@@ -108,10 +108,12 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
   const every = opts.progressEvery ?? 1 << 16;
   let untilProgress = every;
   let index = 0;
+  const links = new LinkTypes();
   let capture;
   let results: Done[];
   try {
     capture = await reader.run((raw) => {
+      links.see(raw);
       const i = index++;
       if (--untilProgress === 0) {
         untilProgress = every;
@@ -134,6 +136,12 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
     await sink.close();
   }
   const connections = results.reduce((a, r) => a + r.connections, pipe.connections());
+  const bad = pipe.badChecksums();
+  for (const r of results) {
+    bad.ip += r.badChecksums.ip;
+    bad.tcp += r.badChecksums.tcp;
+    bad.udp += r.badChecksums.udp;
+  }
   opts.onProgress?.({ packets: capture.packets, bytes: capture.bytes, connections, active: 0 });
   return {
     packets: capture.packets,
@@ -141,7 +149,8 @@ export async function analyzeParallel(opts: SensorOptions, sel: Selection, n: nu
     ipPackets: results.reduce((a, r) => a + r.ipPackets, pipe.ipPackets()),
     connections,
     truncated: capture.truncated,
-    warnings: capture.warnings,
+    warnings: [...capture.warnings, ...sensorWarnings(opts, capture.packets, bad, links)],
+    badChecksums: bad,
     logs: [...written],
   };
 }

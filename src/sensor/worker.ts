@@ -2,7 +2,7 @@
 // sends chunk by chunk (the frames stay in the shared chunk the capture was read into, see chunks.ts),
 // and posts the log records back in batches.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPipeline, type Selection } from './pipeline.js';
+import { createPipeline, type BadChecksums, type Selection } from './pipeline.js';
 import type { RawPacket } from '../capture/types.js';
 import { eachFrame, type ChunkBatch } from './chunks.js';
 import type { LogSchema, LogSink, ZeekRecord } from '../zeek/types.js';
@@ -22,7 +22,7 @@ export type ToWorker = ChunkBatch | { t: 'end' };
 export type WorkerMessage =
   | { t: 'rec'; rows: [string, ZeekRecord][] }
   | { t: 'free'; id: number; frames: Float64Array<ArrayBuffer> }
-  | { t: 'done'; ipPackets: number; connections: number }
+  | { t: 'done'; ipPackets: number; connections: number; badChecksums: BadChecksums }
   | { t: 'error'; message: string };
 
 const init = workerData as WorkerInit;
@@ -58,7 +58,7 @@ try {
       } else {
         pipe.finish();
         flush();
-        port.postMessage({ t: 'done', ipPackets: pipe.ipPackets(), connections: pipe.connections() } satisfies WorkerMessage);
+        port.postMessage({ t: 'done', ipPackets: pipe.ipPackets(), connections: pipe.connections(), badChecksums: pipe.badChecksums() } satisfies WorkerMessage);
         port.close();
       }
     } catch (err) {

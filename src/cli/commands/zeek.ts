@@ -17,7 +17,8 @@ pcapng capture ('-' reads standard input) into <dir>, as Zeek 9.1's ASCII writer
                        (names: ${ZEEK_SCRIPT_NAMES.join(', ')}); without it, everything runs as
                        with Zeek's default scripts. Names wirehunt has no analyzer for are accepted
                        with a warning.
-  -C                   ignore checksums (Zeek's -C); otherwise packets with bad checksums are not analysed
+  -C                   ignore checksums (Zeek's -C); otherwise packets with bad checksums are not analysed,
+                       and a warning says so when more than 5% of the packets have them (as Zeek's does)
   -f "<filter>"        capture filter (BPF subset: host, net, port, portrange, tcp, udp, icmp, ip, ip6,
                        src, dst, and, or, not, parentheses)
   --redef "<stmt>"     a Zeek redef that changes what is logged (repeatable); understood:
