@@ -76,7 +76,7 @@ export class Store {
       }
       if (!readOnly) {
         try {
-          mkdirSync(dirname(path), { recursive: true });
+          (await import('../cli/dirs.js')).makeDirectory(dirname(path)); // not mkdirSync recursive: it spins under /proc
         } catch (err) {
           throw new UserError(`cannot create the store folder ${dirname(path)}: ${(err as Error).message}`);
         }

@@ -1,11 +1,12 @@
 // A LogSink that writes each log to <dir>/<path>.log the way Zeek's ASCII writer does: a file appears
 // with its first record, rows are buffered and written in large blocks, `#close` ends it.
 
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogSchema, LogSink, ZeekRecord } from './types.js';
 import { asciiFooter, asciiHeader, renderAsciiRow, renderJsonRow } from './format.js';
 import { UserError } from '../cli/types.js';
+import { makeDirectory } from '../cli/dirs.js';
 
 const FLUSH_AT = 1 << 18;
 
@@ -36,7 +37,7 @@ export class LogDirectory implements LogSink {
 
   constructor(readonly dir: string, private readonly opts: LogDirectoryOptions = {}) {
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDirectory(dir);
     } catch (err) {
       throw new UserError(`cannot create output folder ${dir}: ${(err as Error).message}`);
     }
