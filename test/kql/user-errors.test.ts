@@ -27,3 +27,9 @@ test('a constant regular expression no engine reads is an error at its position;
 test('an integer constant past its type is null, as a converted column value is', async () => {
   assert.deepEqual(await row('print a = toint(9999999999), b = toint("99999999999"), c = tolong(1e30), d = toint(-2147483648)'), { a: null, b: null, c: null, d: -2147483648 });
 });
+
+test('long constants past 2^53 reach DuckDB exactly', async () => {
+  // the text of the value shows every digit (the number itself is a JavaScript number in the result rows)
+  assert.deepEqual(await row('print a = tostring(9007199254740993), b = tostring(tolong("9223372036854775807")), c = tostring(9223372036854775807 - 1)'),
+    { a: '9007199254740993', b: '9223372036854775807', c: '9223372036854775806' });
+});

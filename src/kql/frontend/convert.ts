@@ -111,8 +111,10 @@ function literal(n: Bridged, k: string): Expr {
       // hex literals (0xCAFE): the binder's LiteralValue does not carry their value
       const text = String(n.ToString()).trim();
       const hex = /^(-)?\s*0x([0-9a-f]+)$/i.exec(text.replace(/^(long|int)\((.*)\)$/i, '$2').trim());
-      const num = hex ? (hex[1] ? -1 : 1) * Number.parseInt(hex[2]!, 16) : Number(String(v));
-      return { kind: 'Literal', type: t, value: num, span: s };
+      const digits = String(v).trim();
+      const num = hex ? (hex[1] ? -1 : 1) * Number.parseInt(hex[2]!, 16) : Number(digits);
+      // past 2^53 a JavaScript number is not the literal: its digits are kept as text
+      return { kind: 'Literal', type: t, value: !hex && /^-?\d+$/.test(digits) && !Number.isSafeInteger(num) ? digits : num, span: s };
     }
     case 'real': case 'decimal': {
       const text = String(n.ToString()).trim().toLowerCase();

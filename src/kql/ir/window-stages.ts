@@ -5,69 +5,40 @@ import type { Column, IRExpr, Plan } from './plan.js';
 
 export interface Staged { input: Plan; exprs: IRExpr[] }
 
-export function stageWindows(input: Plan, exprs: IRExpr[]): Staged {
-  const levels: { name: string; expr: IRExpr }[][] = [];
-  let hidden = 0;
+interface Lifted { x: IRExpr; level: number }
 
-  // the number of window steps that must run before `x` can be computed, with its inner windows replaced
-  const lift = (x: IRExpr): { x: IRExpr; level: number } => {
-    switch (x.e) {
-      case 'win': {
-        let level = 0;
-        const args = x.args.map((a) => {
-          const r = asColumns(a);
-          level = Math.max(level, r.level);
-          return r.x;
-        });
-        return { x: { ...x, args }, level };
-      }
-      case 'fn': case 'agg': {
-        let level = 0;
-        const args = x.args.map((a) => {
-          const r = lift(a);
-          level = Math.max(level, r.level);
-          return r.x;
-        });
-        return { x: { ...x, args }, level };
-      }
-      case 'path': {
-        const r = lift(x.base);
-        return { x: { ...x, base: r.x }, level: r.level };
-      }
-      case 'inset': {
-        const r = lift(x.left);
-        return { x: { ...x, left: r.x }, level: r.level };
-      }
-      default: return { x, level: 0 };
-    }
-  };
-
-  // an argument of a window: each window in it becomes a hidden column of the step at its level
-  const asColumns = (x: IRExpr): { x: IRExpr; level: number } => {
-    if (x.e === 'win') {
-      const inner = lift(x);
-      const name = `\u0000win${hidden++}`;
-      (levels[inner.level] ??= []).push({ name, expr: inner.x });
-      return { x: { e: 'col', name, t: x.t }, level: inner.level + 1 };
-    }
-    if (x.e === 'fn' || x.e === 'agg') {
+/** `x` with each child expression replaced by what `f` makes of it, and the highest level `f` reports. */
+function mapChildren(x: IRExpr, f: (child: IRExpr) => Lifted): Lifted {
+  switch (x.e) {
+    case 'win': case 'fn': case 'agg': {
       let level = 0;
       const args = x.args.map((a) => {
-        const r = asColumns(a);
+        const r = f(a);
         level = Math.max(level, r.level);
         return r.x;
       });
       return { x: { ...x, args }, level };
     }
-    if (x.e === 'path') {
-      const r = asColumns(x.base);
-      return { x: { ...x, base: r.x }, level: r.level };
-    }
-    if (x.e === 'inset') {
-      const r = asColumns(x.left);
-      return { x: { ...x, left: r.x }, level: r.level };
-    }
-    return { x, level: 0 };
+    case 'path': { const r = f(x.base); return { x: { ...x, base: r.x }, level: r.level }; }
+    case 'inset': { const r = f(x.left); return { x: { ...x, left: r.x }, level: r.level }; }
+    default: return { x, level: 0 };
+  }
+}
+
+export function stageWindows(input: Plan, exprs: IRExpr[]): Staged {
+  const levels: { name: string; expr: IRExpr }[][] = [];
+  let hidden = 0;
+
+  // the number of window steps that must run before `x` can be computed, with its inner windows replaced
+  const lift = (x: IRExpr): Lifted => mapChildren(x, x.e === 'win' ? asColumns : lift);
+
+  // an argument of a window: each window in it becomes a hidden column of the step at its level
+  const asColumns = (x: IRExpr): Lifted => {
+    if (x.e !== 'win') return mapChildren(x, asColumns);
+    const inner = lift(x);
+    const name = `\u0000win${hidden++}`;
+    (levels[inner.level] ??= []).push({ name, expr: inner.x });
+    return { x: { e: 'col', name, t: x.t }, level: inner.level + 1 };
   };
 
   const out = exprs.map((x) => lift(x).x);

@@ -582,7 +582,12 @@ function convertLiteral(v: unknown, from: KType, to: KType): unknown {
   switch (to) {
     case 'string': return typeof v === 'object' ? JSON.stringify(v) : String(v);
     // text that is not a number converts to null (tolong("x")), as Kusto's conversions do
-    case 'long': case 'int': { const n = from === 'string' && String(v).trim() === '' ? NaN : Number(v); return Number.isNaN(n) ? null : Math.trunc(n); }
+    case 'long': case 'int': {
+      // whole numbers past 2^53 stay digits (the dialect writes them exactly, or null past the type's range)
+      if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) && !Number.isSafeInteger(Number(v))) return v.trim();
+      const n = from === 'string' && String(v).trim() === '' ? NaN : Number(v);
+      return Number.isNaN(n) ? null : Math.trunc(n);
+    }
     case 'real': { const n = Number(v); return Number.isNaN(n) && from === 'string' && !/^\s*[-+]?nan\s*$/i.test(String(v)) ? null : n; }
     case 'bool': return typeof v === 'string' ? v.toLowerCase() === 'true' : Boolean(v);
     default: return v;

@@ -47,7 +47,7 @@ function literal(t: KType, v: unknown): string {
       return n >= -2147483648 && n <= 2147483647 ? `CAST(${n} AS INTEGER)` : 'CAST(NULL AS INTEGER)';
     }
     case 'long': case 'timespan': {
-      const n = typeof v === 'bigint' ? v.toString() : String(Math.trunc(Number(v)));
+      const n = typeof v === 'bigint' ? v.toString() : typeof v === 'string' && /^-?\d+$/.test(v) ? v : String(Math.trunc(Number(v)));
       return /^-?\d+$/.test(n) && BigInt(n) >= -(2n ** 63n) && BigInt(n) < 2n ** 63n ? `CAST(${n} AS BIGINT)` : 'CAST(NULL AS BIGINT)';
     }
     case 'real': case 'decimal': {
