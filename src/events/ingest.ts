@@ -5,6 +5,7 @@ import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, constants as zc } from 'node:zlib';
 import { UserError } from '../cli/types.js';
+import { CaptureError } from '../capture/types.js';
 import { availableParallelism } from 'node:os';
 import { listZeekLogFiles, planTsvChunks, readZeekLog, ReaderError, type ReadStats, type TsvChunks } from '../zeek/reader.js';
 import type { LogSink } from '../zeek/types.js';
@@ -30,6 +31,8 @@ export interface IngestOptions {
   table?: string;
   /** Shift times so the input's last event lands at `now`. */
   rebaseTime?: boolean;
+  /** Zeek's -C for captures: analyse packets whose checksums are wrong (NIC checksum offloading). */
+  ignoreChecksums?: boolean;
   /** Emit the deprecated NetworkSignatureInspected rows too. */
   legacySignatures?: boolean;
   /** btest-masked ts in Zeek logs: skip the record (default) or read it as time 0. */
@@ -52,7 +55,7 @@ export interface IngestOptions {
   /** Smallest byte range of one log a worker reads (default 16 MiB); tests make it small. */
   chunkBytes?: number;
   onProgress?: (p: IngestProgress) => void;
-  /** One-line warnings (malformed lines, skipped masked records). Default: stderr. */
+  /** One-line warnings (malformed lines, skipped masked records, the sensor's). Default: stderr. */
   warn?: (line: string) => void;
 }
 
@@ -66,7 +69,10 @@ export interface IngestProgress {
 }
 
 export interface IngestResult {
+  /** The inputs read. */
   inputs: { file: string; kind: InputKind }[];
+  /** Inputs left out, with why in one line: captures that are empty, not captures, cut short before a packet, of an unknown link type. */
+  failed: { file: string; error: string }[];
   events: EventStats;
   /** DeviceNetworkEvents rows staged and actually added (duplicates of earlier ingests excluded). */
   networkRows: number;
@@ -125,10 +131,17 @@ export function headText(file: string): string {
   return b.toString('utf8');
 }
 
-/** What a file holds: a capture (pcap/pcapng magic), a Zeek log, or Defender rows. */
+/** Names of capture files (a folder's captures are found by them too). */
+const CAPTURE_NAME = /\.(pcap|pcapng|cap)$/i;
+
+/**
+ * What a file holds: a capture (pcap/pcapng magic, or a capture's name: the capture reader then says
+ * what is wrong with it), a Zeek log, or Defender rows.
+ */
 export function classifyFile(file: string, tableFlag?: string): InputKind {
   const b = readHead(file, 4);
   if (b.length === 4 && (PCAP_MAGICS.has(b.readUInt32BE(0)) || PCAP_MAGICS.has(b.readUInt32LE(0)))) return 'capture';
+  if (CAPTURE_NAME.test(file)) return 'capture';
   if (tableFlag) return 'defender';
   const head = headText(file).replace(/^\uFEFF/, '');
   if (head.startsWith('#separator') || head.startsWith('### BTest') || head.startsWith('#fields')) return 'zeek';
@@ -179,7 +192,7 @@ function listCaptures(dir: string): string[] {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.(pcap|pcapng|cap)$/i.test(e.name)) out.push(p);
+      else if (CAPTURE_NAME.test(e.name)) out.push(p);
     }
   };
   walk(dir);
@@ -207,7 +220,8 @@ export async function loadStoredDevices(store: Store): Promise<Device[]> {
 }
 
 interface SensorModule {
-  analyzeCapture(opts: Record<string, unknown>): Promise<unknown>;
+  analyzeCapture(opts: Record<string, unknown>): Promise<{ warnings: string[] }>;
+  probeCapture(file: string): Promise<void>;
 }
 
 async function loadSensor(): Promise<SensorModule> {
@@ -220,10 +234,30 @@ async function loadSensor(): Promise<SensorModule> {
   throw new UserError('ingesting captures needs the sensor, which is not in this build yet; ingest Zeek logs of the capture instead', 1);
 }
 
-/** Runs the sensor over a capture, records into `sink`. */
-async function analyzeInto(file: string, sink: LogSink): Promise<void> {
+/** Runs the sensor over a capture, records into `sink`; returns its warnings (truncation, checksum offloading …). */
+async function analyzeInto(file: string, sink: LogSink, ignoreChecksums: boolean): Promise<string[]> {
   const sensor = await loadSensor();
-  await sensor.analyzeCapture({ input: file, sink });
+  return (await sensor.analyzeCapture({ input: file, sink, ignoreChecksums })).warnings;
+}
+
+/** Leaves out the captures the sensor cannot read (one line each in `failed`), before anything is written. */
+async function usableInputs(inputs: { file: string; kind: InputKind }[], failed: IngestResult['failed']): Promise<{ file: string; kind: InputKind }[]> {
+  if (!inputs.some((x) => x.kind === 'capture')) return inputs;
+  const sensor = await loadSensor();
+  const out: { file: string; kind: InputKind }[] = [];
+  for (const x of inputs) {
+    if (x.kind === 'capture') {
+      try {
+        await sensor.probeCapture(x.file);
+      } catch (err) {
+        if (!(err instanceof CaptureError)) throw err;
+        failed.push({ file: x.file, error: err.message });
+        continue;
+      }
+    }
+    out.push(x);
+  }
+  return out;
 }
 
 /** Last packet time of a capture (seconds), for --rebase-time. */
@@ -247,7 +281,8 @@ export async function ingestPaths(store: Store, paths: readonly string[], opts: 
 
 async function ingestPathsWith(store: Store, paths: readonly string[], opts: IngestOptions): Promise<IngestResult> {
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`wirehunt: ${line}\n`));
-  const inputs = collectInputs(paths, opts.table);
+  const failed: IngestResult['failed'] = [];
+  const inputs = await usableInputs(collectInputs(paths, opts.table), failed);
   const bytesTotal = inputs.reduce((a, x) => a + statSync(x.file).size, 0);
   let bytesDone = 0;
   let rowsHanded = 0;
@@ -291,7 +326,7 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
   }
 
   const result: IngestResult = {
-    inputs, events: undefined as unknown as EventStats, networkRows: 0, networkInserted: 0, deviceRows: 0, devices: 0,
+    inputs, failed, events: undefined as unknown as EventStats, networkRows: 0, networkInserted: 0, deviceRows: 0, devices: 0,
     imports: [], zeek: [], malformed: 0, masked: 0, shiftSeconds, sqlMapped: 0,
   };
 
@@ -443,8 +478,9 @@ async function ingestPathsWith(store: Store, paths: readonly string[], opts: Ing
           progress();
         });
         // share device/cert state with the log path: same registry; the sink has its own model
-        await analyzeInto(x.file, sink);
+        const warnings = await analyzeInto(x.file, sink, !!opts.ignoreChecksums);
         await sink.close();
+        for (const w of warnings) warn(`warning: ${w}`);
         mergeStats(model!.stats, sink.model.stats);
       } else {
         const st = await importDefenderFile(store, x.file, headText(x.file), {

@@ -5,11 +5,13 @@ import { ingestPaths, type IngestOptions, type IngestProgress } from '../../even
 import { runContinuousRules } from '../../detect/index.js';
 
 const usage = `usage: wirehunt ingest <path…> [--db <file>] [--devices <inventory.json>] [--table <Name>]
-                      [--rebase-time] [--legacy-signatures] [--masked-time skip|zero] [--batch-size <n>] [--workers <n>]
-                      [--quiet] [--no-detect]
+                      [-C] [--rebase-time] [--legacy-signatures] [--masked-time skip|zero] [--batch-size <n>]
+                      [--workers <n>] [--quiet] [--no-detect]
 
 Loads into the store:
-  - captures (pcap, pcapng) through the sensor
+  - captures (pcap, pcapng; known by their first bytes or their name: .pcap, .pcapng, .cap) through the
+    sensor; one that cannot be read (empty, not a capture, cut before its first packet, a link type
+    wirehunt cannot decode) is left out with one line on standard error, and the exit status is 1
   - Zeek logs: files or folders, TSV or JSON, gzip-compressed and rotated (conn.<stamp>.log.gz)
   - Defender rows: JSON Lines, a JSON array, the API's {"Schema","Results"} or the portal's CSV
     (the table comes from --table, the file name, or the columns)
@@ -25,6 +27,9 @@ options:
   --devices <file>        device inventory (docs/devices.md); without it, devices recorded by earlier
                           ingests are used and private/loopback/link-local addresses are discovered
   --table <Name>          the Defender table of the rows in the given files
+  -C                      captures: ignore checksums (Zeek's -C). Without it, packets with bad checksums are
+                          skipped, as Zeek does; captures taken on the capturing host often have them (NIC
+                          checksum offloading), and a warning says so when many packets do
   --rebase-time           shift times so the input's last event lands at now (for ago() queries)
   --legacy-signatures     also write the deprecated NetworkSignatureInspected rows
   --masked-time <m>       Zeek test baselines mask ts as XXXXXXXXXX.XXXXXX: skip such records (default)
@@ -56,6 +61,7 @@ function parse(argv: string[]): { paths: string[]; db?: string; quiet: boolean; 
       case '--db': db = value(); break;
       case '--devices': opts.devicesFile = value(); break;
       case '--table': opts.table = value(); break;
+      case '-C': opts.ignoreChecksums = true; break;
       case '--rebase-time': opts.rebaseTime = true; break;
       case '--legacy-signatures': opts.legacySignatures = true; break;
       case '--masked-time': {
@@ -120,17 +126,18 @@ export const command: Command = {
     try {
       const r = await ingestPaths(store, paths, opts);
       if (tty) process.stderr.write('\r\x1b[K');
+      for (const f of r.failed) console.error(`wirehunt: ${f.error}`);
       if (!quiet) {
         const secs = (performance.now() - t0) / 1000;
         const acts = Object.entries(r.events.byAction).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
         const lines = [
-          `ingested ${r.inputs.length} input(s) into ${path} in ${secs.toFixed(1)} s`,
+          `ingested ${r.inputs.length} input(s) into ${path} in ${secs.toFixed(1)} s${r.failed.length ? `; ${r.failed.length} left out (see above)` : ''}`,
         ];
         if (r.events.records || r.events.rows) {
           lines.push(`  DeviceNetworkEvents: ${r.networkRows} rows (${r.networkInserted} new) from ${r.events.records} Zeek records${r.sqlMapped ? ` (${r.sqlMapped} mapped in DuckDB)` : ''}${acts ? `: ${acts}` : ''}`);
         }
         if (r.devices) lines.push(`  devices: ${r.devices} (${r.deviceRows} new DeviceInfo/DeviceNetworkInfo rows)`);
-        for (const im of r.imports) lines.push(`  ${im.table}: ${im.rows} rows (${im.inserted} new) from ${im.file}`);
+        for (const im of r.imports) lines.push(im.table ? `  ${im.table}: ${im.rows} rows (${im.inserted} new) from ${im.file}` : `  ${im.file}: no rows`);
         if (r.shiftSeconds) lines.push(`  times shifted by ${r.shiftSeconds.toFixed(0)} s (--rebase-time)`);
         if (r.malformed) lines.push(`  ${r.malformed} malformed line(s) skipped`);
         if (r.masked && opts.maskedTime !== 'zero') lines.push(`  ${r.masked} record(s) with masked timestamps skipped`);
@@ -146,7 +153,7 @@ export const command: Command = {
         if (!quiet && runs.length) console.log(`  continuous detection rules: ${runs.length} run, ${raised} alert(s) raised`);
         for (const f of failed) console.error(`wirehunt: rule ${f.ruleId} failed: ${f.error}`);
       }
-      return 0;
+      return r.failed.length ? 1 : 0;
     } finally {
       store.close();
     }
