@@ -1,5 +1,6 @@
 // `wirehunt ingest` of captures as a first-time user meets them: bad checksums from NIC offloading
-// (-C), broken or unsupported files (one line each, the others still ingested, exit 1).
+// (-C), broken or unsupported files (one line each, the others still ingested, exit 1), and the time
+// span of what was ingested with a hint when it is too old for ago() filters.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, query, shared, withTempDir } from './helpers.js';
 import { classifyFile } from '../../src/events/ingest.js';
+import { timeSpanLines } from '../../src/cli/commands/ingest.js';
 import { FrameBuilder, ipBytes } from '../../src/synth/packets.js';
 import { PcapWriter } from '../../src/synth/pcap-writer.js';
 
@@ -88,4 +90,24 @@ test('-C: a capture with NIC-offloaded checksums is analysed in full; without it
   const help = cli(['ingest', '--help']);
   assert.equal(help.status, 0);
   assert.match(help.stdout, /^ {2}-C {2,}captures: ignore checksums \(Zeek's -C\)/m);
+}));
+
+test('the summary gives the time span of the rows, and for old data a hint about ago() and --rebase-time', withDir(async (dir) => {
+  const cap = join(dir, 'old.pcap');
+  udpCapture(cap, 3);
+  const r = cli(['ingest', cap, '--db', join(dir, 'o.duckdb'), '--no-detect']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}Timestamps: 2020-09-13T12:26:40Z to 2020-09-13T12:26:40Z$/m);
+  assert.match(r.stdout, /^ {2}note: the newest row is \d+ days old, so queries with 'where Timestamp > ago\(7d\)' find none of it: .*--rebase-time/m);
+  const rb = cli(['ingest', cap, '--db', join(dir, 'n.duckdb'), '--no-detect', '--rebase-time']);
+  assert.equal(rb.status, 0, rb.stderr);
+  assert.match(rb.stdout, /^ {2}Timestamps: \S+ to \S+$/m);
+  assert.doesNotMatch(rb.stdout, /note: the newest row/);
+
+  const now = Date.parse('2026-03-01T00:00:00Z');
+  assert.deepEqual(timeSpanLines(NaN, NaN, now), []);
+  assert.deepEqual(timeSpanLines(now / 1000 - 86400 * 30, now / 1000 - 86400 * 29.5, now), ['  Timestamps: 2026-01-30T00:00:00Z to 2026-01-30T12:00:00Z']);
+  const old = timeSpanLines(now / 1000 - 86400 * 40, now / 1000 - 86400 * 31.5, now);
+  assert.equal(old.length, 2);
+  assert.match(old[1]!, /newest row is 31 days old.*ago\(33d\).*--rebase-time/);
 }));

@@ -100,6 +100,23 @@ function fmtBytes(n: number): string {
   return `${n} B`;
 }
 
+/** A Timestamp as the store shows it (UTC, seconds). */
+function fmtTime(secs: number): string {
+  return new Date(Math.round(secs) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** The time span of the network rows, and a hint when all of it is older than `ago(30d)` reaches. */
+export function timeSpanLines(minTs: number, maxTs: number, nowMs: number): string[] {
+  if (!Number.isFinite(minTs) || !Number.isFinite(maxTs)) return [];
+  const lines = [`  Timestamps: ${fmtTime(minTs)} to ${fmtTime(maxTs)}`];
+  const days = (nowMs / 1000 - maxTs) / 86400;
+  if (days > 30) {
+    lines.push(`  note: the newest row is ${Math.floor(days)} days old, so queries with 'where Timestamp > ago(7d)' find none of it: ` +
+      `widen the filter (e.g. ago(${Math.ceil(days) + 1}d)) or ingest into a new --db with --rebase-time, which moves the last event to now`);
+  }
+  return lines;
+}
+
 export const command: Command = {
   name: 'ingest',
   summary: 'load captures, Zeek logs or Defender exports into the store',
@@ -135,6 +152,7 @@ export const command: Command = {
         ];
         if (r.events.records || r.events.rows) {
           lines.push(`  DeviceNetworkEvents: ${r.networkRows} rows (${r.networkInserted} new) from ${r.events.records} Zeek records${r.sqlMapped ? ` (${r.sqlMapped} mapped in DuckDB)` : ''}${acts ? `: ${acts}` : ''}`);
+          if (r.events.rows) lines.push(...timeSpanLines(r.events.minTs, r.events.maxTs, Date.now()));
         }
         if (r.devices) lines.push(`  devices: ${r.devices} (${r.deviceRows} new DeviceInfo/DeviceNetworkInfo rows)`);
         for (const im of r.imports) lines.push(im.table ? `  ${im.table}: ${im.rows} rows (${im.inserted} new) from ${im.file}` : `  ${im.file}: no rows`);
