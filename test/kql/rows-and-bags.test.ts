@@ -88,3 +88,12 @@ test('set_intersect() of three arrays; series_fill_*() with a placeholder for mi
     { a: [1, 1, 1, 5], b: [2, 2, 0], c: [1, 9, 5], d: [null, 2, 2, 4] });
   await assert.rejects(rows('let a1 = dynamic([3, 1, 2]); let a2 = dynamic(["c", "a", "b"]); print p = array_sort_asc(a1, a2)'), /array_sort_asc\(\) of several arrays/);
 });
+
+test('series_cosine_similarity(), series_pearson_correlation(), jaccard_index()', async () => {
+  // (0.1·1 + 0.2·2 + 0.1·3 + 0.2·4) / (√0.1 · √30) = 1.6 / √3
+  const c = await row('print c = series_cosine_similarity(dynamic([0.1, 0.2, 0.1, 0.2]), dynamic([1, 2, 3, 4]))');
+  assert.ok(Math.abs((c.c as number) - 1.6 / Math.sqrt(3)) < 1e-12, String(c.c));
+  // y = 5 3 4 1 2 against x = 1..5: Σ dx·dy = -8, Σ dx² = Σ dy² = 10
+  assert.deepEqual(await row('print p = series_pearson_correlation(dynamic([1, 2, 3, 4, 5]), dynamic([5, 3, 4, 1, 2])), q = series_pearson_correlation(dynamic([1, 2, 3]), dynamic([2, 4, 6]))'), { p: -0.8, q: 1 });
+  assert.deepEqual(await row('print a = jaccard_index(dynamic([1, 2, 3]), dynamic([1, 2, 3, 4])), b = jaccard_index(dynamic(["a", "b", "b"]), dynamic(["b", "c"]))'), { a: 0.75, b: 1 / 3 });
+});

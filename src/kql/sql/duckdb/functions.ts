@@ -464,6 +464,9 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   array_slice: { sql: "to_json(json_extract({0}, '$[*]')[CASE WHEN {1} < 0 THEN {1} ELSE {1} + 1 END:CASE WHEN {2} < 0 THEN {2} ELSE {2} + 1 END])", args: [J, L, L] },
   array_reverse: { sql: "to_json(list_reverse(json_extract({0}, '$[*]')))", args: [J] },
   set_union: { sql: (a) => `to_json(list_distinct(flatten([${a.map((x) => `json_extract(${x}, '$[*]')`).join(', ')}])))`, rest: J },
+  // |a ∩ b| / |a ∪ b| of the distinct values
+  // (dynamic, as the binder types it)
+  jaccard_index: { sql: "to_json(len(list_intersect(json_extract({0}, '$[*]'), json_extract({1}, '$[*]'))) / NULLIF(len(list_distinct(flatten([json_extract({0}, '$[*]'), json_extract({1}, '$[*]')]))), 0))", args: [J, J] },
   set_intersect: { sql: (a) => `to_json(${a.slice(1).reduce((acc, x) => `list_intersect(${acc}, json_extract(${x}, '$[*]'))`, `json_extract(${a[0]}, '$[*]')`)})`, rest: J },
   // the distinct values of the first array (in first-seen order) that no other array holds
   set_difference: {

@@ -2,6 +2,7 @@
 // array's elements are read as doubles (null when not a number); a scalar argument applies to every
 // element; arrays of different lengths are padded with nulls.
 import type { FnTemplate, RenderedArg } from '../dialect.js';
+import { bindValue } from './bind.js';
 
 const nums = (x: string) => `CAST(json_extract(${x}, '$[*]') AS DOUBLE[])`;
 
@@ -76,6 +77,19 @@ export const SERIES_FUNCTIONS: Record<string, FnTemplate> = {
     args: ['dynamic', null, 'real'],
   },
   series_magnitude: { sql: (a) => `sqrt(list_sum(list_transform(${nums(a[0]!)}, v -> v * v)))`, args: ['dynamic'] },
+  // Σxy / (|x| |y|) over the pairs both series have (the magnitudes may be given)
+  series_cosine_similarity: {
+    sql: (a) => bindValue(`list_filter(list_zip(${nums(a[0]!)}, ${nums(a[1]!)}), q -> q[1] IS NOT NULL AND q[2] IS NOT NULL)`, 'p',
+      `list_sum(list_transform(p, q -> q[1] * q[2])) / (${a[2] ?? 'sqrt(list_sum(list_transform(p, q -> q[1] * q[1])))'} * ${a[3] ?? 'sqrt(list_sum(list_transform(p, q -> q[2] * q[2])))'})`),
+    args: ['dynamic', 'dynamic', 'real', 'real'],
+  },
+  // Pearson's r over the pairs both series have
+  series_pearson_correlation: {
+    sql: (a) => bindValue(`list_filter(list_zip(${nums(a[0]!)}, ${nums(a[1]!)}), q -> q[1] IS NOT NULL AND q[2] IS NOT NULL)`, 'p',
+      bindValue(`{'n': len(p), 'x': list_sum(list_transform(p, q -> q[1])), 'y': list_sum(list_transform(p, q -> q[2])), 'xy': list_sum(list_transform(p, q -> q[1] * q[2])), 'xx': list_sum(list_transform(p, q -> q[1] * q[1])), 'yy': list_sum(list_transform(p, q -> q[2] * q[2]))}`, 's',
+        `(s.n * s.xy - s.x * s.y) / sqrt((s.n * s.xx - s.x * s.x) * (s.n * s.yy - s.y * s.y))`)),
+    args: ['dynamic', 'dynamic'],
+  },
   series_dot_product: { sql: (a, raw) => `list_sum(${zipped(a, raw, (x, y) => `${x} * ${y}`)})`, args: [null, null] },
   series_fit_line_dynamic: { sql: (a) => fitLine(a[0]!), args: ['dynamic'] },
   // min/max and their first index, mean, sample stdev/variance, sum and length, nulls left out
