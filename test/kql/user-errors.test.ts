@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileQuery } from '../../src/kql/index.js';
 import { printStore } from './print-row.js';
-const { row } = printStore(new Date('2024-05-01T12:00:00Z'));
+const { row, store } = printStore(new Date('2024-05-01T12:00:00Z'));
 
 function diagnostic(q: string): string {
   const d = compileQuery(q).diagnostics.find((x) => x.severity === 'error');
@@ -32,4 +32,13 @@ test('long constants past 2^53 reach DuckDB exactly', async () => {
   // the text of the value shows every digit (the number itself is a JavaScript number in the result rows)
   assert.deepEqual(await row('print a = tostring(9007199254740993), b = tostring(tolong("9223372036854775807")), c = tostring(9223372036854775807 - 1)'),
     { a: '9007199254740993', b: '9223372036854775807', c: '9223372036854775806' });
+});
+
+test('take, top and sample refuse a negative count where it is written; sample n picks n of the rows', async () => {
+  assert.equal(diagnostic('print x = 1 | take -1'), 'WH002 1:20 take: the row count must be 0 or more');
+  assert.match(diagnostic('print x = 1 | top -2 by x'), /^WH002 1:19 top: /);
+  const { rows } = await import('../../src/kql/index.js').then(async (k) => ({ rows: (await k.runQuery(store(), 'range x from 1 to 100 step 1 | sample 5')).rows }));
+  const xs = rows.map((r) => r.x as number);
+  assert.equal(new Set(xs).size, 5);
+  assert.ok(xs.every((x) => Number.isInteger(x) && x >= 1 && x <= 100), JSON.stringify(xs));
 });

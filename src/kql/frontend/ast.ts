@@ -56,7 +56,7 @@ export type Operator =
   | { kind: 'DistinctOperator'; exprs: Expr[] }
   | { kind: 'SortOperator'; exprs: Expr[] }
   | { kind: 'TopOperator'; count: Expr; by: Expr }
-  | { kind: 'TakeOperator'; count: Expr }
+  | { kind: 'TakeOperator'; count: Expr; random?: boolean }
   | { kind: 'CountOperator' }
   | { kind: 'JoinOperator'; joinKind: string; right: Query; on: Expr[] }
   | { kind: 'LookupOperator'; joinKind: string; right: Query; on: Expr[] }

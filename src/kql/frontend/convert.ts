@@ -382,6 +382,8 @@ export class Converter {
       case 'SortOperator': return { kind: 'SortOperator', exprs: this.exprs(n.Expressions) };
       case 'TopOperator': return { kind: 'TopOperator', count: this.expr(n.Expression), by: this.expr(n.ByExpression) };
       case 'TakeOperator': return { kind: 'TakeOperator', count: this.expr(n.Expression) };
+      // sample n: n rows picked at random
+      case 'SampleOperator': return { kind: 'TakeOperator', count: this.expr(n.Expression), random: true };
       case 'CountOperator': return { kind: 'CountOperator' };
       case 'JoinOperator': case 'LookupOperator': {
         const params = namedParams(n.Parameters);

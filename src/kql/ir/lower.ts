@@ -338,9 +338,14 @@ export class Lowerer {
       case 'SortOperator': return { op: 'sort', input, keys: op.exprs.map((e) => this.sortKey(e, scope)), columns: inCols };
       case 'TopOperator': {
         const sorted: Plan = { op: 'sort', input, keys: [this.sortKey(op.by, scope)], columns: inCols };
-        return { op: 'limit', input: sorted, count: this.expr(op.count, { scope }), columns: inCols };
+        return { op: 'limit', input: sorted, count: this.rowCount(op.count, scope, 'top'), columns: inCols };
       }
-      case 'TakeOperator': return { op: 'limit', input, count: this.expr(op.count, { scope }), columns: inCols };
+      case 'TakeOperator': {
+        const count = this.rowCount(op.count, scope, op.random ? 'sample' : 'take');
+        if (!op.random) return { op: 'limit', input, count, columns: inCols };
+        const shuffled: Plan = { op: 'sort', input, keys: [{ expr: { e: 'fn', f: 'rand', args: [], t: 'real' }, desc: false, nullsFirst: false }], columns: inCols };
+        return { op: 'limit', input: shuffled, count, columns: inCols };
+      }
       case 'JoinOperator': case 'LookupOperator': {
         const right = this.query(op.right, scope);
         return this.join(op.kind === 'LookupOperator', op.joinKind, input, right, op.on, schema, scope, span);
@@ -520,6 +525,14 @@ export class Lowerer {
     });
     if (!aggregates.length) return { op: 'distinct', input: { op: 'project', input, exprs: keys, columns: schema }, columns: schema };
     return { op: 'aggregate', input, keys, aggs, columns: schema };
+  }
+
+  /** The row count of take, top and sample: a negative constant is refused where it is written. */
+  private rowCount(e: Expr, scope: Scope, operator: string): IRExpr {
+    const negative = (e.kind === 'Literal' && typeof e.value === 'number' && e.value < 0)
+      || (e.kind === 'Unary' && e.op === 'UnaryMinusExpression' && e.operand.kind === 'Literal' && typeof e.operand.value === 'number' && e.operand.value > 0);
+    if (negative) throw new InvalidQuery(`${operator}: the row count must be 0 or more`, e.span);
+    return this.expr(e, { scope });
   }
 
   private join(lookup: boolean, kind: string, left: Plan, right: Plan, on: Expr[], schema: Column[], scope: Scope, span: Span): Plan {
