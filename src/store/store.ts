@@ -13,11 +13,12 @@
 // `__cold` that the view unpacks. DuckDB's insert cost grows with the column count even for NULLs
 // (measured: 13 vs 46 columns, 3-4x), and these rows are the bulk of every store.
 
-import { mkdirSync, existsSync, readdirSync, openSync, writeSync, closeSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { existsSync, readdirSync, openSync, writeSync, closeSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { homedir, tmpdir, availableParallelism } from 'node:os';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { UserError } from '../cli/types.js';
+import { makeDirectory } from '../cli/dirs.js';
 import { TABLES, STORE_ENV, getTable, quoteIdent, type TableDef, type ColumnDef } from './types.js';
 import { findHolder, type StoreHolder } from './holder.js';
 
@@ -76,7 +77,7 @@ export class Store {
       }
       if (!readOnly) {
         try {
-          (await import('../cli/dirs.js')).makeDirectory(dirname(path)); // not mkdirSync recursive: it spins under /proc
+          makeDirectory(dirname(path));
         } catch (err) {
           throw new UserError(`cannot create the store folder ${dirname(path)}: ${(err as Error).message}`);
         }
