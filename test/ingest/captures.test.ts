@@ -9,27 +9,11 @@ import { join } from 'node:path';
 import { cli, query, shared, withTempDir } from './helpers.js';
 import { classifyFile } from '../../src/events/ingest.js';
 import { timeSpanLines } from '../../src/cli/commands/ingest.js';
-import { FrameBuilder, ipBytes } from '../../src/synth/packets.js';
-import { PcapWriter } from '../../src/synth/pcap-writer.js';
+import { udpCapture } from '../sensor/udp-capture.js';
 
 const withDir = withTempDir('wh-ingest-cap-');
 const espn = join(shared, 'corpus/pcaps/chrissanders-packets/http_espn.pcapng');
 
-/** UDP datagrams from 10.0.0.5 to 10.0.0.1:53 at 2020-09-13T12:26:40Z + i ms, the last `bad` with wrong checksums. */
-function udpCapture(file: string, n: number, bad = 0, linkType?: number, sport = 40000): void {
-  const w = PcapWriter.toFile(file, linkType === undefined ? {} : { linkType });
-  const f = new FrameBuilder();
-  f.src = ipBytes('10.0.0.5');
-  f.dst = ipBytes('10.0.0.1');
-  f.dport = 53;
-  f.setPayload(Buffer.from('0123456789abcdef'));
-  for (let i = 0; i < n; i++) {
-    f.sport = sport + i;
-    f.corruptChecksum = i >= n - bad;
-    w.writePacket(1_600_000_000_000_000 + i * 1000, f.buf, 0, f.buildUdp());
-  }
-  w.close();
-}
 
 test('a file named like a capture is read as one, whatever it holds (so the reader says what is wrong)', withDir(async (dir) => {
   for (const [name, body] of [['x.pcap', 'hello\n'], ['e.pcapng', ''], ['l.cap', '{"Timestamp":"2024-01-01"}\n']] as const) {
@@ -43,7 +27,7 @@ test('a file named like a capture is read as one, whatever it holds (so the read
 
 test('broken captures: one line each and exit 1, the other inputs ingested; a cut capture warns and keeps its rows', withDir(async (dir) => {
   const good = join(dir, 'good.pcap');
-  udpCapture(good, 4, 0, undefined, 50000);
+  udpCapture(good, 4, { sport: 50000 });
   const whole = join(dir, 'whole.pcap');
   udpCapture(whole, 20);
   const bytes = readFileSync(whole);
@@ -52,7 +36,7 @@ test('broken captures: one line each and exit 1, the other inputs ingested; a cu
   writeFileSync(join(dir, 'ten.pcap'), bytes.subarray(0, 10));
   writeFileSync(join(dir, 'empty.pcap'), '');
   writeFileSync(join(dir, 'text.pcap'), 'hello world\n');
-  udpCapture(join(dir, 'user0.pcap'), 3, 0, 147);
+  udpCapture(join(dir, 'user0.pcap'), 3, { linkType: 147 });
   const db = join(dir, 's.duckdb');
   const inputs = ['good.pcap', 'cut.pcap', 'ten.pcap', 'empty.pcap', 'text.pcap', 'user0.pcap'].map((f) => join(dir, f));
   const r = cli(['ingest', ...inputs, '--db', db, '--no-detect']);

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeCapture, checksumWarning, probeCapture } from '../../src/sensor/index.js';
 import { CaptureError } from '../../src/capture/index.js';
-import { FrameBuilder, ipBytes } from '../../src/synth/packets.js';
-import { PcapWriter } from '../../src/synth/pcap-writer.js';
+import { udpCapture } from './udp-capture.js';
 import type { LogSchema, LogSink, ZeekRecord } from '../../src/zeek/types.js';
 
 const bin = fileURLToPath(new URL('../../../bin/wirehunt.js', import.meta.url));
@@ -22,22 +21,6 @@ class Rows implements LogSink {
   async close(): Promise<void> {}
 }
 
-/** `good` DNS-like UDP datagrams with correct checksums, then `bad` with wrong ones (one flow per datagram). */
-function udpCapture(file: string, good: number, bad: number, linkType?: number): void {
-  const w = PcapWriter.toFile(file, linkType === undefined ? {} : { linkType });
-  const f = new FrameBuilder();
-  f.src = ipBytes('10.0.0.5');
-  f.dst = ipBytes('10.0.0.1');
-  f.dport = 53;
-  f.setPayload(Buffer.from('0123456789abcdef'));
-  for (let i = 0; i < good + bad; i++) {
-    f.sport = 40000 + i;
-    f.corruptChecksum = i >= good;
-    const n = f.buildUdp();
-    w.writePacket(1_600_000_000_000_000 + i * 1000, f.buf, 0, n);
-  }
-  w.close();
-}
 
 const withDir = (fn: (dir: string) => Promise<void>) => async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wh-warn-'));
@@ -60,7 +43,7 @@ test('checksum warning: Zeek\'s condition, more than 5% of the packets bad at on
 
 test('bad checksums: counted and warned about once (one thread or several); -C analyses the packets and says nothing', withDir(async (dir) => {
   const file = join(dir, 'offload.pcap');
-  udpCapture(file, 10, 10);
+  udpCapture(file, 20, { bad: 10 });
   const a = await analyzeCapture({ input: file, sink: new Rows() });
   assert.deepEqual(a.badChecksums, { ip: 0, tcp: 0, udp: 10 });
   assert.equal(a.warnings.filter((w) => /checksum offloading/.test(w)).length, 1, a.warnings.join('\n'));
@@ -76,7 +59,7 @@ test('bad checksums: counted and warned about once (one thread or several); -C a
 
   // a few bad packets among many: no warning (as Zeek)
   const few = join(dir, 'few.pcap');
-  udpCapture(few, 95, 5);
+  udpCapture(few, 100, { bad: 5 });
   const f = await analyzeCapture({ input: few, sink: new Rows() });
   assert.equal(f.badChecksums.udp, 5);
   assert.deepEqual(f.warnings, []);
@@ -84,7 +67,7 @@ test('bad checksums: counted and warned about once (one thread or several); -C a
 
 test('wirehunt zeek prints the checksum warning on stderr (once) and not with -C', withDir(async (dir) => {
   const file = join(dir, 'offload.pcap');
-  udpCapture(file, 2, 8);
+  udpCapture(file, 10, { bad: 8 });
   const r = spawnSync(process.execPath, [bin, 'zeek', file, '--out', join(dir, 'logs')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr.split('\n').filter((l) => /checksum offloading/.test(l)).length, 1, r.stderr);
@@ -96,19 +79,19 @@ test('wirehunt zeek prints the checksum warning on stderr (once) and not with -C
 
 test('link types without a decoder: read as raw IP with a warning; probeCapture refuses them', withDir(async (dir) => {
   const file = join(dir, 'user0.pcap');
-  udpCapture(file, 3, 0, 147);
+  udpCapture(file, 3, { linkType: 147 });
   const a = await analyzeCapture({ input: file, sink: new Rows() });
   assert.deepEqual(a.warnings, [`${file}: 3 packet(s) of link type 147, which wirehunt has no decoder for; read as raw IP, as Zeek does`]);
   await assert.rejects(probeCapture(file), (e: unknown) => e instanceof CaptureError && (e as Error).message.startsWith(`${file}: link type 147 is not one wirehunt can decode`));
   const eth = join(dir, 'eth.pcap');
-  udpCapture(eth, 3, 0);
+  udpCapture(eth, 3);
   await probeCapture(eth);
   assert.deepEqual((await analyzeCapture({ input: eth, sink: new Rows() })).warnings, []);
 }));
 
 test('probeCapture: empty, not a capture, cut before its first packet are one-line CaptureErrors; cut later is fine', withDir(async (dir) => {
   const whole = join(dir, 'whole.pcap');
-  udpCapture(whole, 20, 0);
+  udpCapture(whole, 20);
   const bytes = readFileSync(whole);
   const cases: [string, Buffer, RegExp][] = [
     ['empty.pcap', Buffer.alloc(0), /empty\.pcap: empty file, not a pcap or pcapng file$/],
