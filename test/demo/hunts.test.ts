@@ -78,6 +78,10 @@ const trick = device(ACTORS.trick);
 const icmpHost = device(ACTORS.icmp);
 const admin = device('it-admin01');
 
+test('demo runs the continuous detection rules on what it ingested, as ingest does', () => {
+  assert.match(rerun, /^demo: continuous detection rules: [1-9]\d* run, \d+ alert\(s\) raised$/m);
+});
+
 test('re-running the demo replaces the earlier demo\'s rows', () => {
   assert.match(rerun, /removed \d+ rows of an earlier demo/);
   const [r] = query(99);

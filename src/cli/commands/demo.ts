@@ -8,6 +8,7 @@ import { writeDemo } from '../../demo/index.js';
 import { removeDemoRows } from '../../demo/replace.js';
 import { openStore, resolveStorePath } from '../../store/store.js';
 import { ingestPaths, type IngestOptions, type IngestProgress } from '../../events/ingest.js';
+import { runContinuousRules } from '../../detect/index.js';
 
 const USAGE = `usage: wirehunt demo [--db <file>] [--pcap-out <file>] [--no-serve] [--end <iso>] [--seed <n>] [--port <n>]
                      [--legacy-signatures]
@@ -127,6 +128,12 @@ export const command: Command = {
       const acts = Object.entries(res.events.byAction).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v}`).join(', ');
       console.log(`demo: ingested into ${storePath} in ${((performance.now() - t1) / 1000).toFixed(1)} s: ` +
         `${res.networkRows} DeviceNetworkEvents rows (${res.networkInserted} new)${acts ? ` — ${acts}` : ''}; ${res.devices} devices`);
+      // as `wirehunt ingest` does: the continuous (NRT) rules run on the new rows
+      if (res.networkInserted > 0) {
+        const runs = await runContinuousRules(store);
+        console.log(`demo: continuous detection rules: ${runs.length} run, ${runs.reduce((n, x) => n + x.alerts.length, 0)} alert(s) raised`);
+        for (const f of runs.filter((x) => x.error)) console.error(`wirehunt: rule ${f.ruleId} failed: ${f.error}`);
+      }
     } finally {
       store.close();
     }
