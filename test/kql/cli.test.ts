@@ -74,6 +74,13 @@ test('--dry-run succeeds without touching the store; -f reads a file', () => {
   const r = spawnSync(process.execPath, [bin, 'query', '--db', join(dir, 'absent.duckdb'), '--dry-run', '-f', f], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /ActionType:string/);
+  // with --format json, the Schema a run would print
+  const j = spawnSync(process.execPath, [bin, 'query', '--db', join(dir, 'absent.duckdb'), '--dry-run', '--format', 'json', 'print a = 1, t = datetime(2024-01-01)'], { encoding: 'utf8' });
+  assert.equal(j.status, 0, j.stderr);
+  assert.deepEqual(JSON.parse(j.stdout), { Schema: [{ Name: 'a', Type: 'Int64' }, { Name: 't', Type: 'DateTime' }] });
+  const missing = spawnSync(process.execPath, [bin, 'query', '-f', join(dir, 'nope.kql')], { encoding: 'utf8' });
+  assert.equal(missing.status, 2);
+  assert.equal(missing.stderr.trim(), `wirehunt: cannot read ${join(dir, 'nope.kql')}: no such file`);
 });
 
 test('bad flags are one line', () => {

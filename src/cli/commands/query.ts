@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { UserError, type Command } from '../types.js';
 import { dirname, join } from 'node:path';
 import { openStore, resolveStorePath, StoreBusy, type Store } from '../../store/index.js';
-import { compileQuery, runCompiled, formatDiagnostic, KqlError, type QueryResult } from '../../kql/index.js';
+import { compileQuery, runCompiled, formatDiagnostic, KqlError, API_TYPES, type QueryResult } from '../../kql/index.js';
 import { applyMemoryCap, parseMemorySize, queryMemoryCap, MEMORY_ENV } from '../../kql/exec/limits.js';
 import { parseAllowList, type ExternalDataOptions } from '../../kql/external/options.js';
 import { lint } from '../../lint/index.js';
@@ -95,7 +95,8 @@ function parse(argv: string[]): Args {
         try {
           a.text = p === '-' ? readFileSync(0, 'utf8') : readFileSync(p, 'utf8');
         } catch (err) {
-          throw new UserError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          const code = (err as NodeJS.ErrnoException).code;
+          throw new UserError(`cannot read ${p}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not a file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
         }
         break;
       }
@@ -149,6 +150,8 @@ export const command: Command = {
     }
     if (a.dryRun) {
       if (a.sql) console.log(c.sql);
+      // --format json: the columns as the Schema a run would print
+      else if (a.format === 'json') console.log(JSON.stringify({ Schema: c.columns.map((x) => ({ Name: x.name, Type: API_TYPES[x.type] })) }));
       else console.log(`ok: ${c.columns.length} columns (${c.columns.map((x) => `${x.name}:${x.type}`).join(', ')})`);
       return 0;
     }
