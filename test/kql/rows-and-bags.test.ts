@@ -97,3 +97,15 @@ test('series_cosine_similarity(), series_pearson_correlation(), jaccard_index()'
   assert.deepEqual(await row('print p = series_pearson_correlation(dynamic([1, 2, 3, 4, 5]), dynamic([5, 3, 4, 1, 2])), q = series_pearson_correlation(dynamic([1, 2, 3]), dynamic([2, 4, 6]))'), { p: -0.8, q: 1 });
   assert.deepEqual(await row('print a = jaccard_index(dynamic([1, 2, 3]), dynamic([1, 2, 3, 4])), b = jaccard_index(dynamic(["a", "b", "b"]), dynamic(["b", "c"]))'), { a: 0.75, b: 1 / 3 });
 });
+
+test('take_any(a, b) and take_any(*): every column from the same row', async () => {
+  const t = 'datatable(a:long, b:string, c:long) [1, "x", 5, 1, "y", 6, 2, "z", 7]';
+  for (const q of [`${t} | summarize take_any(b, c) by a`, `${t} | summarize take_any(*) by a`]) {
+    const r = await rows(`${q} | order by a asc`);
+    assert.deepEqual(r.map((x) => Object.keys(x)), [['a', 'b', 'c'], ['a', 'b', 'c']], q);
+    assert.ok((r[0]!.b === 'x' && r[0]!.c === 5) || (r[0]!.b === 'y' && r[0]!.c === 6), JSON.stringify(r[0]));
+    assert.deepEqual(r[1], { a: 2, b: 'z', c: 7 });
+  }
+  // over 3 million rows read by two threads, nulls included
+  assert.deepEqual(await rows('range x from 1 to 3000000 step 1 | extend y = iff(x % 3 == 0, long(null), x * 2), k = x % 7 | summarize take_any(x, y) by k | where (isnull(y) and x % 3 != 0) or (isnotnull(y) and y != 2 * x) | count'), [{ Count: 0 }]);
+});

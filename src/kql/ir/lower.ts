@@ -489,14 +489,34 @@ export class Lowerer {
     const inCols = input.columns;
     const argName = (n: string) => (n === 'argmax' ? 'arg_max' : n === 'argmin' ? 'arg_min' : n);
     const isArg = (x: Expr) => x.kind === 'Call' && (argName(x.name) === 'arg_max' || argName(x.name) === 'arg_min');
-    const hasStar = (x: Expr) => x.kind === 'Call' && x.args.slice(1).some((y) => y.kind === 'Star');
-    // width of each aggregate in output columns: arg_max(k, a, b) = 3; with * it takes what is left
-    const widths = aggregates.map((a) => { const x = unname(a); return isArg(x) ? (hasStar(x) ? -1 : (x as { args: Expr[] }).args.length) : 1; });
+    const hasStar = (x: Expr) => x.kind === 'Call' && x.args.slice(isArg(x) ? 1 : 0).some((y) => y.kind === 'Star');
+    // take_any(a, b) and take_any(*): every column from one row
+    const isRow = (x: Expr) => x.kind === 'Call' && (x.name === 'take_any' || x.name === 'any') && (x.args.length > 1 || hasStar(x));
+    // width of each aggregate in output columns: arg_max(k, a, b) = 3, take_any(a, b) = 2; with * it takes what is left
+    const widths = aggregates.map((a) => { const x = unname(a); return isArg(x) || isRow(x) ? (hasStar(x) ? -1 : (x as { args: Expr[] }).args.length) : 1; });
     const fixed = widths.reduce((s, w) => s + (w > 0 ? w : 0), 0);
     const stars = widths.filter((w) => w < 0).length;
     const starWidth = stars ? Math.max(1, Math.floor((schema.length - keys.length - fixed) / stars)) : 0;
+    // the input column an output column of a * is named after: a name taken twice gets a number appended
+    // (SHA1 → SHA11), dropped one digit at a time
+    const starSource = (out: Column, span: Span): IRExpr => {
+      let src = inCols.find((c) => c.name === out.name);
+      for (let k = 1; !src && k <= 3 && /\d$/.test(out.name.slice(0, out.name.length - k + 1)); k++) src = inCols.find((c) => c.name === out.name.slice(0, -k));
+      if (!src) throw new Unsupported(`the column ${out.name} of a *`, span);
+      return { e: 'col', name: src.name, t: src.type };
+    };
     aggregates.forEach((a, ai) => {
       const inner = unname(a);
+      if (inner.kind === 'Call' && isRow(inner)) {
+        const width = widths[ai]! < 0 ? starWidth : widths[ai]!;
+        for (let k = 0; k < width; k++) {
+          const out = schema[pos]!;
+          const ex = hasStar(inner) ? starSource(out, inner.span) : this.expr(unname(inner.args[k]!), { scope });
+          aggs.push({ e: 'agg', f: 'take_any_row', args: [ex], t: out.type });
+          pos++;
+        }
+        return;
+      }
       if (inner.kind === 'Call' && isArg(inner)) {
         const width = widths[ai]! < 0 ? starWidth : widths[ai]!;
         const key = this.expr(inner.args[0]!, { scope, agg: true });
@@ -507,13 +527,7 @@ export class Lowerer {
           const out = schema[pos]!;
           let ex: IRExpr;
           if (!hasStar(inner) && explicit[k - 1]) ex = this.expr(unname(explicit[k - 1]!), { scope });
-          else {
-            let src = inCols.find((c) => c.name === out.name);
-            // a name taken twice gets a number appended (SHA1 → SHA11): drop it, one digit at a time
-            for (let k = 1; !src && k <= 3 && /\d$/.test(out.name.slice(0, out.name.length - k + 1)); k++) src = inCols.find((c) => c.name === out.name.slice(0, -k));
-            if (!src) throw new Unsupported(`arg_max column ${out.name}`, inner.span);
-            ex = { e: 'col', name: src.name, t: src.type };
-          }
+          else ex = starSource(out, inner.span);
           aggs.push({ e: 'agg', f: argName(inner.name), args: [ex, key], t: out.type });
           pos++;
         }

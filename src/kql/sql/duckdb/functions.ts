@@ -567,6 +567,8 @@ export const AGGREGATES: Record<string, FnTemplate> = {
   covariance: { sql: 'covar_samp({0}, {1})', args: [R, R] }, covariancep: { sql: 'covar_pop({0}, {1})', args: [R, R] },
   covarianceif: { sql: 'covar_samp({0}, {1}) FILTER (WHERE {2})', args: [R, R, B] },
   take_any: { sql: 'any_value({0})' }, any: { sql: 'any_value({0})' },
+  // one column of take_any(a, b, …) / take_any(*): first() of every column of one aggregate reads the same row, nulls included
+  take_any_row: { sql: 'first({0})' },
   take_anyif: { sql: 'any_value({0}) FILTER (WHERE {1})', args: [null, B] }, anyif: { sql: 'any_value({0}) FILTER (WHERE {1})', args: [null, B] },
   make_set: { sql: (a) => makeSet(a[0]!, `${a[0]} IS NOT NULL`, a[1]) },
   make_set_if: { sql: (a) => makeSet(a[0]!, `${a[0]} IS NOT NULL AND ${a[1]}`, a[2]), args: [null, B, L] },
