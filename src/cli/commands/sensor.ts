@@ -4,7 +4,8 @@ import { STORE_ENV } from '../../store/types.js';
 import { LiveSensor, type LiveSensorOptions, type LiveStatus } from '../../live/sensor.js';
 
 const usage = `usage: wirehunt sensor --interface <if> [--db <file>] [--filter "<bpf>"] [--flush 2s] [--json]
-                      [--retention 30d] [--max-size 10GB] [--snaplen <n>] [--no-process]
+                      [--retention 30d] [--max-size 10GB] [--snaplen <n>] [--buffer 32MB] [--no-process]
+                      [--close-delay <dur>] [--discover] [--status-every 10s]
 
 Turns this host into an onboarded device: captures on the interface through tcpdump (Debian:
 apt-get install tcpdump; run as root or give tcpdump cap_net_raw), analyses the traffic as it flows
