@@ -45,3 +45,10 @@ test('zeek --out and ingest --db under /proc are one-line errors, not hangs', { 
   assert.equal(i.status, 2);
   assert.equal(i.stderr, 'wirehunt: cannot create the store folder /proc/nope: /proc does not accept new folders\n');
 });
+
+test("zeek --out - is refused (it would make a folder named '-')", () => {
+  const z = spawnSync(process.execPath, [bin, 'zeek', pcap, '--out', '-'], { encoding: 'utf8', cwd: tmpdir(), timeout: 30_000 });
+  assert.equal(z.status, 2);
+  assert.equal(z.stderr, "wirehunt: --out: give a folder for the logs ('-' would be a folder named '-')\n");
+  assert.ok(!existsSync(join(tmpdir(), '-')));
+});

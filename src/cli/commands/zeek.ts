@@ -52,7 +52,11 @@ function parse(argv: string[]): Args {
       if (v === undefined) throw new UserError(`${f} needs a value`);
       return v;
     };
-    if (f === '--out' || f === '-o') a.out = val();
+    if (f === '--out' || f === '-o') {
+      a.out = val();
+      // '-' is standard input as the capture; logs are several files, so they need a folder
+      if (a.out === '-') throw new UserError(`${f}: give a folder for the logs ('-' would be a folder named '-')`);
+    }
     else if (f.startsWith('--out=')) a.out = f.slice(6);
     else if (f === '--json') a.json = true;
     else if (f === '--analyzers') a.analyzers = val().split(',').map((s) => s.trim()).filter(Boolean);
