@@ -109,3 +109,11 @@ test('take_any(a, b) and take_any(*): every column from the same row', async () 
   // over 3 million rows read by two threads, nulls included
   assert.deepEqual(await rows('range x from 1 to 3000000 step 1 | extend y = iff(x % 3 == 0, long(null), x * 2), k = x % 7 | summarize take_any(x, y) by k | where (isnull(y) and x % 3 != 0) or (isnotnull(y) and y != 2 * x) | count'), [{ Count: 0 }]);
 });
+
+test('row_rank_min() and row_rank_dense(): equal consecutive terms share a rank, counted again after a restart', async () => {
+  const t = 'datatable(Category:string, Item:string, Value:int) ["A", "item1", 10, "A", "item2", 10, "A", "item3", 5, "A", "item4", 20, "B", "item2", 5, "B", "item1", 7]';
+  const r = await rows(`${t} | sort by Category asc, Value asc | extend m = row_rank_min(Value, Category != prev(Category)), d = row_rank_dense(Value, Category != prev(Category)), m2 = row_rank_min(Value), d2 = row_rank_dense(Value)`);
+  assert.deepEqual(r.map((x) => [x.Category, x.Value, x.m, x.d, x.m2, x.d2]), [
+    ['A', 5, 1, 1, 1, 1], ['A', 10, 2, 2, 2, 2], ['A', 10, 2, 2, 2, 2], ['A', 20, 4, 3, 4, 3], ['B', 5, 1, 1, 5, 4], ['B', 7, 2, 2, 6, 5],
+  ]);
+});

@@ -801,6 +801,18 @@ export class Lowerer {
       }
       case 'not': return { e: 'fn', f: 'not', args: [conv(this.expr(e.args[0]!, ctx), 'bool')], t: 'bool' };
       case 'strcat': case 'strcat_delim': return { e: 'fn', f: name, args: args().map((a) => conv(a, 'string')), t: 'string' };
+      // row_rank_min / row_rank_dense(term[, restart]): a run of equal consecutive terms shares the row
+      // number of its first row (min) or the count of runs so far (dense), counted again after each restart
+      case 'row_rank_min': case 'row_rank_dense': {
+        const [term, restartArg] = args();
+        const restart = restartArg ? conv(restartArg, 'bool') : null;
+        const group: IRExpr[] = restart ? [{ e: 'win', f: 'restart_group', args: [restart], t: 'long' }] : [];
+        const changed: IRExpr = { e: 'fn', f: 'is_distinct_from', args: [term!, { e: 'win', f: 'prev', args: [term!], t: term!.t }], t: 'bool' };
+        const runStart: IRExpr = restart ? { e: 'fn', f: 'or', args: [restart, changed], t: 'bool' } : changed;
+        if (name === 'row_rank_dense') return { e: 'win', f: 'restart_group', args: [runStart, ...group], t: 'long' };
+        const index: IRExpr = { e: 'win', f: 'row_number', args: restart ? [lit('long', 1), ...group] : [], t: 'long' };
+        return { e: 'win', f: 'running_max', args: [{ e: 'fn', f: 'iff', args: [runStart, index, lit('long', null)], t: 'long' }, ...group], t: 'long' };
+      }
       case 'row_number': case 'prev': case 'next': case 'row_cumsum': {
         const as = args();
         // row_cumsum(term, restart): a running sum per run of rows that starts where restart is true;

@@ -53,7 +53,7 @@ export interface TableNames {
 
 /** Whether a window function of the expression runs over partitions of the rows. */
 function partitioned(x: IRExpr): boolean {
-  if (x.e === 'win') return (x.f === 'row_cumsum' || x.f === 'row_number') && x.args.length > 1;
+  if (x.e === 'win') return ((x.f === 'row_cumsum' || x.f === 'row_number' || x.f === 'restart_group' || x.f === 'running_max') && x.args.length > 1) || x.args.some(partitioned);
   if (x.e === 'fn') return x.args.some(partitioned);
   return false;
 }
@@ -543,7 +543,9 @@ export class SqlRenderer {
           // with a second argument: the running sum within the group that argument numbers (row_number too)
           case 'row_cumsum': return `sum(${args[0]}) OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order} ROWS UNBOUNDED PRECEDING)`;
           // the number of rows so far where the argument is true: it numbers the runs a restart begins
-          case 'restart_group': return `sum(CASE WHEN ${args[0]} THEN 1 ELSE 0 END) OVER (${order} ROWS UNBOUNDED PRECEDING)`;
+          // (within the group a second argument numbers)
+          case 'restart_group': return `sum(CASE WHEN ${args[0]} THEN 1 ELSE 0 END) OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order} ROWS UNBOUNDED PRECEDING)`;
+          case 'running_max': return `max(${args[0]}) OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order} ROWS UNBOUNDED PRECEDING)`;
         }
         break;
       }

@@ -189,6 +189,7 @@ export const FUNCTIONS: Record<string, FnTemplate> = {
   // x != literal is true when x is null (Kusto's documented null semantics)
   ne: { sql: (a, r) => (r[1]!.isLiteral && r[1]!.literal == null ? `(CASE WHEN ${a[0]} IS NULL THEN NULL ELSE TRUE END)` : (r[0]!.isLiteral || r[1]!.isLiteral ? `(${a[0]} IS DISTINCT FROM ${a[1]})` : `(${a[0]} <> ${a[1]})`)) }, lt: { sql: '({0} < {1})' }, le: { sql: '({0} <= {1})' }, gt: { sql: '({0} > {1})' }, ge: { sql: '({0} >= {1})' },
   eq_ci: { sql: '(lower({0}) = lower({1}))', args: [S, S] }, ne_ci: { sql: '(lower({0}) <> lower({1}))', args: [S, S] },
+  is_distinct_from: { sql: '({0} IS DISTINCT FROM {1})' },
   and: { sql: '({0} AND {1})', args: [B, B] }, or: { sql: '({0} OR {1})', args: [B, B] }, not: { sql: '(NOT {0})', args: [B] },
   add: { sql: '({0} + {1})' }, sub: { sql: '({0} - {1})' }, mul: { sql: '({0} * {1})' }, div: { sql: '(CAST({0} AS DOUBLE) / {1})' },
   idiv: { sql: '({0} // NULLIF({1}, 0))' }, mod: { sql: '((({0} % NULLIF({1}, 0)) + abs({1})) % NULLIF(abs({1}), 0))' }, neg: { sql: '(-{0})' },
