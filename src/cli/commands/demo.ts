@@ -11,7 +11,7 @@ import { ingestPaths, type IngestOptions, type IngestProgress } from '../../even
 import { runContinuousRules } from '../../detect/index.js';
 
 const USAGE = `usage: wirehunt demo [--db <file>] [--pcap-out <file>] [--no-serve] [--end <iso>] [--seed <n>] [--port <n>]
-                     [--legacy-signatures]
+                     [--legacy-signatures] [--no-detect]
 
 Generates a deterministic capture of a small office network (twelve devices, three hours of web, DNS,
 TLS, SSH, SMB and ICMP traffic, plus the attacks the seed hunting queries look for), writes its device
@@ -25,7 +25,8 @@ inventory beside it, ingests both into the store and serves it.
                      ago(1h) finds the attacks
   --seed <n>         PRNG seed (default 1): same seed and end time, same bytes
   --port <n>         port for serve (default: serve's own)
-  --legacy-signatures  also write the deprecated NetworkSignatureInspected rows (for old queries)`;
+  --legacy-signatures  also write the deprecated NetworkSignatureInspected rows (for old queries)
+  --no-detect        do not run the continuous (NRT) detection rules on the new rows (as ingest --no-detect)`;
 
 interface Args {
   db?: string;
@@ -35,10 +36,11 @@ interface Args {
   seed: number;
   port?: string;
   legacy: boolean;
+  detect: boolean;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { serve: true, legacy: false, endMs: Math.floor(Date.now() / 60000) * 60000, seed: 1 };
+  const a: Args = { serve: true, legacy: false, detect: true, endMs: Math.floor(Date.now() / 60000) * 60000, seed: 1 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
     const val = (): string => {
@@ -50,6 +52,7 @@ function parse(argv: string[]): Args {
       case '--db': a.db = val(); break;
       case '--pcap-out': a.pcapOut = val(); break;
       case '--no-serve': a.serve = false; break;
+      case '--no-detect': a.detect = false; break;
       case '--end': {
         const v = val();
         const ms = Date.parse(v);
@@ -129,7 +132,7 @@ export const command: Command = {
       console.log(`demo: ingested into ${storePath} in ${((performance.now() - t1) / 1000).toFixed(1)} s: ` +
         `${res.networkRows} DeviceNetworkEvents rows (${res.networkInserted} new)${acts ? ` — ${acts}` : ''}; ${res.devices} devices`);
       // as `wirehunt ingest` does: the continuous (NRT) rules run on the new rows
-      if (res.networkInserted > 0) {
+      if (a.detect && res.networkInserted > 0) {
         const runs = await runContinuousRules(store);
         console.log(`demo: continuous detection rules: ${runs.length} run, ${runs.reduce((n, x) => n + x.alerts.length, 0)} alert(s) raised`);
         for (const f of runs.filter((x) => x.error)) console.error(`wirehunt: rule ${f.ruleId} failed: ${f.error}`);
