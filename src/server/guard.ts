@@ -2,7 +2,8 @@
 // rate limit (Defender's API allows 45 calls a minute; ours is configurable).
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from '../cli/dirs.js';
 import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 
@@ -18,7 +19,7 @@ export function loadOrCreateToken(file: string, env: NodeJS.ProcessEnv = process
     if (t) return { token: t, created: false };
   }
   const token = randomBytes(24).toString('base64url');
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectory(dirname(file));
   writeFileSync(file, token + '\n', { mode: 0o600 });
   return { token, created: true };
 }

@@ -1,7 +1,8 @@
 // `wirehunt demo`: generate the demo office capture and its device inventory, ingest both into the store
 // (the ingest library, as `wirehunt ingest` does), then serve the store (`wirehunt serve`, when built).
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from '../dirs.js';
 import { dirname, join, resolve } from 'node:path';
 import { UserError, type Command } from '../types.js';
 import { writeDemo } from '../../demo/index.js';
@@ -74,13 +75,6 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-/** mkdir -p, one level at a time (Node's recursive mkdir can spin forever under /proc). */
-function ensureDir(dir: string): void {
-  if (existsSync(dir)) return;
-  const parent = dirname(dir);
-  if (parent !== dir) ensureDir(parent);
-  mkdirSync(dir);
-}
 
 export const command: Command = {
   name: 'demo',
@@ -98,7 +92,13 @@ export const command: Command = {
     const t0 = Date.now();
     let r: ReturnType<typeof writeDemo>;
     try {
-      ensureDir(dirname(pcap));
+      if (!existsSync(dirname(pcap))) {
+        try {
+          makeDirectory(dirname(pcap));
+        } catch (err) {
+          throw new UserError(`demo: cannot write ${pcap}: ${(err as Error).message}`, 1);
+        }
+      }
       r = writeDemo(pcap, { endMs: a.endMs, seed: a.seed });
       writeFileSync(devices, JSON.stringify(r.inventory, null, 2) + '\n');
     } catch (err) {

@@ -1,7 +1,8 @@
 // Fetches one externaldata document: allow-list checked on every hop (redirects are followed by
 // hand), a timeout, a size cap enforced while streaming, and an on-disk cache with a TTL.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from '../../cli/dirs.js';
 import { join } from 'node:path';
 import { isAllowed, type ExternalDataOptions } from './options.js';
 
@@ -39,7 +40,7 @@ export async function fetchDocument(url: string, o: ExternalDataOptions, cancel?
   const body = await download(url, target, o, cancel);
   if (cached) {
     try {
-      mkdirSync(o.cacheDir!, { recursive: true });
+      makeDirectory(o.cacheDir!);
       const tmp = `${cached}.${process.pid}.${Date.now()}.tmp`;
       writeFileSync(tmp, body);
       renameSync(tmp, cached);

@@ -2,8 +2,9 @@
 // declared schema, writes the rows as JSON lines and substitutes the placeholder the renderer left
 // in the SQL with a typed read of that file.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirectory } from '../../cli/dirs.js';
 import { tmpdir } from 'node:os';
 import type { Plan } from '../ir/plan.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -64,7 +65,7 @@ function prune(dir: string, now: number, keepMs: number): void {
 
 function writeRows(o: ExternalDataOptions, rows: string): string {
   const dir = o.cacheDir ?? join(tmpdir(), `wirehunt-externaldata-${process.getuid?.() ?? 0}`);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const file = join(dir, createHash('sha256').update(rows).digest('hex').slice(0, 32) + '.rows.ndjson');
   const now = Date.now();
   if (existsSync(file)) utimesSync(file, now / 1000, now / 1000);

@@ -806,20 +806,19 @@ export class Lowerer {
       case 'row_rank_min': case 'row_rank_dense': {
         const [term, restartArg] = args();
         const restart = restartArg ? conv(restartArg, 'bool') : null;
-        const group: IRExpr[] = restart ? [{ e: 'win', f: 'restart_group', args: [restart], t: 'long' }] : [];
+        const by = restart ? restartGroups(restart) : undefined;
         const changed: IRExpr = { e: 'fn', f: 'is_distinct_from', args: [term!, { e: 'win', f: 'prev', args: [term!], t: term!.t }], t: 'bool' };
         const runStart: IRExpr = restart ? { e: 'fn', f: 'or', args: [restart, changed], t: 'bool' } : changed;
-        if (name === 'row_rank_dense') return { e: 'win', f: 'restart_group', args: [runStart, ...group], t: 'long' };
-        const index: IRExpr = { e: 'win', f: 'row_number', args: restart ? [lit('long', 1), ...group] : [], t: 'long' };
-        return { e: 'win', f: 'running_max', args: [{ e: 'fn', f: 'iff', args: [runStart, index, lit('long', null)], t: 'long' }, ...group], t: 'long' };
+        if (name === 'row_rank_dense') return { e: 'win', f: 'restart_group', args: [runStart], by, t: 'long' };
+        const index: IRExpr = { e: 'win', f: 'row_number', args: [], by, t: 'long' };
+        return { e: 'win', f: 'running_max', args: [{ e: 'fn', f: 'iff', args: [runStart, index, lit('long', null)], t: 'long' }], by, t: 'long' };
       }
       case 'row_number': case 'prev': case 'next': case 'row_cumsum': {
         const as = args();
         // row_cumsum(term, restart): a running sum per run of rows that starts where restart is true;
         // row_number(start, restart): numbered from start again where restart is true
         if ((name === 'row_cumsum' || name === 'row_number') && as[1]) {
-          const group: IRExpr = { e: 'win', f: 'restart_group', args: [conv(as[1], 'bool')], t: 'long' };
-          return { e: 'win', f: name, args: [as[0]!, group], t: e.type };
+          return { e: 'win', f: name, args: [as[0]!], by: restartGroups(as[1]), t: e.type };
         }
         // prev/next's default takes the value's type (next(Timestamp, 1, 0))
         if ((name === 'prev' || name === 'next') && as[2]) as[2] = conv(as[2], as[0]!.t);
@@ -909,6 +908,11 @@ function refName(e: Expr): string | null {
 
 function unname(e: Expr): Expr {
   return e.kind === 'Named' ? e.expr : e;
+}
+
+/** The runs a restart condition starts, numbered: what restartable window functions partition by. */
+function restartGroups(restart: IRExpr): IRExpr {
+  return { e: 'win', f: 'restart_group', args: [conv(restart, 'bool')], t: 'long' };
 }
 
 function containsWindow(x: IRExpr): boolean {

@@ -12,7 +12,8 @@ export type IRExpr =
   | { e: 'path'; base: IRExpr; path: (string | number)[]; t: KType } // dynamic member/element access
   | { e: 'scalar'; plan: Plan; t: KType } // toscalar(): first column of the first row
   | { e: 'inset'; left: IRExpr; plan: Plan; not: boolean; ci: boolean; t: KType; has?: boolean } // x in (tabular); has: has_any (tabular)
-  | { e: 'win'; f: 'row_number' | 'prev' | 'next' | 'row_cumsum' | 'restart_group' | 'running_max'; args: IRExpr[]; t: KType }; // needs the serialized order
+  // needs the serialized order; `by`: run over the partitions of the rows it numbers (restarts)
+  | { e: 'win'; f: 'row_number' | 'prev' | 'next' | 'row_cumsum' | 'restart_group' | 'running_max'; args: IRExpr[]; by?: IRExpr; t: KType };
 
 /** One `top-nested [count] of key [with others = others] by agg [asc|desc]` clause. */
 export interface TopNestedLevel { key: IRExpr; agg: IRExpr; count: IRExpr | null; desc: boolean; others: IRExpr | null }

@@ -12,11 +12,13 @@ function mapChildren(x: IRExpr, f: (child: IRExpr) => Lifted): Lifted {
   switch (x.e) {
     case 'win': case 'fn': case 'agg': {
       let level = 0;
-      const args = x.args.map((a) => {
+      const child = (a: IRExpr): IRExpr => {
         const r = f(a);
         level = Math.max(level, r.level);
         return r.x;
-      });
+      };
+      const args = x.args.map(child);
+      if (x.e === 'win' && x.by) return { x: { ...x, args, by: child(x.by) }, level };
       return { x: { ...x, args }, level };
     }
     case 'path': { const r = f(x.base); return { x: { ...x, base: r.x }, level: r.level }; }

@@ -44,7 +44,6 @@ export interface Dialect {
   aggregates: Record<string, FnTemplate>;
 }
 
-/** Substitutes rendered arguments into a template. */
 /** For a text template: whether it has no place for some of `n` arguments (they would be dropped unread). */
 export function dropsArguments(t: FnTemplate, n: number): boolean {
   if (typeof t.sql !== 'string' || t.sql.includes('{*}') || t.ignores) return false;
@@ -53,6 +52,7 @@ export function dropsArguments(t: FnTemplate, n: number): boolean {
   return n > max + 1;
 }
 
+/** Substitutes rendered arguments into a template. */
 export function applyTemplate(t: FnTemplate, args: RenderedArg[]): string {
   const sqls = args.map((a) => a.sql);
   if (typeof t.sql === 'function') return t.sql(sqls, args);

@@ -1,7 +1,7 @@
 // Renders an IR plan to one SQL statement through a dialect. Filters and projections are composed
 // into the enclosing SELECT (column expressions are substituted, not nested) so DuckDB sees the query
 // an expert would write: json_extract_string(AdditionalFields, '$.x') straight on the column.
-import { applyTemplate, dropsArguments, type Dialect, type RenderedArg } from './dialect.js';
+import { applyTemplate, dropsArguments, type Dialect, type FnTemplate, type RenderedArg } from './dialect.js';
 import type { Column, IRExpr, KType, Plan } from '../ir/plan.js';
 import { Unsupported } from '../frontend/ast.js';
 import { placeholder } from '../external/resolve.js';
@@ -53,7 +53,7 @@ export interface TableNames {
 
 /** Whether a window function of the expression runs over partitions of the rows. */
 function partitioned(x: IRExpr): boolean {
-  if (x.e === 'win') return ((x.f === 'row_cumsum' || x.f === 'row_number' || x.f === 'restart_group' || x.f === 'running_max') && x.args.length > 1) || x.args.some(partitioned);
+  if (x.e === 'win') return !!x.by || x.args.some(partitioned);
   if (x.e === 'fn') return x.args.some(partitioned);
   return false;
 }
@@ -536,34 +536,31 @@ export class SqlRenderer {
       }
       case 'win': {
         const args = x.args.map((a) => this.expr(a, cols, order));
+        const over = `OVER (${x.by ? `PARTITION BY ${this.expr(x.by, cols, order)} ` : ''}${order}`;
         switch (x.f) {
-          case 'row_number': return `(row_number() OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order})${args[0] ? ` + ${args[0]} - 1` : ''})`;
-          case 'prev': return `lag(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) OVER (${order})`;
-          case 'next': return `lead(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) OVER (${order})`;
-          // with a second argument: the running sum within the group that argument numbers (row_number too)
-          case 'row_cumsum': return `sum(${args[0]}) OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order} ROWS UNBOUNDED PRECEDING)`;
+          case 'row_number': return `(row_number() ${over})${args[0] ? ` + ${args[0]} - 1` : ''})`;
+          case 'prev': return `lag(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) ${over})`;
+          case 'next': return `lead(${args[0]}, ${args[1] ?? 1}${args[2] ? `, ${args[2]}` : ''}) ${over})`;
+          case 'row_cumsum': return `sum(${args[0]}) ${over} ROWS UNBOUNDED PRECEDING)`;
           // the number of rows so far where the argument is true: it numbers the runs a restart begins
-          // (within the group a second argument numbers)
-          case 'restart_group': return `sum(CASE WHEN ${args[0]} THEN 1 ELSE 0 END) OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order} ROWS UNBOUNDED PRECEDING)`;
-          case 'running_max': return `max(${args[0]}) OVER (${args[1] ? `PARTITION BY ${args[1]} ` : ''}${order} ROWS UNBOUNDED PRECEDING)`;
+          case 'restart_group': return `sum(CASE WHEN ${args[0]} THEN 1 ELSE 0 END) ${over} ROWS UNBOUNDED PRECEDING)`;
+          case 'running_max': return `max(${args[0]}) ${over} ROWS UNBOUNDED PRECEDING)`;
         }
         break;
       }
-      case 'agg': {
-        const t = this.d.aggregates[x.f];
-        if (!t) throw new Unsupported(`aggregate ${x.f}()`, { start: 0, length: 0 });
-        if (dropsArguments(t, x.args.length)) throw new Unsupported(`${x.f}() with ${x.args.length} arguments`, { start: 0, length: 0 });
-        return applyTemplate(t, this.args(x.args, t.args, t.rest, cols, order));
-      }
-      case 'fn': {
+      case 'agg': return this.call('aggregate', this.d.aggregates[x.f], x, cols, order);
+      case 'fn':
         if (x.f === 'convert') return this.convertExpr(x.args[0]!, x.t, cols, order);
-        const t = this.d.functions[x.f];
-        if (!t) throw new Unsupported(`function ${x.f}()`, { start: 0, length: 0 });
-        if (dropsArguments(t, x.args.length)) throw new Unsupported(`${x.f}() with ${x.args.length} arguments`, { start: 0, length: 0 });
-        return applyTemplate(t, this.args(x.args, t.args, t.rest, cols, order));
-      }
+        return this.call('function', this.d.functions[x.f], x, cols, order);
     }
     throw new Unsupported(`expression ${(x as IRExpr).e}`, { start: 0, length: 0 });
+  }
+
+  /** A catalog function or aggregate: refused when the catalog has none, or no place for one of its arguments. */
+  private call(kind: 'aggregate' | 'function', t: FnTemplate | undefined, x: { f: string; args: IRExpr[] }, cols: Map<string, string>, order: string): string {
+    if (!t) throw new Unsupported(`${kind} ${x.f}()`, { start: 0, length: 0 });
+    if (dropsArguments(t, x.args.length)) throw new Unsupported(`${x.f}() with ${x.args.length} arguments`, { start: 0, length: 0 });
+    return applyTemplate(t, this.args(x.args, t.args, t.rest, cols, order));
   }
 
   private args(xs: IRExpr[], types: (KType | null)[] | undefined, rest: KType | null | undefined, cols: Map<string, string>, order: string): RenderedArg[] {

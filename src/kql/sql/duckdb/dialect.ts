@@ -47,7 +47,8 @@ function literal(t: KType, v: unknown): string {
       return n >= -2147483648 && n <= 2147483647 ? `CAST(${n} AS INTEGER)` : 'CAST(NULL AS INTEGER)';
     }
     case 'long': case 'timespan': {
-      const n = typeof v === 'bigint' ? v.toString() : typeof v === 'string' && /^-?\d+$/.test(v) ? v : String(Math.trunc(Number(v)));
+      // digits past 2^53 arrive as text or bigint; a number too large for digits (1e+30) is no long
+      const n = typeof v === 'bigint' || (typeof v === 'string' && /^-?\d+$/.test(v)) ? String(v) : String(Math.trunc(Number(v)));
       return /^-?\d+$/.test(n) && BigInt(n) >= -(2n ** 63n) && BigInt(n) < 2n ** 63n ? `CAST(${n} AS BIGINT)` : 'CAST(NULL AS BIGINT)';
     }
     case 'real': case 'decimal': {
